@@ -1,0 +1,636 @@
+"""The `coder` command line: parse, call the core, print. No SQL and no logic of its own."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import json
+import sqlite3
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coder import __version__
+from coder.errors import CoderError
+
+FORMATS = click.Choice(["table", "json"])
+
+
+# -- plumbing ------------------------------------------------------------------------------
+class _Group(click.Group):
+    """Turns user errors into one line on stderr and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CoderError as exc:
+            for line in str(exc).splitlines():
+                click.echo(f"coder: error: {line}", err=True)
+            sys.exit(1)
+        except sqlite3.OperationalError as exc:
+            click.echo(f"coder: error: the study database is busy or damaged ({exc})", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("coder: interrupted; nothing half-written was kept", err=True)
+            sys.exit(130)
+
+
+def study_options(func: Callable) -> Callable:
+    """Every command takes --study and --coder."""
+
+    @click.option("--study", "study_dir", type=click.Path(file_okay=False, path_type=Path),
+                  help="The study folder (default: the nearest folder upward with coder.toml).")
+    @click.option("--coder", "coder_name", help="Who is coding (default: CODER_NAME, "
+                  "coder.toml, then your login name).")
+    @functools.wraps(func)
+    def wrapper(*args: Any, study_dir: Path | None, coder_name: str | None, **kwargs: Any):
+        ctx = click.get_current_context()
+        parent = ctx.find_root().params
+        study_dir = study_dir or parent.get("study_dir")
+        coder_name = coder_name or parent.get("coder_name")
+        return func(*args, ctx=_Context(study_dir, coder_name), **kwargs)
+
+    return wrapper
+
+
+class _Context:
+    """Opens the study and its database lazily, once per command."""
+
+    def __init__(self, study_dir: Path | None, coder_name: str | None):
+        self.study_dir = study_dir
+        self.coder_name = coder_name
+        self._study = None
+        self._store = None
+
+    @property
+    def study(self):
+        if self._study is None:
+            from coder.study import find_study, open_study
+
+            self._study = open_study(self.study_dir) if self.study_dir else find_study()
+        return self._study
+
+    @property
+    def coder(self) -> str:
+        return self.study.coder_name(self.coder_name)
+
+    def store(self, command: str = ""):
+        if self._store is None:
+            from coder.store.db import Store
+
+            self._store = Store(self.study.db_path, coder=self.coder, command=command)
+        return self._store
+
+
+def _console():
+    from rich.console import Console
+
+    return Console()
+
+
+def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title) if title else None, show_lines=False)
+    for column in columns:
+        justify = "right" if column.lower() in {"#", "segments", "codings", "reviewed", "n",
+                                                "speakers", "count", "share", "segment"} else "left"
+        table.add_column(column, justify=justify, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if v is None else escape(str(v)) for v in row])
+    _console().print(table)
+
+
+def _json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _parse_ranges(spec: str) -> list[int]:
+    """`1-9,12` -> [1..9, 12]."""
+    out: list[int] = []
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            if "-" in part:
+                low, high = (int(x) for x in part.split("-", 1))
+                if low > high:
+                    raise ValueError
+                out.extend(range(low, high + 1))
+            else:
+                out.append(int(part))
+        except ValueError:
+            raise CoderError(f"bad segment range {part!r} (use e.g. 1-9,12)") from None
+    return out
+
+
+# -- the group -----------------------------------------------------------------------------
+@click.group(cls=_Group, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--study", "study_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The study folder (default: the nearest folder upward with coder.toml).")
+@click.option("--coder", "coder_name", help="Who is coding.")
+@click.version_option(__version__, prog_name="coder")
+@click.pass_context
+def cli(ctx: click.Context, study_dir: Path | None, coder_name: str | None) -> None:
+    """coder: code qualitative transcripts with a codebook, alone or as a team.
+
+    Without a command, brings the study up to date with its transcripts/ and codebooks/
+    folders and shows its status.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(sync)
+        ctx.invoke(status)
+
+
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="The study's name (default: the folder name).")
+def init(directory: Path | None, name: str | None) -> None:
+    """Make DIRECTORY (default: here) a study: coder.toml, codebooks/, transcripts/, exports/."""
+    from coder.store.db import Store
+    from coder.study import init_study
+
+    study = init_study(directory or Path.cwd(), name)
+    Store(study.db_path).close()
+    click.echo(f"Study {study.settings.name!r} ready in {study.root}")
+    click.echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
+               "`coder import transcripts/` and `coder codebook load codebooks/FILE.yaml`.")
+
+
+@cli.command()
+@study_options
+def sync(ctx: _Context) -> None:
+    """Import new or changed files in transcripts/ and load codebooks/*.yaml."""
+    from coder.sync import sync_study
+
+    result = sync_study(ctx.store("sync"), ctx.study)
+    for outcome in result.transcripts:
+        if outcome.status != "unchanged":
+            click.echo(f"{outcome.status}: {outcome.name}"
+                       + (f" ({outcome.segments} segments)" if outcome.segments else "")
+                       + (f", {outcome.detail}" if outcome.detail else ""))
+    for name, changes in result.codebooks.items():
+        if changes.added or changes.updated:
+            click.echo(f"codebook {name}: {len(changes.added)} codes added, "
+                       f"{len(changes.updated)} updated")
+    if not result.changed:
+        click.echo("The study is up to date.")
+
+
+# -- import --------------------------------------------------------------------------------
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(path_type=Path, exists=False))
+@click.option("--segment", "segmentation", type=click.Choice(["turn", "paragraph", "sentence"]),
+              help="How to cut transcripts into segments (default: coder.toml, else turn).")
+@click.option("--text-column", help="Surveys: the column holding the answers.")
+@click.option("--id-column", help="Surveys: the column identifying respondents.")
+@click.option("--replace", is_flag=True,
+              help="Update transcripts whose file changed, keeping codings of unchanged segments.")
+@study_options
+def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
+            text_column: str | None, id_column: str | None, replace: bool) -> None:
+    """Import transcripts (.txt .md .vtt .srt .docx), surveys (.csv .xlsx) and speakers.csv.
+
+    Folders are searched for supported files. All or nothing: if any file is bad, every
+    problem is listed and nothing is imported.
+    """
+    from coder.importer import ImportOptions, expand_paths, import_paths
+
+    options = ImportOptions(segmentation=segmentation or ctx.study.settings.segmentation,
+                            replace=replace, text_column=text_column, id_column=id_column)
+    store = ctx.store("import")
+    files = expand_paths(list(paths))
+    if not files:
+        raise CoderError("no transcript files found in " + ", ".join(map(str, paths)))
+    if len(files) > 3 and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True, console=_console().__class__(stderr=True)) as bar:
+            task = bar.add_task("Reading", total=len(files))
+            outcomes = import_paths(store, ctx.study, list(paths), options,
+                                    progress=lambda p: bar.update(
+                                        task, advance=1, description=f"Reading {p.name}"))
+    else:
+        outcomes = import_paths(store, ctx.study, list(paths), options)
+    for outcome in outcomes:
+        line = f"{outcome.status}: {outcome.name}"
+        if outcome.segments:
+            line += f" ({outcome.segments} segments)"
+        if outcome.detail:
+            line += f": {outcome.detail}"
+        click.echo(line)
+        if outcome.replaced:
+            rep = outcome.replaced
+            click.echo(f"  kept {rep.kept_segments} unchanged segments with "
+                       f"{rep.kept_codings} codings")
+            for lost in rep.lost_codings:
+                click.echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
+                           f"by {lost['coder']} (its text changed)")
+
+
+# -- listings ------------------------------------------------------------------------------
+@cli.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@study_options
+def status(ctx: _Context, fmt: str) -> None:
+    """Transcripts, segments, codes, codings and each coder's reviewed share."""
+    from coder.store.status import study_status
+
+    data = study_status(ctx.store())
+    data = {"study": ctx.study.settings.name, "path": str(ctx.study.root), **data}
+    if fmt == "json":
+        return _json(data)
+    click.echo(f"Study: {data['study']}  ({data['path']})")
+    click.echo(f"{data['transcripts']} transcripts, {data['segments']} segments, "
+               f"{data['tokens']} tokens, {data['speakers']} speakers, {data['codes']} codes, "
+               f"{data['codings']} codings, {data['memos']} memos")
+    if data["coders"]:
+        _table("Coders", ["coder", "codings", "coded segments", "reviewed", "share"],
+               [[c["coder"], c["codings"], c["coded_segments"], c["reviewed"],
+                 f"{c['reviewed_share']:.0%}"] for c in data["coders"]])
+    else:
+        click.echo("No codings yet.")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@study_options
+def transcripts(ctx: _Context, fmt: str) -> None:
+    """List transcripts with kind, segments, and your reviewed share and codings."""
+    from coder.store.transcripts import list_transcripts
+
+    rows = list_transcripts(ctx.store(), ctx.coder)
+    keys = ["name", "kind", "format", "segmentation", "segments", "speakers", "reviewed",
+            "codings", "source_path", "metadata"]
+    if fmt == "json":
+        return _json([{k: r[k] for k in keys} for r in rows])
+    _table(f"Transcripts (coder: {ctx.coder})",
+           ["name", "kind", "format", "segments", "speakers", "reviewed", "codings"],
+           [[r["name"], r["kind"], r["format"], r["segments"], r["speakers"],
+             f"{r['reviewed']}/{r['segments']}", r["codings"]] for r in rows])
+
+
+@cli.command()
+@click.argument("transcript")
+@click.option("--segments", "ranges", help="Only these segments, e.g. 1-9,12.")
+@click.option("--all-coders", is_flag=True, help="Show every coder's codes, not only yours.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@study_options
+def segments(ctx: _Context, transcript: str, ranges: str | None, all_coders: bool,
+             fmt: str) -> None:
+    """Show a transcript's segments with speakers, times and codes."""
+    from coder.store.transcripts import get_transcript, list_segments
+
+    store = ctx.store()
+    row = get_transcript(store, transcript)
+    rows = list_segments(store, row["id"], None if all_coders else ctx.coder,
+                         _parse_ranges(ranges) if ranges else None)
+    if fmt == "json":
+        return _json([{k: r[k] for k in ("ordinal", "speaker", "role", "start", "end",
+                                          "time_start", "time_end", "text", "codes",
+                                          "reviewed")} for r in rows])
+    _table(row["name"], ["#", "speaker", "time", "text", "codes"],
+           [[("✓" if r["reviewed"] else "") + str(r["ordinal"]), r["speaker"] or "",
+             _clock(r["time_start"]), r["text"], ", ".join(r["codes"])] for r in rows])
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    whole = int(seconds)
+    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@study_options
+def search(ctx: _Context, query: str, limit: int, fmt: str) -> None:
+    """Full-text search over every segment (SQLite FTS5 syntax: words, "phrases", OR, NOT)."""
+    from coder.store.transcripts import search as run
+
+    rows = run(ctx.store(), query, limit)
+    if fmt == "json":
+        return _json(rows)
+    _table(f"{len(rows)} matches for {query!r}", ["transcript", "segment", "speaker", "text"],
+           [[r["transcript"], r["segment"], r["speaker"], r["snippet"]] for r in rows])
+
+
+# -- codebooks -----------------------------------------------------------------------------
+@cli.group(cls=_Group)
+def codebook() -> None:
+    """Load, show and export the codebook."""
+
+
+@codebook.command("load")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--prune", is_flag=True,
+              help="Delete codes that are not in FILE, with their codings.")
+@study_options
+def codebook_load(ctx: _Context, file: Path, prune: bool) -> None:
+    """Validate FILE and create or update its codes by name."""
+    from coder.codebook import load_codebook
+    from coder.store.codes import apply_codebook
+
+    if not file.is_file():
+        raise CoderError("no such file", path=file)
+    specs = load_codebook(file)
+    changes = apply_codebook(ctx.store("codebook load"), specs, prune=prune, source=file.name)
+    click.echo(f"{file.name}: {len(specs)} codes; {len(changes.added)} added, "
+               f"{len(changes.updated)} updated, {len(changes.unchanged)} unchanged")
+    if changes.kept:
+        click.echo(f"Kept {len(changes.kept)} codes that are not in the file "
+                   f"(--prune deletes them): {', '.join(changes.kept)}")
+    for name, n in changes.pruned.items():
+        click.echo(f"Deleted {name!r} and its {n} codings")
+
+
+@codebook.command("show")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@study_options
+def codebook_show(ctx: _Context, fmt: str) -> None:
+    """The code tree with keys and coding counts."""
+    from coder.store.codes import list_codes
+
+    codes = list_codes(ctx.store())
+    if fmt == "json":
+        return _json([_code_json(c, codes) for c in codes])
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    tree = Tree(f"[bold]{ctx.study.settings.name}[/] codebook ({len(codes)} codes)")
+    nodes = {None: tree}
+    for code in codes:
+        key = f"[bold]{escape('[' + code['key'] + ']')}[/] " if code["key"] else ""
+        colour = code["color"] or "white"
+        label = (f"{key}[{colour}]■[/] {escape(code['name'])}  [dim]{code['codings']} codings"
+                 f"{' · exclusive' if code['exclusive'] else ''}[/]")
+        nodes[code["id"]] = nodes[code["parent_id"]].add(label)
+    _console().print(tree)
+
+
+def _code_json(code: dict[str, Any], codes: list[dict[str, Any]]) -> dict[str, Any]:
+    parent = next((c["name"] for c in codes if c["id"] == code["parent_id"]), None)
+    return {"name": code["name"], "parent": parent, "path": code["path"],
+            "definition": code["definition"], "include": code["include"],
+            "exclude": code["exclude"], "examples": code["examples"], "key": code["key"],
+            "color": code["color"], "patterns": code["patterns"],
+            "exclusive": code["exclusive"], "codings": code["codings"],
+            "segments": code["segments"]}
+
+
+@codebook.command("export")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "md", "csv"]), default="yaml",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@study_options
+def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
+    """Write the codebook as YAML (loadable again), Markdown or CSV."""
+    from coder.codebook import to_markdown, to_yaml
+    from coder.store.codes import list_codes
+
+    codes = list_codes(ctx.store())
+    if fmt == "yaml":
+        text = to_yaml(codes)
+    elif fmt == "md":
+        text = to_markdown(codes, f"{ctx.study.settings.name}: codebook")
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["name", "parent", "path", "definition", "include", "exclude",
+                         "examples", "key", "color", "exclusive", "codings"])
+        for code in codes:
+            data = _code_json(code, codes)
+            writer.writerow([_cell(data[k]) for k in (
+                "name", "parent", "path", "definition", "include", "exclude")]
+                + [_cell(" | ".join(data["examples"])), data["key"] or "", data["color"] or "",
+                   int(data["exclusive"]), data["codings"]])
+        text = buffer.getvalue()
+    _write(text, out)
+
+
+def _cell(value: Any) -> str:
+    """A spreadsheet-safe cell: text starting with = + - @ cannot become a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CoderError(f"cannot write ({exc.strerror or exc})", path=out) from exc
+    click.echo(f"Wrote {out}", err=True)
+
+
+# -- codes and codings ----------------------------------------------------------------------
+@cli.group(cls=_Group)
+def code() -> None:
+    """Add, rename, merge and move codes; apply and remove them on segments."""
+
+
+@code.command("add")
+@click.argument("name")
+@click.option("--parent", help="The parent code.")
+@click.option("--definition", default="", help="What the code means.")
+@click.option("--key", help="A one-key shortcut in the workbench.")
+@click.option("--color", help="A hex colour like #1f77b4.")
+@study_options
+def code_add(ctx: _Context, name: str, parent: str | None, definition: str, key: str | None,
+             color: str | None) -> None:
+    """Add a code to the codebook."""
+    from coder.codebook import _COLOR
+    from coder.store.codes import add_code
+
+    if color and not _COLOR.match(color):
+        raise CoderError(f"color {color!r} must be a hex colour like #1f77b4")
+    add_code(ctx.store("code add"), name, parent=parent, definition=definition,
+             key=key.lower() if key else None, color=color)
+    click.echo(f"Added code {name!r}" + (f" under {parent!r}" if parent else ""))
+
+
+@code.command("rename")
+@click.argument("old")
+@click.argument("new")
+@study_options
+def code_rename(ctx: _Context, old: str, new: str) -> None:
+    """Rename a code; its codings follow."""
+    from coder.store.codes import rename_code
+
+    rename_code(ctx.store("code rename"), old, new)
+    click.echo(f"Renamed {old!r} to {new!r}")
+
+
+@code.command("merge")
+@click.argument("source", metavar="FROM")
+@click.argument("into", metavar="INTO")
+@study_options
+def code_merge(ctx: _Context, source: str, into: str) -> None:
+    """Merge code FROM into INTO: its codings and children move, FROM is deleted."""
+    from coder.store.codes import merge_code
+
+    result = merge_code(ctx.store("code merge"), source, into)
+    click.echo(f"Merged {source!r} into {into!r}: {result['moved']} codings moved, "
+               f"{result['already_there']} were already there")
+
+
+@code.command("move")
+@click.argument("name")
+@click.option("--parent", required=True, help='The new parent ("" for the top level).')
+@study_options
+def code_move(ctx: _Context, name: str, parent: str) -> None:
+    """Move a code (and its children) under another code."""
+    from coder.store.codes import move_code
+
+    move_code(ctx.store("code move"), name, parent or None)
+    click.echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
+
+
+@code.command("apply")
+@click.argument("transcript")
+@click.argument("segment", type=int)
+@click.argument("code_name", metavar="CODE")
+@click.option("--memo", help="A note on why.")
+@study_options
+def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
+               memo: str | None) -> None:
+    """Give segment SEGMENT of TRANSCRIPT the code CODE."""
+    from coder.store.codings import apply_by_name
+
+    row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
+                               coder=ctx.coder, memo=memo)
+    click.echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
+               f"{row['name']!r} ({ctx.coder})")
+
+
+@code.command("remove")
+@click.argument("transcript")
+@click.argument("segment", type=int)
+@click.argument("code_name", metavar="CODE")
+@study_options
+def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str) -> None:
+    """Take the code CODE off segment SEGMENT of TRANSCRIPT."""
+    from coder.store.codings import remove_by_name
+
+    row, removed = remove_by_name(ctx.store("code remove"), transcript, segment, code_name,
+                                  coder=ctx.coder)
+    if not removed:
+        raise CoderError(f"{transcript} ¶{segment} does not have {row['name']!r} "
+                         f"from {ctx.coder}")
+    click.echo(f"Removed {row['name']!r} from {transcript} ¶{segment} ({ctx.coder})")
+
+
+@cli.group(cls=_Group)
+def codings() -> None:
+    """Import and export codings as tables."""
+
+
+@codings.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@study_options
+def codings_import(ctx: _Context, file: Path) -> None:
+    """Apply codings from a CSV with columns transcript,segment,code,coder[,memo].
+
+    All or nothing: every bad row is reported and then nothing is applied.
+    """
+    from coder.ingest.decode import decode_bytes
+    from coder.store.codings import import_codings
+
+    if not file.is_file():
+        raise CoderError("no such file", path=file)
+    reader = csv.DictReader(io.StringIO(decode_bytes(file.read_bytes(), file)))
+    columns = [(c or "").strip().lower() for c in reader.fieldnames or []]
+    missing = [c for c in ("transcript", "segment", "code") if c not in columns]
+    if missing:
+        raise CoderError(f"missing column(s) {', '.join(missing)} (columns: "
+                         f"{', '.join(columns) or 'none'}); expected "
+                         "transcript,segment,code,coder[,memo]", path=file)
+    rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()} for row in reader]
+    added, present, problems = import_codings(ctx.store("codings import"), rows,
+                                              default_coder=ctx.coder)
+    if problems:
+        raise CoderError("\n".join(
+            [f"{file}:{p.row}: {p.reason}" for p in problems]
+            + [f"{file}: {len(problems)} bad rows; no codings were imported"]))
+    click.echo(f"{file.name}: {added} codings added, {present} already present")
+
+
+@codings.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@click.option("--all-coders", is_flag=True, help="Every coder's codings (default: yours).")
+@study_options
+def codings_export(ctx: _Context, fmt: str, out: Path | None, all_coders: bool) -> None:
+    """Export codings, one row per coding, in document order."""
+    from coder.store.codings import export_codings
+
+    rows = export_codings(ctx.store(), None if all_coders else ctx.coder)
+    keys = ["transcript", "segment", "code", "coder", "memo", "origin", "speaker",
+            "created_at", "text"]
+    if fmt == "json":
+        text = json.dumps([{k: r[k] for k in keys} for r in rows], indent=2,
+                          ensure_ascii=False) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(keys)
+        for row in rows:
+            writer.writerow([_cell(row[k]) if k in ("memo", "text", "speaker") else row[k]
+                             for k in keys])
+        text = buffer.getvalue()
+    _write(text, out)
+
+
+@cli.command()
+@click.argument("transcripts", nargs=-1, required=True)
+@click.option("--segments", "ranges", help="Only these segments, e.g. 1-9,12 (default: all).")
+@click.option("--undo", is_flag=True, help="Take the reviewed marks off instead.")
+@study_options
+def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo: bool) -> None:
+    """Mark segments as reviewed: looked at, and their codes are complete."""
+    from coder.store.codings import mark_reviewed, unmark_reviewed
+    from coder.store.transcripts import get_transcript, list_segments
+
+    store = ctx.store("review")
+    wanted = _parse_ranges(ranges) if ranges else None
+    ids: list[int] = []
+    for name in transcripts:
+        row = get_transcript(store, name)
+        segs = list_segments(store, row["id"], ctx.coder, wanted)
+        if wanted:
+            found = {s["ordinal"] for s in segs}
+            absent = [n for n in wanted if n not in found]
+            if absent:
+                raise CoderError(f"{row['name']} has no segment(s) "
+                                 f"{', '.join(map(str, absent[:10]))}")
+        ids += [s["id"] for s in segs]
+    change = unmark_reviewed if undo else mark_reviewed
+    with store.transaction("review"):
+        n = change(store, ids, coder=ctx.coder)
+    verb = "Unmarked" if undo else "Marked"
+    click.echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
+               f"({len(ids) - n} already {'unmarked' if undo else 'reviewed'})")
+
+
+def main() -> None:
+    cli(prog_name="coder")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Errors a user can act on: the CLI prints them as one line and exits non-zero."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CoderError(Exception):
+    """A problem with the user's input or study, reported without a traceback."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, line: int | None = None):
+        self.reason = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if where and self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.reason}" if where else self.reason
+
+
+class InputError(CoderError):
+    """A file that cannot be read as what it claims to be."""

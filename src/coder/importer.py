@@ -1,0 +1,237 @@
+"""`coder import`: read transcript files, cut them into segments, analyse and store them.
+
+A call is all or nothing: every file is read, parsed and analysed before anything is
+written, and if any file is bad, every bad file is reported and the study is left as it
+was. The writes are then one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coder.errors import CoderError, InputError
+from coder.ingest.model import Document, Turn
+from coder.store.db import Store
+from coder.store.transcripts import (
+    ReplaceReport,
+    SegmentRow,
+    insert_transcript,
+    replace_transcript,
+    set_speaker_attributes,
+)
+from coder.study import SEGMENTATIONS, Study
+
+SPEAKERS_FILE = "speakers.csv"
+_TURN_FORMATS = {"txt", "md", "docx"}
+
+
+class ImportErrors(CoderError):
+    """One or more files could not be imported; nothing was written."""
+
+    def __init__(self, errors: list[CoderError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class Outcome:
+    """What happened to one file."""
+
+    path: Path
+    name: str
+    status: str  # imported | replaced | unchanged | speakers
+    segments: int = 0
+    detail: str = ""
+    replaced: ReplaceReport | None = None
+
+
+@dataclass
+class _Prepared:
+    path: Path
+    sha256: str
+    document: Document
+    segments: list[SegmentRow]
+    existing_id: int | None = None
+
+
+@dataclass
+class ImportOptions:
+    segmentation: str = "turn"
+    replace: bool = False
+    text_column: str | None = None
+    id_column: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def expand_paths(paths: list[Path]) -> list[Path]:
+    """Files to import: files as given, folders searched for supported files (sorted)."""
+    from coder.ingest import SUPPORTED
+
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file()
+                            and (p.suffix.lower() in SUPPORTED or p.name.lower() == SPEAKERS_FILE)
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError("no such file or folder", path=path)
+    # speakers.csv last, so attributes attach to speakers imported in the same call
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    return sorted(unique, key=lambda p: p.name.lower() == SPEAKERS_FILE)
+
+
+def segment_document(doc: Document, segmentation: str) -> list[SegmentRow]:
+    """Cut a parsed document into segments (without the NLP analysis)."""
+    if segmentation not in SEGMENTATIONS:
+        raise CoderError(f"segmentation must be one of {', '.join(SEGMENTATIONS)}")
+    turns = doc.turns
+    if segmentation == "turn" and doc.format in _TURN_FORMATS and turns and not any(
+            t.speaker for t in turns):
+        raise InputError(
+            "no speaker turns found (lines like `Name: ...`); use --segment paragraph or "
+            "sentence for text without speaker labels")
+    if segmentation == "paragraph":
+        from coder.ingest.paragraphs import split_paragraphs
+
+        turns = split_paragraphs(doc.text, turns)
+    elif segmentation == "sentence":
+        from coder.nlp import pipeline
+
+        nlp = pipeline()
+        pieces: list[Turn] = []
+        for turn in turns:
+            for k, (start, end) in enumerate(nlp.sentences(doc.text[turn.start:turn.end])):
+                pieces.append(Turn(turn.speaker, turn.start + start, turn.start + end,
+                                   turn.time_start if k == 0 else None, None))
+            if pieces and pieces[-1].speaker == turn.speaker:
+                pieces[-1].time_end = turn.time_end
+        turns = pieces
+    rows = [
+        SegmentRow(ordinal=i, speaker=t.speaker, start=t.start, end=t.end,
+                   time_start=t.time_start, time_end=t.time_end, text=doc.text[t.start:t.end])
+        for i, t in enumerate((t for t in turns if t.end > t.start), start=1)
+    ]
+    if not rows:
+        raise InputError("no text to import")
+    return rows
+
+
+def read_speakers(path: Path) -> dict[str, dict[str, str]]:
+    """``speakers.csv``: a `speaker` (or `name`) column and any attribute columns."""
+    import csv
+    import io
+
+    from coder.ingest.decode import decode_bytes
+
+    text = decode_bytes(path.read_bytes(), path)
+    reader = csv.DictReader(io.StringIO(text))
+    columns = [c.strip() for c in reader.fieldnames or []]
+    key = next((c for c in columns if c.lower() in ("speaker", "name")), None)
+    if key is None:
+        raise InputError(
+            f"needs a 'speaker' column (columns: {', '.join(columns) or 'none'})", path=path)
+    out: dict[str, dict[str, str]] = {}
+    for line, row in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        name = row.pop(key, "")
+        if not name:
+            raise InputError("a row without a speaker name", path=path, line=line)
+        out[name] = {k: v for k, v in row.items() if k and v}
+    return out
+
+
+def import_paths(store: Store, study: Study, paths: list[Path], options: ImportOptions,
+                 progress: Callable[[Path], None] | None = None) -> list[Outcome]:
+    """Import files and folders into the study; see the module docstring."""
+    from coder.ingest import parse_file
+    from coder.nlp import pipeline
+
+    files = expand_paths(paths)
+    errors: list[CoderError] = []
+    outcomes: list[Outcome] = []
+    prepared: list[_Prepared] = []
+    speakers: list[tuple[Path, dict[str, dict[str, str]]]] = []
+    names: dict[str, Path] = {}
+    nlp = pipeline(study.settings.nlp_model)
+    for path in files:
+        try:
+            if path.name.lower() == SPEAKERS_FILE:
+                speakers.append((path, read_speakers(path)))
+                continue
+            data = path.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            name = path.stem
+            if name in names:
+                raise InputError(f"same transcript name {name!r} as {names[name]}", path=path)
+            names[name] = path
+            existing = store.one("SELECT id, sha256, segmentation FROM transcripts WHERE name = ?",
+                                 (name,))
+            if existing and existing["sha256"] == sha and (
+                    existing["segmentation"] == options.segmentation or not options.replace):
+                detail = "unchanged, already imported"
+                if existing["segmentation"] != options.segmentation:
+                    detail += (f" with {existing['segmentation']} segmentation "
+                               "(pass --replace to re-segment)")
+                outcomes.append(Outcome(path, name, "unchanged", detail=detail))
+                continue
+            if existing and not options.replace:
+                raise InputError(
+                    f"transcript {name!r} was imported before and this file differs; pass "
+                    "--replace to update it (codings on unchanged segments are kept)", path=path)
+            document = parse_file(path, text_column=options.text_column,
+                                  id_column=options.id_column)
+            document.name = name
+            try:
+                segments = segment_document(document, options.segmentation)
+            except InputError as exc:
+                exc.path = exc.path or str(path)
+                raise
+            for seg, (lemmas, tokens) in zip(
+                    segments, nlp.analyse(s.text for s in segments), strict=True):
+                seg.lemmas, seg.tokens = lemmas, tokens
+            prepared.append(_Prepared(path, sha, document, segments,
+                                      existing["id"] if existing else None))
+        except CoderError as exc:
+            if exc.path is None:
+                exc.path = str(path)
+            errors.append(exc)
+        except OSError as exc:
+            errors.append(InputError(f"cannot read ({exc.strerror or exc})", path=path))
+        finally:
+            if progress:
+                progress(path)
+    if errors:
+        raise ImportErrors(errors)
+    with store.transaction("import"):
+        for item in prepared:
+            doc = item.document
+            source = _display_path(item.path, study.root)
+            if doc.speaker_attributes:
+                set_speaker_attributes(store, doc.speaker_attributes)
+            common = dict(source_path=source, sha256=item.sha256, fmt=doc.format,
+                          segmentation=options.segmentation, metadata=doc.metadata,
+                          text=doc.text, segments=item.segments)
+            if item.existing_id is None:
+                insert_transcript(store, name=doc.name, **common)
+                outcomes.append(Outcome(item.path, doc.name, "imported", len(item.segments)))
+            else:
+                report = replace_transcript(store, item.existing_id, **common)
+                outcomes.append(Outcome(item.path, doc.name, "replaced", len(item.segments),
+                                        replaced=report))
+        for path, attributes in speakers:
+            changed = set_speaker_attributes(store, attributes)
+            outcomes.append(Outcome(path, path.name, "speakers", detail=(
+                f"{len(attributes)} speakers, {changed} attribute values changed")))
+    return outcomes
+
+
+def _display_path(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return str(path.resolve())

@@ -1,0 +1,110 @@
+"""The spaCy pipeline: tokens, lower-cased lemmas and sentences, computed once at import.
+
+By default this is ``spacy.blank("en")`` with a sentencizer and the English lookup table
+from spacy-lookups-data, so nothing is ever downloaded. A study may name an installed
+pipeline in ``coder.toml`` (``nlp_model``); its own lemmatizer is then used.
+
+Each segment stores its analysis so later parts (rules, the model, quote selection) never
+re-parse: ``lemmas`` is the space-joined lemmas of its tokens and ``tokens`` the matching
+``start:end`` character offsets into the segment text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from coder.errors import CoderError
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+
+class Pipeline:
+    """Tokenise, lemmatise and split sentences with spaCy."""
+
+    def __init__(self, model: str = ""):
+        import spacy
+
+        self.model = model
+        if model:
+            try:
+                self.nlp: Language = spacy.load(model)
+            except OSError as exc:
+                raise CoderError(
+                    f"the spaCy pipeline {model!r} named in coder.toml is not installed "
+                    "(install its package, or set nlp_model = \"\" for the built-in one)"
+                ) from exc
+            if not (self.nlp.has_pipe("sentencizer") or self.nlp.has_pipe("parser")
+                    or self.nlp.has_pipe("senter")):
+                self.nlp.add_pipe("sentencizer")
+            self._table = None
+        else:
+            from spacy.lookups import load_lookups
+
+            self.nlp = spacy.blank("en")
+            self.nlp.add_pipe("sentencizer")
+            self._table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+        self._sentencizer = self.nlp.get_pipe("sentencizer") if self.nlp.has_pipe(
+            "sentencizer") else None
+
+    # -- per-text analysis -----------------------------------------------------------------
+    def docs(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Doc]:
+        """Tokenised docs: only the tokenizer for the built-in pipeline, else the whole one."""
+        if self._table is not None:
+            yield from self.nlp.tokenizer.pipe(texts, batch_size=batch_size)
+        else:
+            yield from self.nlp.pipe(texts, batch_size=batch_size)
+
+    def lemma(self, token) -> str:
+        if self._table is not None:
+            found = self._table.get(token.lower)
+            return found if found is not None else token.lower_
+        return (token.lemma_ or token.text).lower()
+
+    def analyse(self, texts: Iterable[str]) -> Iterator[tuple[str, str]]:
+        """For each text, ``(lemmas, tokens)`` as stored on a segment."""
+        lemma = self.lemma
+        for doc in self.docs(texts):
+            lemmas: list[str] = []
+            spans: list[str] = []
+            for token in doc:
+                if token.is_space:
+                    continue
+                lemmas.append(lemma(token).replace(" ", "_"))
+                start = token.idx
+                spans.append(f"{start}:{start + len(token)}")
+            yield " ".join(lemmas), " ".join(spans)
+
+    def sentences(self, text: str) -> list[tuple[int, int]]:
+        """Character spans of the sentences of ``text``, without surrounding whitespace."""
+        if self._sentencizer is not None:
+            doc = self._sentencizer(self.nlp.make_doc(text))
+        else:
+            doc = self.nlp(text)
+        spans = []
+        for sent in doc.sents:
+            chunk = sent.text
+            stripped = chunk.strip()
+            if not stripped:
+                continue
+            start = sent.start_char + (len(chunk) - len(chunk.lstrip()))
+            spans.append((start, start + len(stripped)))
+        return spans
+
+
+@lru_cache(maxsize=4)
+def pipeline(model: str = "") -> Pipeline:
+    """The shared pipeline for a model name (built once per process)."""
+    return Pipeline(model)
+
+
+def token_spans(tokens: str) -> list[tuple[int, int]]:
+    """Parse a segment's stored ``tokens`` column back into ``(start, end)`` offsets."""
+    out = []
+    for item in tokens.split():
+        start, _, end = item.partition(":")
+        out.append((int(start), int(end)))
+    return out

@@ -1,0 +1,174 @@
+"""Codings and reviewed marks: apply, remove, bulk import and export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from coder.errors import CoderError
+from coder.store.codes import find_code
+from coder.store.db import Store, now
+from coder.store.schema import ORIGINS
+from coder.store.transcripts import get_transcript, segment_id
+
+
+def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
+                 origin: str = "manual", memo: str | None = None,
+                 span: tuple[int, int] | None = None) -> bool:
+    """Give ``segment`` the code; returns False when the coder had already given it."""
+    if origin not in ORIGINS:
+        raise CoderError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
+    with store.transaction():
+        span_start, span_end = span if span else (None, None)
+        exists = store.one(
+            """SELECT id FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?
+               AND span_start IS ? AND span_end IS ?""",
+            (segment, code_id, coder, span_start, span_end))
+        if exists:
+            return False
+        cursor = store.execute(
+            """INSERT INTO codings (segment_id, code_id, coder, origin, memo, span_start,
+               span_end, created_at) VALUES (?,?,?,?,?,?,?,?)""",
+            (segment, code_id, coder, origin, memo, span_start, span_end, now()))
+        store.log("coding.add", coding_id=cursor.lastrowid, segment_id=segment, code_id=code_id,
+                  coder=coder, origin=origin, memo=memo, span=list(span) if span else None)
+        return True
+
+
+def remove_coding(store: Store, segment: int, code_id: int, *, coder: str) -> int:
+    """Take the code off ``segment`` for ``coder`` (all its spans); returns codings removed."""
+    with store.transaction():
+        rows = store.rows(
+            "SELECT * FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
+            (segment, code_id, coder))
+        for row in rows:
+            store.execute("DELETE FROM codings WHERE id = ?", (row["id"],))
+            store.log("coding.remove", coding_id=row["id"], segment_id=segment, code_id=code_id,
+                      coder=coder, origin=row["origin"], memo=row["memo"],
+                      span=[row["span_start"], row["span_end"]]
+                      if row["span_start"] is not None else None,
+                      created_at=row["created_at"])
+        return len(rows)
+
+
+def mark_reviewed(store: Store, segments: list[int], *, coder: str) -> int:
+    """Mark segments as reviewed by ``coder``; returns how many were newly marked."""
+    with store.transaction():
+        added = 0
+        for seg in segments:
+            cursor = store.execute(
+                "INSERT OR IGNORE INTO reviewed (segment_id, coder, created_at) VALUES (?,?,?)",
+                (seg, coder, now()))
+            if cursor.rowcount:
+                added += 1
+                store.log("review.add", segment_id=seg, coder=coder)
+        return added
+
+
+def unmark_reviewed(store: Store, segments: list[int], *, coder: str) -> int:
+    with store.transaction():
+        removed = 0
+        for seg in segments:
+            cursor = store.execute("DELETE FROM reviewed WHERE segment_id = ? AND coder = ?",
+                                   (seg, coder))
+            if cursor.rowcount:
+                removed += 1
+                store.log("review.remove", segment_id=seg, coder=coder)
+        return removed
+
+
+@dataclass
+class RowProblem:
+    row: int  # line number in the file (the header is line 1)
+    reason: str
+
+
+def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: str,
+                   origin: str = "import") -> tuple[int, int, list[RowProblem]]:
+    """Apply codings from table rows (transcript, segment, code, coder[, memo]).
+
+    All or nothing: if any row is bad, nothing is written and every bad row is reported.
+    Returns (added, already present, problems).
+    """
+    problems: list[RowProblem] = []
+    resolved: list[tuple[int, int, str, str | None]] = []
+    transcripts: dict[str, int | None] = {}
+    codes: dict[str, int | None] = {}
+    for number, row in enumerate(rows, start=2):
+        name = (row.get("transcript") or "").strip()
+        ordinal_text = (row.get("segment") or "").strip()
+        code_name = (row.get("code") or "").strip()
+        coder = (row.get("coder") or "").strip() or default_coder
+        memo = (row.get("memo") or "").strip() or None
+        if not name or not ordinal_text or not code_name:
+            problems.append(RowProblem(number, "transcript, segment and code are required"))
+            continue
+        if name not in transcripts:
+            try:
+                transcripts[name] = get_transcript(store, name)["id"]
+            except CoderError:
+                transcripts[name] = None
+        if transcripts[name] is None:
+            problems.append(RowProblem(number, f"no transcript named {name!r}"))
+            continue
+        try:
+            ordinal = int(ordinal_text)
+        except ValueError:
+            problems.append(RowProblem(number, f"segment {ordinal_text!r} is not a number"))
+            continue
+        seg = store.scalar("SELECT id FROM segments WHERE transcript_id = ? AND ordinal = ?",
+                           (transcripts[name], ordinal))
+        if seg is None:
+            problems.append(RowProblem(number, f"{name} has no segment {ordinal}"))
+            continue
+        if code_name.casefold() not in codes:
+            try:
+                codes[code_name.casefold()] = find_code(store, code_name)["id"]
+            except CoderError as exc:
+                codes[code_name.casefold()] = None
+                problems.append(RowProblem(number, exc.reason))
+                continue
+        if codes[code_name.casefold()] is None:
+            problems.append(RowProblem(number, f"no code named {code_name!r}"))
+            continue
+        resolved.append((seg, codes[code_name.casefold()], coder, memo))
+    if problems:
+        return 0, 0, problems
+    added = present = 0
+    with store.transaction():
+        for seg, code_id, coder, memo in resolved:
+            if apply_coding(store, seg, code_id, coder=coder, origin=origin, memo=memo):
+                added += 1
+            else:
+                present += 1
+    return added, present, []
+
+
+def export_codings(store: Store, coder: str | None = None) -> list[dict[str, Any]]:
+    """Every coding (of ``coder``, or all) in document order, one row each."""
+    return store.rows(
+        """SELECT t.name AS transcript, s.ordinal AS segment, c.name AS code, g.coder,
+                  g.origin, coalesce(g.memo, '') AS memo, g.span_start, g.span_end,
+                  sp.name AS speaker, g.created_at, s.text
+           FROM codings g JOIN segments s ON s.id = g.segment_id
+           JOIN transcripts t ON t.id = s.transcript_id JOIN codes c ON c.id = g.code_id
+           LEFT JOIN speakers sp ON sp.id = s.speaker_id
+           WHERE (? IS NULL OR g.coder = ?)
+           ORDER BY t.name, s.ordinal, c.position, c.name, g.coder""", (coder, coder))
+
+
+def apply_by_name(store: Store, transcript: str, ordinal: int, code: str, *, coder: str,
+                  memo: str | None = None) -> tuple[dict[str, Any], bool]:
+    """The CLI's `code apply`: returns the code row and whether it was new."""
+    with store.transaction():
+        _, seg = segment_id(store, transcript, ordinal)
+        row = find_code(store, code)
+        return row, apply_coding(store, seg, row["id"], coder=coder, memo=memo)
+
+
+def remove_by_name(store: Store, transcript: str, ordinal: int, code: str, *,
+                   coder: str) -> tuple[dict[str, Any], int]:
+    with store.transaction():
+        _, seg = segment_id(store, transcript, ordinal)
+        row = find_code(store, code)
+        return row, remove_coding(store, seg, row["id"], coder=coder)

@@ -1,0 +1,157 @@
+"""Opening the study database: pragmas, migrations, transactions and the event log."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from coder.errors import CoderError
+from coder.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+def now() -> str:
+    """The current time as an ISO 8601 UTC string (second precision)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Store:
+    """One open study database.
+
+    All writes happen inside :meth:`transaction`, which is one SQLite transaction
+    and one *batch* in the event log: a failure anywhere rolls the whole command back.
+    """
+
+    def __init__(self, path: str | Path, *, coder: str = "coder", command: str = ""):
+        self.path = Path(path)
+        self.coder = coder
+        self.command = command
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.DatabaseError as exc:
+            raise CoderError(f"cannot open the study database ({exc})", path=self.path) from exc
+        if str(self.path) != ":memory:" and mode.lower() != "wal":
+            raise CoderError(f"cannot switch the database to WAL mode ({mode})", path=self.path)
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._batch: int | None = None
+        self.migrate()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        """Bring the schema up to :data:`SCHEMA_VERSION`, one transaction per migration."""
+        current = self.version
+        if current > SCHEMA_VERSION:
+            raise CoderError(
+                f"the database has schema version {current}, newer than this coder "
+                f"understands ({SCHEMA_VERSION}); upgrade coder",
+                path=self.path,
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(MIGRATIONS[version - 1]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {version}")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    # -- transactions and the event log ----------------------------------------------------
+    @property
+    def in_transaction(self) -> bool:
+        return self._batch is not None
+
+    @contextlib.contextmanager
+    def transaction(self, command: str | None = None) -> Iterator[Store]:
+        """Run a block as one transaction and one event batch; nested calls join the outer one."""
+        if self._batch is not None:
+            yield self
+            return
+        if command is not None:
+            self.command = command
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM events").fetchone()
+            self._batch = row[0]
+            yield self
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._batch = None
+
+    def log(self, action: str, **payload: Any) -> None:
+        """Append one change to the event log (inside the current transaction)."""
+        if self._batch is None:
+            raise RuntimeError("Store.log outside a transaction")
+        self.conn.execute(
+            "INSERT INTO events (batch, ts, coder, command, action, payload) VALUES (?,?,?,?,?,?)",
+            (self._batch, now(), self.coder, self.command, action, json.dumps(payload)),
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+    def rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dicts."""
+        cursor = self.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+        rows = self.rows(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        """Run a writing statement; only allowed inside :meth:`transaction`."""
+        if self._batch is None:
+            raise RuntimeError("write outside a transaction")
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, params: Any) -> sqlite3.Cursor:
+        if self._batch is None:
+            raise RuntimeError("write outside a transaction")
+        return self.conn.executemany(sql, params)
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

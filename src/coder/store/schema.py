@@ -1,0 +1,129 @@
+"""The database schema as an ordered list of migrations.
+
+Migration *n* brings a database from ``PRAGMA user_version`` *n-1* to *n*. Add new
+migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+ORIGINS = ("manual", "suggestion", "auto", "import", "consensus")
+MEMO_KINDS = ("segment", "code", "transcript", "study")
+
+_V1 = f"""
+CREATE TABLE transcripts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    source_path TEXT,
+    sha256 TEXT NOT NULL,
+    format TEXT NOT NULL,
+    segmentation TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{{}}',
+    text TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE TABLE speakers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE speaker_attributes (
+    speaker_id INTEGER NOT NULL REFERENCES speakers(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (speaker_id, key)
+) WITHOUT ROWID;
+CREATE TABLE segments (
+    id INTEGER PRIMARY KEY,
+    transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+    ordinal INTEGER NOT NULL,
+    speaker_id INTEGER REFERENCES speakers(id),
+    start INTEGER NOT NULL,
+    end INTEGER NOT NULL,
+    time_start REAL,
+    time_end REAL,
+    text TEXT NOT NULL,
+    lemmas TEXT NOT NULL DEFAULT '',
+    tokens TEXT NOT NULL DEFAULT '',
+    UNIQUE (transcript_id, ordinal),
+    CHECK (start <= end)
+);
+CREATE INDEX segments_speaker ON segments(speaker_id);
+CREATE TABLE codes (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    parent_id INTEGER REFERENCES codes(id) ON DELETE RESTRICT,
+    position INTEGER NOT NULL DEFAULT 0,
+    definition TEXT NOT NULL DEFAULT '',
+    include TEXT NOT NULL DEFAULT '',
+    exclude TEXT NOT NULL DEFAULT '',
+    examples TEXT NOT NULL DEFAULT '[]',
+    color TEXT,
+    key TEXT UNIQUE,
+    patterns TEXT NOT NULL DEFAULT '[]',
+    exclusive INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    CHECK (parent_id IS NULL OR parent_id != id)
+);
+CREATE INDEX codes_parent ON codes(parent_id);
+CREATE TABLE codings (
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    code_id INTEGER NOT NULL REFERENCES codes(id) ON DELETE RESTRICT,
+    coder TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ({", ".join(repr(o) for o in ORIGINS)})),
+    memo TEXT,
+    span_start INTEGER,
+    span_end INTEGER,
+    created_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX codings_unique
+    ON codings(segment_id, code_id, coder, coalesce(span_start, -1), coalesce(span_end, -1));
+CREATE INDEX codings_code ON codings(code_id);
+CREATE INDEX codings_coder ON codings(coder, segment_id);
+CREATE TABLE reviewed (
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    coder TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (segment_id, coder)
+) WITHOUT ROWID;
+CREATE INDEX reviewed_coder ON reviewed(coder);
+CREATE TABLE memos (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ({", ".join(repr(k) for k in MEMO_KINDS)})),
+    target_id INTEGER,
+    coder TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX memos_target ON memos(kind, target_id);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    batch INTEGER NOT NULL,
+    ts TEXT NOT NULL,
+    coder TEXT NOT NULL,
+    command TEXT NOT NULL,
+    action TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{{}}'
+);
+CREATE INDEX events_batch ON events(batch);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+CREATE VIRTUAL TABLE segments_fts USING fts5(
+    text, content='segments', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER segments_fts_insert AFTER INSERT ON segments BEGIN
+    INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER segments_fts_delete AFTER DELETE ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER segments_fts_update AFTER UPDATE OF text ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+"""
+
+MIGRATIONS: list[str] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)

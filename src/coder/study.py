@@ -1,0 +1,138 @@
+"""Finding, creating and configuring a study folder (the one that holds ``coder.toml``)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from coder.errors import CoderError
+
+CONFIG_NAME = "coder.toml"
+DB_NAME = "coder.db"
+SEGMENTATIONS = ("turn", "paragraph", "sentence")
+
+_TEMPLATE = """\
+# A coder study. The database (coder.db) lives beside this file and is not shared by git.
+[study]
+name = "{name}"
+# How transcripts are cut into segments by default: turn, paragraph or sentence.
+segmentation = "turn"
+# An installed spaCy pipeline to use (e.g. "en_core_web_sm"); empty means the built-in
+# blank English pipeline with the lookup lemmatizer. Nothing is ever downloaded.
+nlp_model = ""
+# The default coder name when neither --coder nor CODER_NAME is given.
+# coder = "your-name"
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    name: str
+    segmentation: str = "turn"
+    nlp_model: str = ""
+    coder: str = ""
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study folder and its settings."""
+
+    root: Path
+    settings: Settings
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def transcripts_dir(self) -> Path:
+        return self.root / "transcripts"
+
+    @property
+    def codebooks_dir(self) -> Path:
+        return self.root / "codebooks"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.root / "exports"
+
+    def coder_name(self, explicit: str | None = None) -> str:
+        """The coder: ``--coder``, else ``CODER_NAME``, else ``coder.toml``, else the login."""
+        for candidate in (explicit, os.environ.get("CODER_NAME"), self.settings.coder):
+            if candidate and candidate.strip():
+                return candidate.strip()
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return "coder"
+
+
+def load_settings(root: Path) -> Settings:
+    path = root / CONFIG_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CoderError(f"not valid TOML ({exc})", path=path) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CoderError(f"cannot read ({exc})", path=path) from exc
+    section = data.get("study", {})
+    if not isinstance(section, dict):
+        raise CoderError("[study] must be a table", path=path)
+    unknown = set(section) - {"name", "segmentation", "nlp_model", "coder"}
+    if unknown:
+        raise CoderError(f"unknown setting(s) in [study]: {', '.join(sorted(unknown))}", path=path)
+    for key in ("name", "segmentation", "nlp_model", "coder"):
+        if key in section and not isinstance(section[key], str):
+            raise CoderError(f"[study] {key} must be a string", path=path)
+    segmentation = section.get("segmentation", "turn")
+    if segmentation not in SEGMENTATIONS:
+        raise CoderError(
+            f"segmentation must be one of {', '.join(SEGMENTATIONS)}, not {segmentation!r}",
+            path=path,
+        )
+    return Settings(
+        name=section.get("name") or root.name,
+        segmentation=segmentation,
+        nlp_model=section.get("nlp_model", ""),
+        coder=section.get("coder", ""),
+    )
+
+
+def open_study(root: Path) -> Study:
+    root = root.resolve()
+    if not (root / CONFIG_NAME).is_file():
+        raise CoderError(f"not a coder study (no {CONFIG_NAME}); run `coder init`", path=root)
+    return Study(root=root, settings=load_settings(root))
+
+
+def find_study(start: Path | None = None) -> Study:
+    """The nearest folder, upward from ``start`` (default: the working directory), with a study."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return open_study(folder)
+    raise CoderError(
+        f"no {CONFIG_NAME} here or in any parent folder: run `coder init` or pass --study DIR",
+        path=here,
+    )
+
+
+def init_study(root: Path, name: str | None = None) -> Study:
+    """Create a study folder (or complete one); an existing ``coder.toml`` is kept."""
+    root = root.resolve()
+    if root.exists() and not root.is_dir():
+        raise CoderError("exists and is not a folder", path=root)
+    root.mkdir(parents=True, exist_ok=True)
+    for sub in ("codebooks", "transcripts", "exports"):
+        (root / sub).mkdir(exist_ok=True)
+    config = root / CONFIG_NAME
+    if not config.exists():
+        title = (name or root.name).replace("\\", "\\\\").replace('"', '\\"')
+        config.write_text(_TEMPLATE.format(name=title), encoding="utf-8")
+    ignore = root / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(f"{DB_NAME}\n{DB_NAME}-wal\n{DB_NAME}-shm\n", encoding="utf-8")
+    return open_study(root)
