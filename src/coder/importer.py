@@ -225,7 +225,7 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
                                         replaced=report))
         for path, attributes in speakers:
             changed = set_speaker_attributes(store, attributes)
-            outcomes.append(Outcome(path, path.name, "speakers", detail=(
+            outcomes.append(Outcome(path, path.name, "speakers" if changed else "unchanged", detail=(
                 f"{len(attributes)} speakers, {changed} attribute values changed")))
     return outcomes
 

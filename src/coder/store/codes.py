@@ -181,6 +181,7 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
     with store.transaction():
         ids: dict[str, int] = {}
         positions: dict[str | None, int] = {}
+        existing = {r["name"].casefold(): r for r in store.rows("SELECT * FROM codes")}
         # Free every key first so keys can move between codes within one load.
         new_keys = {s.key for s in specs if s.key}
         if new_keys:
@@ -196,7 +197,7 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
                 "examples": json.dumps(spec.examples), "color": spec.color, "key": spec.key,
                 "patterns": json.dumps(spec.patterns), "exclusive": int(spec.exclusive),
             }
-            row = store.one("SELECT * FROM codes WHERE name = ? COLLATE NOCASE", (spec.name,))
+            row = existing.get(spec.name.casefold())
             if row is None:
                 cursor = store.execute(
                     f"""INSERT INTO codes (name, parent_id, position, {', '.join(_COLUMNS)},
