@@ -1,0 +1,194 @@
+"""Open-ended survey responses from ``.csv`` / ``.xlsx``: one file, one Document.
+
+The first row is the header (for ``.xlsx``: the first non-empty row of the first sheet).
+Each row with a non-empty answer in the text column is one turn whose speaker is the
+respondent id (the ``id_column`` value, or ``"<name> #<n>"`` with ``n`` the 1-based data
+row number, which is also used when a row's id cell is empty). The row's other non-empty
+cells become ``speaker_attributes[speaker]``. ``Document.text`` is the answers joined by a
+blank line. Column names match exactly, else case-insensitively.
+
+Without ``text_column``, a single column whose name contains the word text, response,
+answer or comment (``"Open response"``, ``"Comments"``) is used; otherwise the error lists
+the columns and asks for ``--text-column``. CSV delimiter: whichever of comma, semicolon
+or tab is most common in the header line outside quotes (comma if none), or the one an
+Excel ``sep=;`` first line names.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from coder.errors import InputError
+from coder.ingest.decode import decode_bytes, read_bytes
+from coder.ingest.model import Document, Turn
+
+_QUOTED = re.compile(r'"[^"]*"')
+_SEP_LINE = re.compile(r"sep=(.)")
+_TOKENS = re.compile(r"[^\w]+|_")
+_TEXTY = frozenset(["text", "response", "responses", "answer", "answers", "comment", "comments"])
+_NOT_TEXTY = frozenset(["id", "date", "time", "number", "no", "nr", "count", "length", "score"])
+
+
+def parse_survey(
+    path: Path | str,
+    *,
+    name: str,
+    text_column: str | None = None,
+    id_column: str | None = None,
+) -> Document:
+    """Read a ``.csv`` or ``.xlsx`` of survey answers (see the module docstring)."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    rows = _xlsx_rows(path) if fmt == "xlsx" else _csv_rows(path)
+    header: list[str] | None = None
+    for row in rows:
+        if any(_cell(v) for v in row):
+            header = _header(row, path)
+            break
+    if header is None:
+        raise InputError("empty file", path=path)
+    text_i = _text_index(header, text_column, path)
+    id_i = _column(header, id_column, path) if id_column is not None else None
+    if id_i == text_i:
+        raise InputError("the id column and the text column are the same", path=path)
+
+    out: list[str] = []
+    turns: list[Turn] = []
+    attributes: dict[str, dict[str, str]] = {}
+    pos = 0
+    count = 0
+    width = len(header)
+    for number, row in enumerate(rows, start=1):
+        cells = [_cell(v) for v in row[:width]]
+        if not any(cells):
+            continue
+        count += 1
+        answer = cells[text_i] if text_i < len(cells) else ""
+        if "\r" in answer:
+            answer = answer.replace("\r\n", "\n").replace("\r", "\n")
+        answer = answer.strip()
+        if not answer:
+            continue
+        speaker = cells[id_i].strip() if id_i is not None and id_i < len(cells) else ""
+        speaker = speaker or f"{name} #{number}"
+        if out:
+            out.append("\n\n")
+            pos += 2
+        turns.append(Turn(speaker, pos, pos + len(answer)))
+        out.append(answer)
+        pos += len(answer)
+        extra = {
+            header[i]: value.strip()
+            for i, value in enumerate(cells)
+            if i != text_i and i != id_i and value.strip()
+        }
+        if extra:
+            attributes.setdefault(speaker, {}).update(extra)
+    if not turns:
+        raise InputError(f"no answers in column '{header[text_i]}'", path=path)
+    metadata = {
+        "kind": "survey",
+        "columns": header,
+        "rows": count,
+        "text_column": header[text_i],
+        "id_column": header[id_i] if id_i is not None else None,
+    }
+    return Document(
+        name=name,
+        text="".join(out),
+        turns=turns,
+        format=fmt,
+        metadata=metadata,
+        speaker_attributes=attributes,
+    )
+
+
+def _csv_rows(path: Path | str) -> Iterator[Sequence[object]]:
+    text = decode_bytes(read_bytes(path), path, kind="CSV text file")
+    first = text[: text.find("\n")] if "\n" in text else text
+    if m := _SEP_LINE.fullmatch(first.strip()):  # Excel's "sep=;" hint line
+        delimiter = m.group(1)
+        text = text[len(first) + 1 :]
+    else:
+        unquoted = _QUOTED.sub("", first)
+        delimiter = max(",;\t", key=unquoted.count) if any(c in unquoted for c in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return iter(list(reader))
+    except csv.Error as exc:
+        raise InputError(f"bad CSV at line {reader.line_num} ({exc})", path=path) from None
+
+
+def _xlsx_rows(path: Path | str) -> Iterator[Sequence[object]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+    except Exception:  # zipfile.BadZipFile, InvalidFileException, KeyError ...
+        raise InputError("not an Excel .xlsx file", path=path) from None
+    try:
+        if not book.worksheets:
+            raise InputError("the workbook has no sheets", path=path)
+        return iter(list(book.worksheets[0].iter_rows(values_only=True)))
+    finally:
+        book.close()
+
+
+def _cell(value: object) -> str:
+    """A cell as text: ``3.0`` -> ``"3"``, dates ISO (no ``00:00:00``), empty -> ``""``."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, _dt.datetime) and value.time() == _dt.time():
+        return value.date().isoformat()
+    if isinstance(value, _dt.date | _dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _header(row: Sequence[object], path: Path | str) -> list[str]:
+    names = [_cell(v).strip() for v in row]
+    while names and not names[-1]:
+        names.pop()
+    names = [n or f"column {i}" for i, n in enumerate(names, start=1)]
+    seen: set[str] = set()
+    for n in names:
+        if n.casefold() in seen:
+            raise InputError(f"duplicate column name '{n}'", path=path)
+        seen.add(n.casefold())
+    return names
+
+
+def _column(header: list[str], wanted: str, path: Path | str) -> int:
+    wanted = wanted.strip()
+    if wanted in header:
+        return header.index(wanted)
+    folded = [h.casefold() for h in header]
+    if wanted.casefold() in folded:
+        return folded.index(wanted.casefold())
+    raise InputError(f"no column named '{wanted}' (columns: {', '.join(header)})", path=path)
+
+
+def _text_index(header: list[str], text_column: str | None, path: Path | str) -> int:
+    if text_column is not None:
+        return _column(header, text_column, path)
+    candidates = []
+    for i, h in enumerate(header):
+        words = set(_TOKENS.split(h.casefold()))
+        if words & _TEXTY and not words & _NOT_TEXTY:
+            candidates.append(i)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        names = ", ".join(f"'{header[i]}'" for i in candidates)
+        raise InputError(f"several possible text columns ({names}); pass --text-column", path=path)
+    raise InputError(
+        f"no text column found; pass --text-column (columns: {', '.join(header)})", path=path
+    )
