@@ -8,9 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import open_store, run, snapshot
-
 from coder.study import find_study
+from conftest import open_store, run, snapshot
 
 
 def test_init_makes_a_study_and_keeps_an_existing_config(tmp_path):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CODEBOOK, open_store, run
 
 from coder.codebook import load_codebook
 from coder.errors import CoderError
+from conftest import CODEBOOK, open_store, run
 
 
 def _write(tmp_path, text: str):
@@ -53,7 +53,8 @@ def test_invalid_codebooks_name_the_line_and_reason(tmp_path, text, line, reason
 
 
 def test_loading_again_updates_by_name_and_keeps_coded_codes(demo, tmp_path):
-    assert run(demo, "code", "apply", "ephrata-interview", "2", "islands of innovation").exit_code == 0
+    applied = run(demo, "code", "apply", "ephrata-interview", "2", "islands of innovation")
+    assert applied.exit_code == 0
     changed = CODEBOOK.replace("Teachers ask for PD aimed at their own needs.",
                                "Requests for PD that fits the teacher.")
     changed = changed.replace("      - name: islands of innovation\n        key: i\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from conftest import INTERVIEW, copy_demo_study, open_store, run, snapshot
 
 

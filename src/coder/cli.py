@@ -83,6 +83,8 @@ class _Context:
             from coder.store.db import Store
 
             self._store = Store(self.study.db_path, coder=self.coder, command=command)
+            # Close (and checkpoint the WAL into coder.db) when the command ends.
+            click.get_current_context().call_on_close(self._store.close)
         return self._store
 
 
@@ -629,7 +631,19 @@ def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo
 
 
 def main() -> None:
-    cli(prog_name="coder")
+    """The console script. Exits without the interpreter's slow teardown of large imports."""
+    import os
+
+    try:
+        cli(prog_name="coder")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if exc.code is not None and not isinstance(exc.code, int):
+            click.echo(exc.code, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

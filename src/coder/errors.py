@@ -14,6 +14,9 @@ class CoderError(Exception):
         self.line = line
         super().__init__(str(self))
 
+    def __reduce__(self):  # keep path and line when sent between processes
+        return (self.__class__, (self.reason,), {"path": self.path, "line": self.line})
+
     def __str__(self) -> str:
         where = self.path or ""
         if where and self.line is not None:

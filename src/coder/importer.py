@@ -8,7 +8,7 @@ was. The writes are then one transaction.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,27 +148,22 @@ def read_speakers(path: Path) -> dict[str, dict[str, str]]:
 def import_paths(store: Store, study: Study, paths: list[Path], options: ImportOptions,
                  progress: Callable[[Path], None] | None = None) -> list[Outcome]:
     """Import files and folders into the study; see the module docstring."""
-    from coder.ingest import parse_file
-    from coder.nlp import pipeline
-
     files = expand_paths(paths)
     errors: list[CoderError] = []
     outcomes: list[Outcome] = []
-    prepared: list[_Prepared] = []
+    jobs: list[tuple[Path, str, int | None]] = []
     speakers: list[tuple[Path, dict[str, dict[str, str]]]] = []
     names: dict[str, Path] = {}
-    nlp = pipeline(study.settings.nlp_model)
     for path in files:
         try:
             if path.name.lower() == SPEAKERS_FILE:
                 speakers.append((path, read_speakers(path)))
                 continue
-            data = path.read_bytes()
-            sha = hashlib.sha256(data).hexdigest()
             name = path.stem
             if name in names:
                 raise InputError(f"same transcript name {name!r} as {names[name]}", path=path)
             names[name] = path
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
             existing = store.one("SELECT id, sha256, segmentation FROM transcripts WHERE name = ?",
                                  (name,))
             if existing and existing["sha256"] == sha and (
@@ -183,51 +178,88 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
                 raise InputError(
                     f"transcript {name!r} was imported before and this file differs; pass "
                     "--replace to update it (codings on unchanged segments are kept)", path=path)
-            document = parse_file(path, text_column=options.text_column,
-                                  id_column=options.id_column)
-            document.name = name
-            try:
-                segments = segment_document(document, options.segmentation)
-            except InputError as exc:
-                exc.path = exc.path or str(path)
-                raise
-            for seg, (lemmas, tokens) in zip(
-                    segments, nlp.analyse(s.text for s in segments), strict=True):
-                seg.lemmas, seg.tokens = lemmas, tokens
-            prepared.append(_Prepared(path, sha, document, segments,
-                                      existing["id"] if existing else None))
+            jobs.append((path, sha, existing["id"] if existing else None))
         except CoderError as exc:
-            if exc.path is None:
-                exc.path = str(path)
+            exc.path = exc.path or str(path)
             errors.append(exc)
         except OSError as exc:
             errors.append(InputError(f"cannot read ({exc.strerror or exc})", path=path))
-        finally:
-            if progress:
-                progress(path)
-    if errors:
-        raise ImportErrors(errors)
+    # Files are analysed (in worker processes when there are many) while this process
+    # writes them in one transaction; any error rolls the whole import back.
     with store.transaction("import"):
-        for item in prepared:
-            doc = item.document
-            source = _display_path(item.path, study.root)
-            if doc.speaker_attributes:
-                set_speaker_attributes(store, doc.speaker_attributes)
-            common = dict(source_path=source, sha256=item.sha256, fmt=doc.format,
-                          segmentation=options.segmentation, metadata=doc.metadata,
-                          text=doc.text, segments=item.segments)
-            if item.existing_id is None:
-                insert_transcript(store, name=doc.name, **common)
-                outcomes.append(Outcome(item.path, doc.name, "imported", len(item.segments)))
-            else:
-                report = replace_transcript(store, item.existing_id, **common)
-                outcomes.append(Outcome(item.path, doc.name, "replaced", len(item.segments),
-                                        replaced=report))
+        for result in _prepare_all(jobs, options, study.settings.nlp_model):
+            if progress:
+                progress(result.path if isinstance(result, _Prepared) else Path(result.path))
+            if isinstance(result, CoderError):
+                errors.append(result)
+            elif not errors:
+                outcomes.append(_write(store, study, result, options))
+        if errors:
+            raise ImportErrors(errors)
         for path, attributes in speakers:
             changed = set_speaker_attributes(store, attributes)
-            outcomes.append(Outcome(path, path.name, "speakers" if changed else "unchanged", detail=(
-                f"{len(attributes)} speakers, {changed} attribute values changed")))
+            outcomes.append(Outcome(path, path.name, "speakers" if changed else "unchanged",
+                                    detail=f"{len(attributes)} speakers, {changed} attribute "
+                                    "values changed"))
     return outcomes
+
+
+def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) -> Outcome:
+    doc = item.document
+    if doc.speaker_attributes:
+        set_speaker_attributes(store, doc.speaker_attributes)
+    common = dict(source_path=_display_path(item.path, study.root), sha256=item.sha256,
+                  fmt=doc.format, segmentation=options.segmentation, metadata=doc.metadata,
+                  text=doc.text, segments=item.segments)
+    if item.existing_id is None:
+        insert_transcript(store, name=doc.name, **common)
+        return Outcome(item.path, doc.name, "imported", len(item.segments))
+    report = replace_transcript(store, item.existing_id, **common)
+    return Outcome(item.path, doc.name, "replaced", len(item.segments), replaced=report)
+
+
+# Worker processes are worth their start-up only for many files.
+_PARALLEL_FROM = 8
+
+
+def _prepare_all(jobs: list[tuple[Path, str, int | None]], options: ImportOptions,
+                 model: str) -> Iterator[_Prepared | CoderError]:
+    """Parse, segment and analyse each file, in document order, in parallel when it pays."""
+    import multiprocessing
+    import os
+
+    from coder.nlp import pipeline
+
+    pipeline(model)  # load once here; forked workers inherit it
+    tasks = [(path, sha, existing, options, model) for path, sha, existing in jobs]
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else (os.cpu_count() or 1), 4)
+    if (len(tasks) < _PARALLEL_FROM or workers < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        yield from map(_prepare_one, tasks)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield from pool.imap(_prepare_one, tasks, chunksize=2)
+
+
+def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Prepared | CoderError:
+    from coder.ingest import parse_file
+    from coder.nlp import pipeline
+
+    path, sha, existing, options, model = task
+    try:
+        document = parse_file(path, text_column=options.text_column, id_column=options.id_column)
+        document.name = path.stem
+        segments = segment_document(document, options.segmentation)
+        analysed = pipeline(model).analyse(s.text for s in segments)
+        for seg, (lemmas, tokens) in zip(segments, analysed, strict=True):
+            seg.lemmas, seg.tokens = lemmas, tokens
+        return _Prepared(path, sha, document, segments, existing)
+    except CoderError as exc:
+        exc.path = exc.path or str(path)
+        return exc
+    except OSError as exc:
+        return InputError(f"cannot read ({exc.strerror or exc})", path=path)
 
 
 def _display_path(path: Path, root: Path) -> str:

@@ -47,6 +47,7 @@ class Pipeline:
             self.nlp = spacy.blank("en")
             self.nlp.add_pipe("sentencizer")
             self._table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+        self._lemmas: dict[int, str] = {}
         self._sentencizer = self.nlp.get_pipe("sentencizer") if self.nlp.has_pipe(
             "sentencizer") else None
 
@@ -59,6 +60,7 @@ class Pipeline:
             yield from self.nlp.pipe(texts, batch_size=batch_size)
 
     def lemma(self, token) -> str:
+        """The lower-cased lemma of one token."""
         if self._table is not None:
             found = self._table.get(token.lower)
             return found if found is not None else token.lower_
@@ -66,16 +68,30 @@ class Pipeline:
 
     def analyse(self, texts: Iterable[str]) -> Iterator[tuple[str, str]]:
         """For each text, ``(lemmas, tokens)`` as stored on a segment."""
-        lemma = self.lemma
+        if self._table is None:
+            for doc in self.docs(texts):
+                words = [t for t in doc if not t.is_space]
+                yield (" ".join(self.lemma(t) for t in words),
+                       " ".join(f"{t.idx}:{t.idx + len(t)}" for t in words))
+            return
+        from spacy.attrs import IDX, IS_SPACE, LENGTH, LOWER
+
+        cache = self._lemmas
+        strings = self.nlp.vocab.strings
+        table = self._table
+        attrs = [LOWER, IDX, LENGTH, IS_SPACE]
         for doc in self.docs(texts):
             lemmas: list[str] = []
             spans: list[str] = []
-            for token in doc:
-                if token.is_space:
+            for lower, start, length, space in doc.to_array(attrs).tolist():
+                if space:
                     continue
-                lemmas.append(lemma(token).replace(" ", "_"))
-                start = token.idx
-                spans.append(f"{start}:{start + len(token)}")
+                word = cache.get(lower)
+                if word is None:
+                    found = table.get(lower)
+                    word = cache[lower] = found if found is not None else strings[lower]
+                lemmas.append(word)
+                spans.append(f"{start}:{start + length}")
             yield " ".join(lemmas), " ".join(spans)
 
     def sentences(self, text: str) -> list[tuple[int, int]]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from coder.errors import CoderError
 from coder.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -43,9 +42,16 @@ class Store:
         if str(self.path) != ":memory:" and mode.lower() != "wal":
             raise CoderError(f"cannot switch the database to WAL mode ({mode})", path=self.path)
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._batch: int | None = None
+        self._before_commit: dict[str, Callable[[], None]] = {}
         self.migrate()
+
+    @functools.cached_property
+    def db(self):
+        """The same connection through sqlite-utils (imported on first use: it is slow to load)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -99,6 +105,8 @@ class Store:
             row = self.conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM events").fetchone()
             self._batch = row[0]
             yield self
+            while self._before_commit:
+                self._before_commit.pop(next(iter(self._before_commit)))()
             self.conn.execute("COMMIT")
         except BaseException:
             if self.conn.in_transaction:
@@ -106,6 +114,13 @@ class Store:
             raise
         finally:
             self._batch = None
+            self._before_commit.clear()
+
+    def before_commit(self, key: str, action: Callable[[], None]) -> None:
+        """Run ``action`` once, just before the current transaction commits."""
+        if self._batch is None:
+            raise RuntimeError("before_commit outside a transaction")
+        self._before_commit.setdefault(key, action)
 
     def log(self, action: str, **payload: Any) -> None:
         """Append one change to the event log (inside the current transaction)."""

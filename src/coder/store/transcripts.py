@@ -97,11 +97,17 @@ def insert_transcript(store: Store, *, name: str, source_path: str, sha256: str,
 
 def _insert_segments(store: Store, transcript_id: int, segments: list[SegmentRow]) -> None:
     ids = speaker_ids(store, {s.speaker for s in segments if s.speaker})
+    last = store.scalar("SELECT coalesce(max(id), 0) FROM segments")
     store.executemany(
         """INSERT INTO segments (transcript_id, ordinal, speaker_id, start, end, time_start,
            time_end, text, lemmas, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)""",
         [(transcript_id, s.ordinal, ids.get(s.speaker) if s.speaker else None, s.start, s.end,
           s.time_start, s.time_end, s.text, s.lemmas, s.tokens) for s in segments])
+    # Index every segment this transaction adds in one statement at commit: FTS5 builds
+    # one index segment instead of one per transcript.
+    store.before_commit("segments_fts", lambda: store.execute(
+        "INSERT INTO segments_fts (rowid, text) SELECT id, text FROM segments WHERE id > ?",
+        (last,)))
 
 
 def replace_transcript(store: Store, transcript_id: int, *, source_path: str, sha256: str,
