@@ -201,3 +201,31 @@ def test_the_demo_study_imports_with_its_codebook(tmp_path):
                                 WHERE a.speaker_id = sp.id AND a.key = 'role')""")
     assert unroled == []
     assert "The study is up to date." in run(study, "sync").output
+
+
+def test_many_files_are_analysed_in_parallel_with_the_same_result(study, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for n in range(10):
+        (folder / f"t{n:02d}.md").write_text(
+            f"Ann: Interview {n} about targeted PD.\n\nBo: Islands of innovation, {n}.\n",
+            encoding="utf-8")
+    (folder / "t05.md").write_bytes(b"\x00\x01\x02binary\x00" * 20)
+    before = snapshot(study)
+    result = run(study, "import", str(folder))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"coder: error: {folder / 't05.md'}: binary file, not a text transcript"]
+    assert snapshot(study) == before
+    (folder / "t05.md").write_text("Ann: Fixed.\n", encoding="utf-8")
+    result = run(study, "import", str(folder))
+    assert result.exit_code == 0, result.output
+    with open_store(study) as store:
+        rows = store.rows("""SELECT t.name, s.ordinal, s.text, s.lemmas FROM segments s
+                             JOIN transcripts t ON t.id = s.transcript_id
+                             ORDER BY t.name, s.ordinal""")
+    assert len(rows) == 19
+    assert rows[0] == {"name": "t00", "ordinal": 1, "text": "Interview 0 about targeted PD.",
+                       "lemmas": "interview 0 about target pd ."}
+    assert json.loads(run(study, "search", "island", "--format", "json").output)[0][
+        "speaker"] == "Bo"
