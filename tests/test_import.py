@@ -229,3 +229,31 @@ def test_many_files_are_analysed_in_parallel_with_the_same_result(study, tmp_pat
                        "lemmas": "interview 0 about target pd ."}
     assert json.loads(run(study, "search", "island", "--format", "json").output)[0][
         "speaker"] == "Bo"
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".xlsx"])
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(study, tmp_path, suffix):
+    import zipfile
+
+    path = tmp_path / f"bomb{suffix}"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("word/document.xml", b"\0" * (300 * 2**20))
+    assert path.stat().st_size < 2 * 2**20
+    before = snapshot(study)
+    result = run(study, "import", str(path), "--text-column", "answer")
+    assert result.exit_code == 1
+    assert "refused: unpacks to 300 MB" in result.output and str(path) in result.output
+    assert snapshot(study) == before
+
+
+def test_a_named_spacy_pipeline_that_is_not_installed_is_a_clear_error(study, tmp_path):
+    config = study.root / "coder.toml"
+    config.write_text(config.read_text().replace('nlp_model = ""',
+                                                 'nlp_model = "xx_not_installed_sm"'))
+    path = tmp_path / "a.md"
+    path.write_text("Ann: Hello there.\n", encoding="utf-8")
+    result = run(study, "import", str(path))
+    assert result.exit_code == 1
+    assert "the spaCy pipeline 'xx_not_installed_sm' named in coder.toml is not installed" \
+        in result.output

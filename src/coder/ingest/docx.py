@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from coder.errors import InputError
+from coder.ingest.archive import check_zip
 from coder.ingest.model import Document
 from coder.ingest.turns import find_turns
 
@@ -26,6 +27,7 @@ def parse_docx(path: Path | str, *, name: str) -> Document:
     """Parse a Word document into a :class:`Document` (format ``docx``)."""
     import docx
 
+    check_zip(path, "a Word .docx")
     try:
         document = docx.Document(str(path))
     except Exception:  # python-docx raises zip, XML, KeyError ... for a broken file

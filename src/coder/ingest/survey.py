@@ -126,6 +126,9 @@ def _csv_rows(path: Path | str) -> Iterator[Sequence[object]]:
 def _xlsx_rows(path: Path | str) -> Iterator[Sequence[object]]:
     import openpyxl
 
+    from coder.ingest.archive import check_zip
+
+    check_zip(path, "an Excel .xlsx")
     try:
         book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
     except Exception:  # zipfile.BadZipFile, InvalidFileException, KeyError ...
