@@ -66,12 +66,30 @@ def test_loading_again_updates_by_name_and_keeps_coded_codes(demo, tmp_path):
     with open_store(demo) as store:
         assert store.scalar("SELECT definition FROM codes WHERE name = 'need targeted PD'") == \
             "Requests for PD that fits the teacher."
+        keys = dict(store.conn.execute("SELECT name, key FROM codes WHERE key IS NOT NULL"))
         assert store.scalar("SELECT count(*) FROM codings") == 1
+    assert keys == {"need targeted PD": "p", "seat-time mandates": "t",
+                    "islands of innovation": "i"}
     result = run(demo, "codebook", "load", str(_write(tmp_path, changed)), "--prune")
     assert "Deleted 'islands of innovation' and its 1 codings" in result.output
     with open_store(demo) as store:
         assert store.scalar("SELECT count(*) FROM codings") == 0
         assert store.scalar("SELECT count(*) FROM codes WHERE name = 'islands of innovation'") == 0
+
+
+def test_keys_can_move_between_codes_in_one_load(demo, tmp_path):
+    swapped = CODEBOOK.replace("key: p", "key: Q").replace("key: i", "key: p").replace(
+        "key: Q", "key: i")
+    result = run(demo, "codebook", "load", str(_write(tmp_path, swapped)))
+    assert result.exit_code == 0, result.output
+    with open_store(demo) as store:
+        keys = dict(store.conn.execute("SELECT name, key FROM codes WHERE key IS NOT NULL"))
+    assert keys == {"need targeted PD": "i", "islands of innovation": "p",
+                    "seat-time mandates": "t"}
+    assert run(demo, "sync").exit_code == 0  # the study's own codebook swaps them back
+    with open_store(demo) as store:
+        keys = dict(store.conn.execute("SELECT name, key FROM codes WHERE key IS NOT NULL"))
+    assert keys["need targeted PD"] == "p" and keys["islands of innovation"] == "i"
 
 
 def test_a_bad_codebook_changes_nothing(demo, tmp_path):

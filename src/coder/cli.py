@@ -144,11 +144,28 @@ def cli(ctx: click.Context, study_dir: Path | None, coder_name: str | None) -> N
     """coder: code qualitative transcripts with a codebook, alone or as a team.
 
     Without a command, brings the study up to date with its transcripts/ and codebooks/
-    folders and shows its status.
+    folders and opens the coding workbench (in a terminal; elsewhere it shows the status).
     """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(sync)
-        ctx.invoke(status)
+        ctx.invoke(tui)
+
+
+@cli.command()
+@click.option("--no-sync", is_flag=True, help="Open without importing new files first.")
+@study_options
+def tui(ctx: _Context, no_sync: bool) -> None:
+    """Open the coding workbench (imports new or changed files in transcripts/ first)."""
+    here = click.get_current_context()
+    if not no_sync:
+        here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        click.echo("Not a terminal, so the workbench does not open; here is the study:")
+        here.invoke(status, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+        return
+    from coder.tui import CoderApp
+
+    study = ctx.study
+    CoderApp(study, ctx.coder).run()
 
 
 @cli.command()
@@ -413,18 +430,18 @@ def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
                          "examples", "key", "color", "exclusive", "codings"])
         for code in codes:
             data = _code_json(code, codes)
-            writer.writerow([_cell(data[k]) for k in (
+            writer.writerow([safe_cell(data[k]) for k in (
                 "name", "parent", "path", "definition", "include", "exclude")]
-                + [_cell(" | ".join(data["examples"])), data["key"] or "", data["color"] or "",
+                + [safe_cell(" | ".join(data["examples"])), data["key"] or "", data["color"] or "",
                    int(data["exclusive"]), data["codings"]])
         text = buffer.getvalue()
     _write(text, out)
 
 
-def _cell(value: Any) -> str:
-    """A spreadsheet-safe cell: text starting with = + - @ cannot become a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def safe_cell(value: Any) -> str:
+    from coder.exports import safe_cell as cell
+
+    return cell(value)
 
 
 def _write(text: str, out: Path | None) -> None:
@@ -580,23 +597,11 @@ def codings_import(ctx: _Context, file: Path) -> None:
 @study_options
 def codings_export(ctx: _Context, fmt: str, out: Path | None, all_coders: bool) -> None:
     """Export codings, one row per coding, in document order."""
+    from coder.exports import codings_csv, codings_json
     from coder.store.codings import export_codings
 
     rows = export_codings(ctx.store(), None if all_coders else ctx.coder)
-    keys = ["transcript", "segment", "code", "coder", "memo", "origin", "speaker",
-            "created_at", "text"]
-    if fmt == "json":
-        text = json.dumps([{k: r[k] for k in keys} for r in rows], indent=2,
-                          ensure_ascii=False) + "\n"
-    else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(keys)
-        for row in rows:
-            writer.writerow([_cell(row[k]) if k in ("memo", "text", "speaker") else row[k]
-                             for k in keys])
-        text = buffer.getvalue()
-    _write(text, out)
+    _write(codings_json(rows) if fmt == "json" else codings_csv(rows), out)
 
 
 @cli.command()
@@ -628,6 +633,174 @@ def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo
     verb = "Unmarked" if undo else "Marked"
     click.echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
                f"({len(ids) - n} already {'unmarked' if undo else 'reviewed'})")
+
+
+
+# -- undo, redo and history ----------------------------------------------------------------
+@cli.command("undo")
+@study_options
+def undo_(ctx: _Context) -> None:
+    """Undo your latest change: codings, reviewed marks, memos, a code you added.
+
+    Works across sessions (it reads the event log); stops at imports and codebook loads.
+    """
+    from coder.store.history import undo
+
+    result = undo(ctx.store("undo"), ctx.coder)
+    click.echo(f"{result.message} (batch {result.batch})" if result else "Nothing to undo.")
+
+
+@cli.command("redo")
+@study_options
+def redo_(ctx: _Context) -> None:
+    """Redo the change you undid last (until you make a new change)."""
+    from coder.store.history import redo
+
+    result = redo(ctx.store("redo"), ctx.coder)
+    click.echo(f"{result.message} (batch {result.batch})" if result else "Nothing to redo.")
+
+
+@cli.command("history")
+@click.option("--all-coders", is_flag=True, help="Every coder's changes (default: yours).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+              help="How many changes (batches) to show.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@study_options
+def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
+    """The latest changes from the event log, newest first, and what was undone."""
+    from coder.store.history import history
+
+    rows = history(ctx.store(), None if all_coders else ctx.coder, limit)
+    if fmt == "json":
+        return _json(rows)
+    if not rows:
+        click.echo("No changes yet." if all_coders else f"No changes by {ctx.coder} yet.")
+        return
+    state = {"undo": "undo of {target}", "redo": "redo of {target}"}
+    _table("History" if all_coders else f"History (coder: {ctx.coder})",
+           ["batch", "time", "coder", "command", "changes", "state"],
+           [[r["batch"], _local_time(r["time"]), r["coder"], r["command"], r["summary"],
+             "undone" if r["undone"] else state.get(r["kind"], "").format(**r)]
+            for r in rows])
+
+
+def _local_time(stamp: str) -> str:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+# -- memos ---------------------------------------------------------------------------------
+@cli.group(cls=_Group)
+def memo() -> None:
+    """Write, show and list memos on segments, codes, transcripts or the whole study.
+
+    Each coder has at most one memo per target. Name the target with exactly one of
+    --segment TRANSCRIPT N, --code NAME, --transcript NAME or --whole-study.
+    """
+
+
+def _memo_target_options(func: Callable) -> Callable:
+    @click.option("--segment", "segment_ref", nargs=2, metavar="TRANSCRIPT N",
+                  help="A segment: the transcript and the segment's number.")
+    @click.option("--code", "code_name", metavar="NAME", help="A code.")
+    @click.option("--transcript", "transcript_name", metavar="NAME", help="A transcript.")
+    @click.option("--whole-study", is_flag=True, help="The study as a whole.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, segment_ref: tuple[str, str] | None, code_name: str | None,
+                transcript_name: str | None, whole_study: bool, **kwargs: Any):
+        segment = None
+        if segment_ref:
+            try:
+                segment = (segment_ref[0], int(segment_ref[1]))
+            except ValueError:
+                raise CoderError(f"--segment takes a transcript and a segment number, not "
+                                 f"{segment_ref[1]!r}") from None
+        selector = {"segment": segment, "code": code_name, "transcript": transcript_name,
+                    "study": whole_study}
+        if sum(bool(v) for v in selector.values()) != 1:
+            raise CoderError("name one memo target: --segment TRANSCRIPT N, --code NAME, "
+                             "--transcript NAME or --whole-study")
+        return func(*args, selector=selector, **kwargs)
+
+    return wrapper
+
+
+@memo.command("set")
+@click.argument("text")
+@_memo_target_options
+@study_options
+def memo_set(ctx: _Context, selector: dict[str, Any], text: str) -> None:
+    """Write your memo on a target (TEXT "-" reads standard input; "" deletes it)."""
+    from coder.store.memos import get_memo, memo_target, set_memo, target_label
+
+    if text == "-":
+        text = sys.stdin.read()
+    store = ctx.store("memo set")
+    kind, target_id = memo_target(store, **selector)
+    where = target_label(store, kind, target_id)
+    had = get_memo(store, kind, target_id, ctx.coder) is not None
+    outcome = set_memo(store, kind, target_id, ctx.coder, text)
+    if outcome == "unchanged":
+        click.echo(f"Memo on {where} unchanged ({ctx.coder})" if had
+                   else f"No memo on {where} to delete ({ctx.coder})")
+    else:
+        click.echo(f"{outcome.capitalize()} memo on {where} ({ctx.coder})")
+
+
+@memo.command("show")
+@click.option("--all-coders", is_flag=True, help="Every coder's memo on the target.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@_memo_target_options
+@study_options
+def memo_show(ctx: _Context, selector: dict[str, Any], all_coders: bool, fmt: str) -> None:
+    """Print your memo (or everyone's) on a target."""
+    from coder.store.memos import list_memos, memo_target, target_label
+
+    store = ctx.store()
+    kind, target_id = memo_target(store, **selector)
+    rows = [r for r in list_memos(store, kind, None if all_coders else ctx.coder)
+            if r["target_id"] == target_id]
+    if fmt == "json":
+        return _json([_memo_json(r) for r in rows])
+    if not rows:
+        click.echo(f"No memo on {target_label(store, kind, target_id)}"
+                   + ("." if all_coders else f" by {ctx.coder}."))
+        return
+    for number, row in enumerate(rows):
+        if all_coders:
+            click.echo(("\n" if number else "") + f"## {row['coder']} ({row['updated_at']})")
+        click.echo(row["text"])
+
+
+def _memo_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in ("kind", "target", "transcript", "segment", "code", "coder",
+                                "text", "created_at", "updated_at")}
+
+
+@memo.command("list")
+@click.option("--kind", type=click.Choice(["segment", "code", "transcript", "study"]),
+              help="Only memos on this kind of target.")
+@click.option("--all-coders", is_flag=True, help="Every coder's memos (default: yours).")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@study_options
+def memo_list(ctx: _Context, kind: str | None, all_coders: bool, fmt: str) -> None:
+    """List memos: the study's, then transcripts', codes' and segments' in order."""
+    from coder.store.memos import list_memos
+
+    rows = list_memos(ctx.store(), kind, None if all_coders else ctx.coder)
+    if fmt == "json":
+        return _json([_memo_json(r) for r in rows])
+    if not rows:
+        click.echo("No memos yet." if all_coders else f"No memos by {ctx.coder} yet.")
+        return
+    _table(f"{len(rows)} memos" + ("" if all_coders else f" (coder: {ctx.coder})"),
+           ["on", "target", "coder", "updated", "memo"],
+           [[r["kind"], r["target"], r["coder"], _local_time(r["updated_at"]), r["text"]]
+            for r in rows])
 
 
 def main() -> None:

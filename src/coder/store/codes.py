@@ -16,14 +16,16 @@ _COLUMNS = ("definition", "include", "exclude", "examples", "color", "key", "pat
             "exclusive")
 
 
-def list_codes(store: Store) -> list[dict[str, Any]]:
-    """Every code in tree order (parents before children, siblings by position), with counts."""
+def list_codes(store: Store, coder: str | None = None) -> list[dict[str, Any]]:
+    """Every code in tree order (parents before children, siblings by position), with counts
+    of its codings and coded segments (only ``coder``'s, when given: blind coding)."""
     rows = store.rows(
-        """SELECT c.*, (SELECT count(*) FROM codings g WHERE g.code_id = c.id) AS codings,
-                  (SELECT count(DISTINCT g.segment_id) FROM codings g WHERE g.code_id = c.id)
-                  AS segments
-           FROM codes c ORDER BY c.position, c.id"""
-    )
+        """SELECT c.*,
+                  (SELECT count(*) FROM codings g WHERE g.code_id = c.id
+                   AND (:coder IS NULL OR g.coder = :coder)) AS codings,
+                  (SELECT count(DISTINCT g.segment_id) FROM codings g WHERE g.code_id = c.id
+                   AND (:coder IS NULL OR g.coder = :coder)) AS segments
+           FROM codes c ORDER BY c.position, c.id""", {"coder": coder})
     for row in rows:
         row["examples"] = json.loads(row["examples"])
         row["patterns"] = json.loads(row["patterns"])
@@ -96,8 +98,10 @@ def add_code(store: Store, name: str, *, parent: str | None = None, definition: 
             """INSERT INTO codes (name, parent_id, position, definition, key, color, created_at)
                VALUES (?,?,?,?,?,?,?)""",
             (name, parent_id, _next_position(store, parent_id), definition, key, color, now()))
+        # The whole row goes into the event: undo deletes the code, redo puts it back as it was.
+        row = store.one("SELECT * FROM codes WHERE id = ?", (cursor.lastrowid,))
         store.log("code.add", code_id=cursor.lastrowid, name=name, parent=parent,
-                  definition=definition, key=key, color=color)
+                  definition=definition, key=key, color=color, row=row)
         return cursor.lastrowid
 
 
@@ -156,13 +160,30 @@ def merge_code(store: Store, source: str, into: str) -> dict[str, int]:
                 moved += 1
         store.execute("UPDATE codes SET parent_id = ? WHERE parent_id = ?",
                       (dst["id"], src["id"]))
-        store.execute("UPDATE memos SET target_id = ? WHERE kind = 'code' AND target_id = ?",
-                      (dst["id"], src["id"]))
+        _merge_code_memos(store, src, dst)
         store.execute("DELETE FROM codes WHERE id = ?", (src["id"],))
         store.log("code.merge", source=src["name"], source_id=src["id"], into=dst["name"],
                   into_id=dst["id"], codings=[r["id"] for r in codings], moved=moved,
                   already_there=duplicate)
         return {"moved": moved, "already_there": duplicate}
+
+
+def _merge_code_memos(store: Store, src: dict[str, Any], dst: dict[str, Any]) -> None:
+    """Memos on a merged code move to the code it merges into, one per coder."""
+    for memo in store.rows("SELECT * FROM memos WHERE kind = 'code' AND target_id = ?",
+                           (src["id"],)):
+        mine = store.one("SELECT * FROM memos WHERE kind = 'code' AND target_id = ? "
+                         "AND coder = ?", (dst["id"], memo["coder"]))
+        if mine is None:
+            store.execute("UPDATE memos SET target_id = ? WHERE id = ?", (dst["id"], memo["id"]))
+            continue
+        text, stamp = f"{mine['text']}\n\n(from {src['name']}) {memo['text']}", now()
+        store.execute("UPDATE memos SET text = ?, updated_at = ? WHERE id = ?",
+                      (text, stamp, mine["id"]))
+        store.execute("DELETE FROM memos WHERE id = ?", (memo["id"],))
+        store.log("memo.edit", memo_id=mine["id"], kind="code", target_id=dst["id"],
+                  coder=memo["coder"], old=mine["text"], new=text,
+                  old_updated_at=mine["updated_at"], updated_at=stamp)
 
 
 @dataclass
@@ -182,12 +203,11 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
         ids: dict[str, int] = {}
         positions: dict[str | None, int] = {}
         existing = {r["name"].casefold(): r for r in store.rows("SELECT * FROM codes")}
-        # Free every key first so keys can move between codes within one load.
-        new_keys = {s.key for s in specs if s.key}
-        if new_keys:
-            store.execute(
-                f"UPDATE codes SET key = NULL WHERE key IN ({','.join('?' * len(new_keys))})",
-                tuple(new_keys))
+        # A key moving from one code to another is freed first (keys are unique).
+        for spec in specs:
+            if spec.key:
+                store.execute("UPDATE codes SET key = NULL WHERE key = ? AND name != ? "
+                              "COLLATE NOCASE", (spec.key, spec.name))
         for spec in specs:
             parent_id = ids[spec.parent.casefold()] if spec.parent else None
             position = positions.get(spec.parent, 0)

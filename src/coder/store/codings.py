@@ -26,12 +26,14 @@ def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
             (segment, code_id, coder, span_start, span_end))
         if exists:
             return False
+        created = now()
         cursor = store.execute(
             """INSERT INTO codings (segment_id, code_id, coder, origin, memo, span_start,
                span_end, created_at) VALUES (?,?,?,?,?,?,?,?)""",
-            (segment, code_id, coder, origin, memo, span_start, span_end, now()))
+            (segment, code_id, coder, origin, memo, span_start, span_end, created))
         store.log("coding.add", coding_id=cursor.lastrowid, segment_id=segment, code_id=code_id,
-                  coder=coder, origin=origin, memo=memo, span=list(span) if span else None)
+                  coder=coder, origin=origin, memo=memo, span=list(span) if span else None,
+                  created_at=created)
         return True
 
 
@@ -56,12 +58,13 @@ def mark_reviewed(store: Store, segments: list[int], *, coder: str) -> int:
     with store.transaction():
         added = 0
         for seg in segments:
+            created = now()
             cursor = store.execute(
                 "INSERT OR IGNORE INTO reviewed (segment_id, coder, created_at) VALUES (?,?,?)",
-                (seg, coder, now()))
+                (seg, coder, created))
             if cursor.rowcount:
                 added += 1
-                store.log("review.add", segment_id=seg, coder=coder)
+                store.log("review.add", segment_id=seg, coder=coder, created_at=created)
         return added
 
 
@@ -69,11 +72,14 @@ def unmark_reviewed(store: Store, segments: list[int], *, coder: str) -> int:
     with store.transaction():
         removed = 0
         for seg in segments:
-            cursor = store.execute("DELETE FROM reviewed WHERE segment_id = ? AND coder = ?",
-                                   (seg, coder))
-            if cursor.rowcount:
-                removed += 1
-                store.log("review.remove", segment_id=seg, coder=coder)
+            # The mark's time goes into the event so that undo can restore it exactly.
+            created = store.scalar(
+                "SELECT created_at FROM reviewed WHERE segment_id = ? AND coder = ?", (seg, coder))
+            if created is None:
+                continue
+            store.execute("DELETE FROM reviewed WHERE segment_id = ? AND coder = ?", (seg, coder))
+            removed += 1
+            store.log("review.remove", segment_id=seg, coder=coder, created_at=created)
         return removed
 
 

@@ -98,6 +98,7 @@ class Store:
         if self._batch is not None:
             yield self
             return
+        previous = self.command
         if command is not None:
             self.command = command
         self.conn.execute("BEGIN IMMEDIATE")
@@ -115,6 +116,7 @@ class Store:
         finally:
             self._batch = None
             self._before_commit.clear()
+            self.command = previous
 
     def before_commit(self, key: str, action: Callable[[], None]) -> None:
         """Run ``action`` once, just before the current transaction commits."""

@@ -95,7 +95,7 @@ CREATE TABLE memos (
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE INDEX memos_target ON memos(kind, target_id);
+CREATE UNIQUE INDEX memos_target ON memos(kind, coalesce(target_id, -1), coder);
 CREATE TABLE events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     batch INTEGER NOT NULL,
@@ -106,6 +106,7 @@ CREATE TABLE events (
     payload TEXT NOT NULL DEFAULT '{{}}'
 );
 CREATE INDEX events_batch ON events(batch);
+CREATE INDEX events_coder ON events(coder, batch);
 CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
 CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events

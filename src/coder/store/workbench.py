@@ -1,0 +1,77 @@
+"""What the coding workbench reads: a transcript's segments and who coded what, in bulk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from coder.store.db import Store
+
+
+@dataclass(slots=True)
+class SegmentView:
+    """One segment as the workbench shows it."""
+
+    id: int
+    ordinal: int
+    speaker: str
+    role: str
+    time_start: float | None
+    text: str
+    reviewed: bool = False
+    mine: set[int] = field(default_factory=set)  # code ids the current coder gave
+    others: dict[int, list[str]] = field(default_factory=dict)  # code id -> other coders
+
+
+def load_segments(store: Store, transcript_id: int, coder: str) -> list[SegmentView]:
+    """All segments of a transcript, with ``coder``'s codes, reviewed marks and others' codes."""
+    rows = store.conn.execute(
+        """SELECT s.id, s.ordinal, coalesce(sp.name, ''),
+                  coalesce((SELECT value FROM speaker_attributes a
+                            WHERE a.speaker_id = s.speaker_id AND a.key = 'role'), ''),
+                  s.time_start, s.text
+           FROM segments s LEFT JOIN speakers sp ON sp.id = s.speaker_id
+           WHERE s.transcript_id = ? ORDER BY s.ordinal""", (transcript_id,)).fetchall()
+    views = [SegmentView(*row) for row in rows]
+    by_id = {v.id: v for v in views}
+    for seg_id, in store.conn.execute(
+            """SELECT r.segment_id FROM reviewed r JOIN segments s ON s.id = r.segment_id
+               WHERE s.transcript_id = ? AND r.coder = ?""", (transcript_id, coder)):
+        by_id[seg_id].reviewed = True
+    for seg_id, code_id, who in store.conn.execute(
+            """SELECT g.segment_id, g.code_id, g.coder FROM codings g
+               JOIN segments s ON s.id = g.segment_id WHERE s.transcript_id = ?
+               ORDER BY g.id""", (transcript_id,)):
+        view = by_id[seg_id]
+        if who == coder:
+            view.mine.add(code_id)
+        else:
+            view.others.setdefault(code_id, []).append(who)
+    return views
+
+
+def refresh_segments(store: Store, views: list[SegmentView], coder: str) -> None:
+    """Reload codes and reviewed marks of the given segments (after undo, say)."""
+    if not views:
+        return
+    by_id = {v.id: v for v in views}
+    marks = ",".join("?" * len(by_id))
+    for view in views:
+        view.mine, view.others, view.reviewed = set(), {}, False
+    for seg_id, code_id, who in store.conn.execute(
+            f"SELECT segment_id, code_id, coder FROM codings WHERE segment_id IN ({marks}) "
+            "ORDER BY id", tuple(by_id)):
+        if who == coder:
+            by_id[seg_id].mine.add(code_id)
+        else:
+            by_id[seg_id].others.setdefault(code_id, []).append(who)
+    for (seg_id,) in store.conn.execute(
+            f"SELECT segment_id FROM reviewed WHERE coder = ? AND segment_id IN ({marks})",
+            (coder, *by_id)):
+        by_id[seg_id].reviewed = True
+
+
+def transcript_of_segment(store: Store, segment_id: int) -> tuple[int, int] | None:
+    """(transcript id, ordinal) of a segment."""
+    row = store.conn.execute("SELECT transcript_id, ordinal FROM segments WHERE id = ?",
+                             (segment_id,)).fetchone()
+    return (row[0], row[1]) if row else None

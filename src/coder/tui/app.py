@@ -1,0 +1,214 @@
+"""The coding workbench: a Textual app over one open study."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from coder.errors import CoderError
+from coder.store.db import Store
+from coder.study import Study, open_study
+from coder.tui.screens.coding import CodingScreen
+from coder.tui.screens.home import HomeScreen
+from coder.tui.screens.modals import Choice, MemoModal, PickerModal, PromptModal
+
+# How long a write waits for another process holding the database before telling the user.
+BUSY_MS = 2000
+
+
+class CoderApp(App):
+    """Open a study, pick a transcript, code it. Everything is saved as it happens."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "coder"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "show_help_panel", "Keys", id="app.help"),
+    ]
+
+    def __init__(self, study: Study | Path | str, coder: str | None = None, *,
+                 review_on_move: bool = True) -> None:
+        super().__init__()
+        self.study = study if isinstance(study, Study) else open_study(Path(study))
+        self.coder = self.study.coder_name(coder)
+        self.review_on_move = review_on_move
+        self.store = Store(self.study.db_path, coder=self.coder, command="tui")
+        self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self.title = f"coder · {self.study.settings.name}"
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+
+    def on_unmount(self) -> None:
+        self.store.close()
+
+    # -- writing through the core ----------------------------------------------------------
+    def write(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Run a core change: ``(saved, result)``. Errors become notifications, not crashes."""
+        try:
+            return True, action(*args, **kwargs)
+        except CoderError as exc:
+            self.notify(str(exc), severity="error")
+        except sqlite3.OperationalError as exc:
+            self.notify(f"Not saved: the database is busy ({exc}). Try again in a moment.",
+                        severity="error", timeout=8)
+        return False, None
+
+    # -- navigation ------------------------------------------------------------------------
+    def open_transcript(self, transcript_id: int, ordinal: int | None = None) -> None:
+        top = self.screen
+        if isinstance(top, CodingScreen) and top.transcript_id == transcript_id:
+            if ordinal is not None:
+                view = top.query_one("#transcript")
+                index = next((i for i, s in enumerate(view.segments) if s.ordinal == ordinal),
+                             None)
+                if index is not None:
+                    top.go(index)
+            return
+        if isinstance(top, CodingScreen):
+            self.pop_screen()
+        self.push_screen(CodingScreen(transcript_id, ordinal))
+
+    def show_home(self) -> None:
+        if isinstance(self.screen, CodingScreen):
+            self.pop_screen()
+
+    def coding_screen(self) -> CodingScreen | None:
+        return self.screen if isinstance(self.screen, CodingScreen) else None
+
+    # -- commands shared by screens --------------------------------------------------------
+    def action_search(self) -> None:
+        from coder.store.transcripts import search
+
+        def find(query: str) -> list[Choice]:
+            try:
+                hits = search(self.store, query, limit=100)
+            except CoderError:
+                try:  # half-typed syntax: search the words as a phrase
+                    hits = search(self.store, '"' + query.replace('"', " ") + '"', limit=100)
+                except CoderError:
+                    return []
+            return [Choice(f"{h['transcript']} ¶{h['segment']} {h['speaker'] or ''}: "
+                           f"{h['snippet']}", (h["transcript"], h["segment"])) for h in hits]
+
+        def chosen(value: object | None) -> None:
+            if value is None:
+                return
+            name, ordinal = value  # type: ignore[misc]
+            row = self.store.one("SELECT id FROM transcripts WHERE name = ?", (name,))
+            if row:
+                self.open_transcript(row["id"], ordinal)
+
+        self.push_screen(PickerModal("Search the study (words, \"phrases\", OR, NOT)", [],
+                                     "Search…", search=find), chosen)
+
+    def edit_memo(self, kind: str, target_id: int | None, title: str,
+                  on_saved: Callable[[str], None] | None = None) -> None:
+        from coder.store.memos import get_memo, set_memo
+
+        existing = get_memo(self.store, kind, target_id, self.coder)
+        text = existing["text"] if existing else ""
+
+        def saved(value: str | None) -> None:
+            if value is None:
+                return
+            ok, _ = self.write(set_memo, self.store, kind, target_id, self.coder, value)
+            if ok and on_saved:
+                on_saved("memo deleted" if not value.strip() else "memo saved")
+            elif not ok:  # nothing typed is lost: reopen the editor with the text
+                self.push_screen(MemoModal(title + " (not saved yet)", value), saved)
+
+        self.push_screen(MemoModal(title, text), saved)
+
+    def switch_coder(self) -> None:
+        def chosen(name: str | None) -> None:
+            if not name or name == self.coder:
+                return
+            self.coder = self.store.coder = name
+            screen = self.coding_screen()
+            if screen is not None:
+                screen.reload_after_change()
+                screen.sub_title = f"{screen.transcript['name']} · coder: {name}"
+            else:
+                self.screen.refresh_rows()  # type: ignore[attr-defined]
+            self.notify(f"Now coding as {name}.")
+
+        self.push_screen(PromptModal("Switch coder: your name", self.coder), chosen)
+
+    def export_codings(self) -> None:
+        from coder.exports import codings_csv
+        from coder.store.codings import export_codings
+
+        path = self.study.exports_dir / f"codings-{self.coder}-{date.today()}.csv"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(codings_csv(export_codings(self.store, self.coder)),
+                            encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Could not write {path}: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"Wrote {path.relative_to(self.study.root)}")
+
+    def toggle_review_on_move(self) -> None:
+        self.review_on_move = not self.review_on_move
+        self.notify("Moving on marks a segment reviewed." if self.review_on_move else
+                    "Moving on no longer marks segments reviewed (space marks one).")
+
+    @work(thread=True, exclusive=True, group="sync")
+    def sync_study(self) -> None:
+        """Import new or changed transcripts and reload codebooks, off the event loop."""
+        from coder.sync import sync_study
+
+        with Store(self.study.db_path, coder=self.coder, command="sync") as store:
+            result = sync_study(store, self.study)
+        changed = [o for o in result.transcripts if o.status != "unchanged"]
+        self.call_from_thread(self._synced, len(changed))
+
+    def _synced(self, changed: int) -> None:
+        screen = self.coding_screen()
+        if screen is not None:
+            screen.reload_after_change()
+        elif hasattr(self.screen, "refresh_rows"):
+            self.screen.refresh_rows()  # type: ignore[attr-defined]
+        self.notify(f"Study up to date ({changed} transcripts imported or updated).")
+
+    def on_worker_state_changed(self, event) -> None:
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(str(error) if isinstance(error, CoderError) else
+                        f"{type(error).__name__}: {error}", severity="error", timeout=10)
+
+    # -- command palette -------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Search the study", "Full-text search; jump to a segment",
+                            self.action_search)
+        yield SystemCommand("Switch coder", f"Now coding as {self.coder}", self.switch_coder)
+        yield SystemCommand("Export my codings (CSV)", "Write them to exports/",
+                            self.export_codings)
+        yield SystemCommand("Import new transcripts and reload codebooks",
+                            "Bring the study up to date with its folders", self.sync_study)
+        yield SystemCommand("Mark reviewed when moving on: "
+                            + ("on" if self.review_on_move else "off"),
+                            "Toggle the setting", self.toggle_review_on_move)
+        coding = self.coding_screen()
+        if coding is not None:
+            yield SystemCommand("Show or hide other coders' codes", "ctrl+o",
+                                coding.action_toggle_others)
+            yield SystemCommand("Memo on this transcript", "M", coding.action_memo_transcript)
+            yield SystemCommand("Memo on the highlighted code", "From the codebook panel",
+                                coding.action_memo_code)
+            yield SystemCommand("Back to the transcript list", "escape", self.show_home)
+        for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
+            yield SystemCommand(f"Open transcript: {row['name']}", "Start coding it",
+                                lambda tid=row["id"]: self.open_transcript(tid))

@@ -1,0 +1,432 @@
+"""The coding screen: the transcript on the left, the codebook on the right, keys for all."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.fuzzy import Matcher
+from textual.keys import _character_to_key
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static, Tree
+
+from coder.store.codes import add_code, list_codes
+from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
+from coder.store.workbench import load_segments, refresh_segments
+from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
+from coder.tui.widgets.status_line import StatusLine
+from coder.tui.widgets.transcript_view import CodeStyle, TranscriptView
+
+if TYPE_CHECKING:
+    from coder.tui.app import CoderApp
+
+_DEFAULT_COLOR = "#8a8a8a"
+
+
+class CodingScreen(Screen):
+    """Code one transcript, segment by segment."""
+
+    BINDINGS = [
+        Binding("down,j", "move(1)", "Next", id="segment.next"),
+        Binding("up,k", "move(-1)", "Previous", id="segment.previous"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="segment.page_down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="segment.page_up"),
+        Binding("home", "jump_to(0)", "First", show=False, id="segment.first"),
+        Binding("end", "jump_to(-1)", "Last", show=False, id="segment.last"),
+        Binding("shift+down", "extend(1)", "Select down", show=False, id="select.down"),
+        Binding("shift+up", "extend(-1)", "Select up", show=False, id="select.up"),
+        Binding("n", "next_unreviewed", "Next unreviewed", id="segment.next_unreviewed"),
+        Binding("space", "toggle_reviewed", "Reviewed", show=False, id="segment.reviewed"),
+        Binding("c", "pick_code", "Code…", id="code.pick"),
+        Binding("a", "add_code", "New code", id="code.add"),
+        Binding("m", "memo_segment", "Memo", id="memo.segment"),
+        Binding("M", "memo_transcript", "Transcript memo", show=False,
+                id="memo.transcript"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("u,ctrl+z", "undo", "Undo", id="history.undo"),
+        Binding("ctrl+y", "redo", "Redo", show=False, id="history.redo"),
+        Binding("ctrl+o", "toggle_others", "Others' codes", show=False, id="view.others"),
+        Binding("ctrl+f", "focus_filter", "Filter codes", show=False, id="codebook.filter"),
+        Binding("escape", "escape", "Back", id="screen.back"),
+    ]
+
+    def __init__(self, transcript_id: int, ordinal: int | None = None) -> None:
+        super().__init__()
+        self.transcript_id = transcript_id
+        self.start_ordinal = ordinal
+        self.codes: list[dict[str, Any]] = []
+        self.key_map: dict[str, int] = {}
+        self.last_action = "opened"
+
+    @property
+    def capp(self) -> CoderApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- building --------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="coding"):
+            yield TranscriptView(id="transcript")
+            with Vertical(id="codebook"):
+                yield Input(placeholder="Filter codes (ctrl+f)…", id="code-filter")
+                yield Tree("Codebook", id="code-tree")
+                yield Static(id="code-details")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        store = self.capp.store
+        self.transcript = store.one("SELECT id, name FROM transcripts WHERE id = ?",
+                                    (self.transcript_id,))
+        self.load_codes()
+        view = self.query_one(TranscriptView)
+        segments = load_segments(store, self.transcript_id, self.capp.coder)
+        start = 0
+        if self.start_ordinal is not None:
+            start = next((i for i, s in enumerate(segments)
+                          if s.ordinal == self.start_ordinal), 0)
+        view.load(segments, self._styles(), start)
+        view.focus()
+        self.show_code_details(None)
+        self.sub_title = f"{self.transcript['name']} · coder: {self.capp.coder}"
+        self.update_status()
+
+    def load_codes(self) -> None:
+        self.codes = list_codes(self.capp.store, self.capp.coder)
+        with_keys = {c["key"]: c["id"] for c in self.codes if c["key"]}
+        if with_keys:
+            self.key_map = with_keys
+        else:  # digits 1-9 toggle the first nine codes when the codebook gives no keys
+            self.key_map = {str(n): c["id"] for n, c in enumerate(self.codes[:9], start=1)}
+        self.key_of = {cid: key for key, cid in self.key_map.items()}
+        # Each code key is a real binding (listed by `?`, ordered with every other key).
+        self._bindings = self._merged_bindings.copy() if self._merged_bindings else self._bindings
+        names = {c["id"]: c["name"] for c in self.codes}
+        for key, code_id in self.key_map.items():
+            self._bindings.bind(_character_to_key(key), f"toggle_code({code_id})",
+                                f"Toggle {names[code_id]}", show=False)
+        self.refresh_bindings()
+        self.build_tree(self.query_one("#code-filter", Input).value)
+
+    def _styles(self) -> dict[int, CodeStyle]:
+        return {c["id"]: CodeStyle(c["name"], c["color"] or _DEFAULT_COLOR) for c in self.codes}
+
+    def build_tree(self, query: str = "") -> None:
+        tree = self.query_one("#code-tree", Tree)
+        tree.clear()
+        tree.show_root = False
+        matcher = Matcher(query) if query.strip() else None
+        keep: set[int] = set()
+        by_id = {c["id"]: c for c in self.codes}
+        for code in self.codes:
+            if matcher is None or matcher.match(code["name"]) or matcher.match(
+                    code["definition"] or ""):
+                node: dict | None = code
+                while node is not None:  # keep the ancestors of a match
+                    keep.add(node["id"])
+                    node = by_id.get(node["parent_id"])
+        nodes = {None: tree.root}
+        for code in self.codes:
+            if code["id"] not in keep:
+                continue
+            parent = nodes.get(code["parent_id"], tree.root)
+            nodes[code["id"]] = parent.add(self._label(code), data=code["id"], expand=True,
+                                           allow_expand=False)
+        self.tree_nodes = nodes
+        tree.root.expand()
+
+    def _label(self, code: dict[str, Any]) -> Text:
+        key = self.key_of.get(code["id"])
+        return Text.assemble((f"[{key}] " if key else "    ", "bold"),
+                             ("■ ", code["color"] or _DEFAULT_COLOR), code["name"],
+                             (f"  {code['codings']}", "dim"))
+
+    # -- status ----------------------------------------------------------------------------
+    def update_status(self) -> None:
+        view = self.query_one(TranscriptView)
+        total = len(view.segments)
+        reviewed = view.reviewed_count
+        seg = view.segments[view.current] if total else None
+        position = f"¶{seg.ordinal} ({view.current + 1}/{total})" if seg else "empty"
+        chosen = len(view.selection())
+        selection = f" · {chosen} selected" if chosen > 1 else ""
+        share = f"{reviewed / total:.0%}" if total else "0%"
+        self.query_one(StatusLine).text = Text.assemble(
+            (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
+            f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
+            ("  ·  u undo · ctrl+y redo · ? keys", "dim"))
+
+    def show_code_details(self, code_id: int | None) -> None:
+        details = self.query_one("#code-details", Static)
+        code = next((c for c in self.codes if c["id"] == code_id), None)
+        if code is None:
+            tree = self.query_one("#code-tree", Tree)
+            node = tree.cursor_node
+            code = next((c for c in self.codes if node and c["id"] == node.data), None)
+        if code is None:
+            details.update(Text("Keys toggle codes on the current segment.", "dim"))
+            return
+        parts: list[Any] = [(code["name"], "bold"), "\n"]
+        if code["definition"]:
+            parts += [code["definition"], "\n"]
+        if code["include"]:
+            parts += [("Use when: ", "bold green"), code["include"], "\n"]
+        if code["exclude"]:
+            parts += [("Not when: ", "bold red"), code["exclude"], "\n"]
+        if code["examples"]:
+            parts += [("Example: ", "bold"), (f"“{code['examples'][0]}”", "italic"), "\n"]
+        details.update(Text.assemble(*parts))
+
+    def done(self, message: str) -> None:
+        self.last_action = message
+        self.update_status()
+
+    # -- writing ---------------------------------------------------------------------------
+    def write(self, action, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Run a core change: (saved, result). Errors become notifications, not crashes."""
+        return self.capp.write(action, *args, **kwargs)
+
+    def toggle_code(self, code_id: int) -> None:
+        view = self.query_one(TranscriptView)
+        if not view.segments:
+            return
+        chosen = [view.segments[i] for i in view.selection()]
+        store, coder = self.capp.store, self.capp.coder
+        remove = all(code_id in s.mine for s in chosen)
+
+        def change() -> None:
+            with store.transaction("toggle"):
+                for seg in chosen:
+                    if remove:
+                        remove_coding(store, seg.id, code_id, coder=coder)
+                    elif code_id not in seg.mine:
+                        apply_coding(store, seg.id, code_id, coder=coder)
+
+        if not self.write(change)[0]:
+            return
+        for index in view.selection():
+            seg = view.segments[index]
+            (seg.mine.discard if remove else seg.mine.add)(code_id)
+            view.segment_changed(index)
+        name = next(c["name"] for c in self.codes if c["id"] == code_id)
+        where = f"{len(chosen)} segments" if len(chosen) > 1 else f"¶{chosen[0].ordinal}"
+        self._bump_count(code_id, -len(chosen) if remove else len(chosen))
+        view.anchor = None
+        self.done(f"{'removed' if remove else 'coded'} {where} {name!r}")
+
+    def _bump_count(self, code_id: int, delta: int) -> None:
+        for code in self.codes:
+            if code["id"] == code_id:
+                code["codings"] = max(0, code["codings"] + delta)
+                node = self.tree_nodes.get(code_id)
+                if node is not None:
+                    node.set_label(self._label(code))
+
+    # -- keys ------------------------------------------------------------------------------
+    def action_toggle_code(self, code_id: int) -> None:
+        self.toggle_code(code_id)
+
+    def _leave(self, index: int) -> None:
+        """Moving on from a segment marks it reviewed (when that setting is on)."""
+        view = self.query_one(TranscriptView)
+        if not self.capp.review_on_move or not view.segments:
+            return
+        seg = view.segments[index]
+        if not seg.reviewed and self.write(self._mark_on_move, seg.id)[0]:
+            seg.reviewed = True
+            view.segment_changed(index)
+
+    def _mark_on_move(self, segment_id: int) -> None:
+        store = self.capp.store
+        with store.transaction("review on move"):  # undo walks past these marks
+            mark_reviewed(store, [segment_id], coder=self.capp.coder)
+
+    def go(self, index: int, *, extend: bool = False) -> None:
+        view = self.query_one(TranscriptView)
+        if not view.segments:
+            return
+        index = max(0, min(index, len(view.segments) - 1))
+        if extend:
+            if view.anchor is None:
+                view.anchor = view.current
+        else:
+            view.anchor = None
+        if index != view.current and not extend:
+            self._leave(view.current)
+        view.current = index
+        self.update_status()
+
+    def action_move(self, step: int) -> None:
+        self.go(self.query_one(TranscriptView).current + step)
+
+    def action_extend(self, step: int) -> None:
+        self.go(self.query_one(TranscriptView).current + step, extend=True)
+
+    def action_page(self, step: int) -> None:
+        view = self.query_one(TranscriptView)
+        self.go(view.current + step * view.page_size())
+
+    def action_jump_to(self, index: int) -> None:
+        view = self.query_one(TranscriptView)
+        self.go(index if index >= 0 else len(view.segments) - 1)
+
+    def action_next_unreviewed(self) -> None:
+        view = self.query_one(TranscriptView)
+        total = len(view.segments)
+        for step in range(1, total + 1):
+            index = (view.current + step) % total
+            if not view.segments[index].reviewed and index != view.current:
+                self.go(index)
+                return
+        self.notify("Every segment of this transcript is reviewed.")
+
+    def action_toggle_reviewed(self) -> None:
+        view = self.query_one(TranscriptView)
+        if not view.segments:
+            return
+        indexes = list(view.selection())
+        chosen = [view.segments[i] for i in indexes]
+        store, coder = self.capp.store, self.capp.coder
+        unmark = all(s.reviewed for s in chosen)
+        change = unmark_reviewed if unmark else mark_reviewed
+        if not self.write(change, store, [s.id for s in chosen], coder=coder)[0]:
+            return
+        for index, seg in zip(indexes, chosen, strict=True):
+            seg.reviewed = not unmark
+            view.segment_changed(index)
+        self.done(f"{'unmarked' if unmark else 'marked'} {len(chosen)} reviewed")
+
+    def action_escape(self) -> None:
+        view = self.query_one(TranscriptView)
+        if isinstance(self.focused, Input) or self.focused is self.query_one(Tree):
+            view.focus()
+        elif view.anchor is not None:
+            view.anchor = None
+            view.refresh()
+            self.update_status()
+        else:
+            self.capp.show_home()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#code-filter", Input).focus()
+
+    def action_toggle_others(self) -> None:
+        view = self.query_one(TranscriptView)
+        view.show_others = not view.show_others
+        self.done("showing other coders' codes" if view.show_others else
+                  "coding blind: other coders' codes hidden")
+
+    # -- codebook panel --------------------------------------------------------------------
+    @on(Input.Changed, "#code-filter")
+    def filter_codes(self, event: Input.Changed) -> None:
+        self.build_tree(event.value)
+
+    @on(Input.Submitted, "#code-filter")
+    def filter_submitted(self) -> None:
+        tree = self.query_one(Tree)
+        tree.focus()
+        tree.cursor_line = 0
+
+    @on(Tree.NodeHighlighted)
+    def code_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        self.show_code_details(event.node.data)
+
+    @on(Tree.NodeSelected)
+    def code_clicked(self, event: Tree.NodeSelected) -> None:
+        if event.node.data is not None:
+            self.toggle_code(event.node.data)
+
+    @on(TranscriptView.Clicked)
+    def segment_clicked(self, event: TranscriptView.Clicked) -> None:
+        self.go(event.index)
+
+    # -- dialogs ---------------------------------------------------------------------------
+    def action_pick_code(self) -> None:
+        choices = [Choice(("[" + self.key_of[c["id"]] + "] " if c["id"] in self.key_of else "")
+                          + c["path"].replace("/", " › "), c["id"], c["definition"] or "")
+                   for c in self.codes]
+
+        def chosen(code_id: object | None) -> None:
+            if code_id is not None:
+                self.toggle_code(int(code_id))  # type: ignore[arg-type]
+
+        self.app.push_screen(PickerModal("Toggle a code", choices, "Type part of a code…"),
+                             chosen)
+
+    def action_add_code(self) -> None:
+        parents = [c["name"] for c in self.codes]
+        tree = self.query_one(Tree)
+        node = tree.cursor_node
+        current = next((c["name"] for c in self.codes if node and c["id"] == node.data), None)
+
+        def added(new: NewCode | None) -> None:
+            if new is None:
+                return
+            saved, _ = self.write(add_code, self.capp.store, new.name, parent=new.parent,
+                                  definition=new.definition)
+            if not saved:
+                return
+            self.load_codes()
+            self.query_one(TranscriptView).set_codes(self._styles())
+            self.done(f"added code {new.name!r} (c to apply it)")
+
+        self.app.push_screen(AddCodeModal(parents, current), added)
+
+    def action_memo_segment(self) -> None:
+        view = self.query_one(TranscriptView)
+        if view.segments:
+            seg = view.segments[view.current]
+            self.capp.edit_memo("segment", seg.id,
+                                f"Memo on {self.transcript['name']} ¶{seg.ordinal}",
+                                on_saved=self.done)
+
+    def action_memo_transcript(self) -> None:
+        self.capp.edit_memo("transcript", self.transcript_id,
+                            f"Memo on transcript {self.transcript['name']}", on_saved=self.done)
+
+    def action_search(self) -> None:
+        self.capp.action_search()
+
+    def action_undo(self) -> None:
+        self._history("undo")
+
+    def action_redo(self) -> None:
+        self._history("redo")
+
+    def _history(self, which: str) -> None:
+        from coder.store import history
+
+        saved, result = self.write(getattr(history, which), self.capp.store, self.capp.coder)
+        if not saved:
+            return
+        if result is None:
+            self.done(f"nothing to {which}")
+            return
+        self.reload_after_change()
+        view = self.query_one(TranscriptView)
+        touched = [i for i, s in enumerate(view.segments) if s.id in set(result.segment_ids)]
+        if touched:
+            view.anchor = None
+            view.current = touched[0]
+        self.done(result.message)
+
+    def reload_after_change(self) -> None:
+        """Re-read codes and this transcript's codings (after undo, a sync, a new coder)."""
+        view = self.query_one(TranscriptView)
+        self.load_codes()
+        refresh_segments(self.capp.store, view.segments, self.capp.coder)
+        view.set_codes(self._styles())
+        self.update_status()
+
+    def action_memo_code(self) -> None:
+        node = self.query_one(Tree).cursor_node
+        code = next((c for c in self.codes if node and c["id"] == node.data), None)
+        if code is None:
+            self.notify("Highlight a code in the codebook first.")
+            return
+        self.capp.edit_memo("code", code["id"], f"Memo on code {code['name']}",
+                            on_saved=self.done)

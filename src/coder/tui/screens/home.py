@@ -1,0 +1,93 @@
+"""The home screen: the study's transcripts, filterable; enter opens one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.fuzzy import Matcher
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from coder.store.transcripts import list_transcripts
+
+if TYPE_CHECKING:
+    from coder.tui.app import CoderApp
+
+
+class HomeScreen(Screen):
+    """Pick a transcript to code."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", id="home.search"),
+        Binding("f", "focus_filter", "Filter", id="home.filter"),
+        Binding("escape", "focus_table", "Table", show=False, id="home.table"),
+    ]
+
+    @property
+    def capp(self) -> CoderApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Filter transcripts by name (f)…", id="home-filter")
+        yield DataTable(id="transcripts", cursor_type="row", zebra_stripes=True)
+        yield Static(id="home-help")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Transcript", "Kind", "Segments", "Reviewed by me", "My codings")
+        self.refresh_rows()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_rows()
+
+    def refresh_rows(self) -> None:
+        self.sub_title = f"coder: {self.capp.coder}"
+        self.rows = list_transcripts(self.capp.store, self.capp.coder)
+        self.show(self.query_one("#home-filter", Input).value)
+        study = self.capp.study.settings.name
+        self.query_one("#home-help", Static).update(
+            f" {study} · {len(self.rows)} transcripts · enter opens · / searches everything · "
+            "ctrl+p commands (switch coder, export…) · ? keys · q quits")
+
+    def show(self, query: str) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        matcher = Matcher(query) if query.strip() else None
+        for row in self.rows:
+            if matcher is not None and not matcher.match(row["name"]):
+                continue
+            share = f"{row['reviewed'] / row['segments']:.0%}" if row["segments"] else "–"
+            table.add_row(row["name"], row["kind"] or "", str(row["segments"]),
+                          f"{row['reviewed']}/{row['segments']} ({share})", str(row["codings"]),
+                          key=str(row["id"]))
+
+    @on(Input.Changed, "#home-filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        self.show(event.value)
+
+    @on(Input.Submitted, "#home-filter")
+    def filter_submitted(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count == 1:
+            self.capp.open_transcript(int(table.coordinate_to_cell_key((0, 0)).row_key.value))
+        else:
+            table.focus()
+
+    @on(DataTable.RowSelected)
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        self.capp.open_transcript(int(event.row_key.value))
+
+    def action_search(self) -> None:
+        self.capp.action_search()
+
+    def action_focus_filter(self) -> None:
+        self.query_one("#home-filter", Input).focus()
+
+    def action_focus_table(self) -> None:
+        self.query_one(DataTable).focus()

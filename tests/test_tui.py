@@ -1,0 +1,215 @@
+"""The workbench driven with Pilot, checked against the database."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from coder.tui import CoderApp
+from coder.tui.screens.coding import CodingScreen
+from coder.tui.widgets.transcript_view import TranscriptView
+from conftest import open_store, run
+
+SIZE = (120, 40)
+
+
+def _codings(study, coder="tester"):
+    with open_store(study) as store:
+        return store.rows(
+            """SELECT s.ordinal, c.name, g.origin FROM codings g
+               JOIN segments s ON s.id = g.segment_id JOIN codes c ON c.id = g.code_id
+               WHERE g.coder = ? ORDER BY s.ordinal, c.name""", (coder,))
+
+
+def _reviewed(study, coder="tester"):
+    with open_store(study) as store:
+        return [r["ordinal"] for r in store.rows(
+            """SELECT s.ordinal FROM reviewed r JOIN segments s ON s.id = r.segment_id
+               WHERE r.coder = ? ORDER BY s.ordinal""", (coder,))]
+
+
+async def _open(pilot) -> CodingScreen:
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, CodingScreen)
+    return screen
+
+
+def _view(app) -> TranscriptView:
+    return app.screen.query_one(TranscriptView)
+
+
+async def test_code_keys_toggle_codes_and_moving_on_marks_reviewed(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("j", "p", "i")
+        assert _codings(demo) == [
+            {"ordinal": 2, "name": "islands of innovation", "origin": "manual"},
+            {"ordinal": 2, "name": "need targeted PD", "origin": "manual"}]
+        assert _reviewed(demo) == [1]
+        await pilot.press("i", "j")
+        assert [c["name"] for c in _codings(demo)] == ["need targeted PD"]
+        assert _reviewed(demo) == [1, 2]
+        view = _view(app)
+        assert view.segments[1].mine and view.segments[1].reviewed
+        assert "reviewed 2/5" in str(app.screen.query_one("#status").render())
+
+
+async def test_a_range_of_segments_takes_a_code_at_once_and_undoes_as_one(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("shift+down", "shift+down", "t")
+        assert [c["ordinal"] for c in _codings(demo)] == [1, 2, 3]
+        await pilot.press("u")
+        assert _codings(demo) == []
+        await pilot.press("ctrl+y")
+        assert [c["ordinal"] for c in _codings(demo)] == [1, 2, 3]
+        assert all(_view(app).segments[i].mine for i in range(3))
+
+
+async def test_undo_works_across_a_restart(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("p")
+    assert len(_codings(demo)) == 1
+    again = CoderApp(demo.root, "tester")
+    async with again.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        assert _view(again).segments[0].mine  # the chip is back after reopening
+        await pilot.press("u")
+        assert _codings(demo) == []
+        assert not _view(again).segments[0].mine
+
+
+async def test_memo_on_a_segment_is_saved_and_shown_again(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("j", "m")
+        await pilot.pause()
+        for ch in "Asks for coaching":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        with open_store(demo) as store:
+            memo = store.one("SELECT m.kind, m.text, s.ordinal FROM memos m "
+                             "JOIN segments s ON s.id = m.target_id")
+        assert memo == {"kind": "segment", "text": "Asks for coaching", "ordinal": 2}
+        await pilot.press("m")
+        await pilot.pause()
+        assert app.screen.query_one("TextArea").text == "Asks for coaching"
+
+
+async def test_search_jumps_to_the_segment(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash")
+        await pilot.pause()
+        for ch in "schedule":
+            await pilot.press(ch)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        view = _view(app)
+        assert view.segments[view.current].ordinal == 5
+        await pilot.press("t")
+        assert _codings(demo) == [{"ordinal": 5, "name": "seat-time mandates",
+                                   "origin": "manual"}]
+
+
+async def test_the_code_picker_and_adding_a_code(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        for ch in "seat":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert _codings(demo)[0]["name"] == "seat-time mandates"
+        await pilot.press("a")
+        await pilot.pause()
+        for ch in "peer":
+            await pilot.press(ch)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        with open_store(demo) as store:
+            assert store.scalar("SELECT count(*) FROM codes WHERE name = 'peer'") == 1
+        await pilot.press("c")
+        for ch in "peer":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert {c["name"] for c in _codings(demo)} == {"seat-time mandates", "peer"}
+
+
+async def test_digits_toggle_the_first_codes_when_the_codebook_has_no_keys(study, tmp_path):
+    (study.transcripts_dir / "a.md").write_text("Ann: One.\n\nBo: Two.\n", encoding="utf-8")
+    (study.codebooks_dir / "cb.yaml").write_text(
+        "codes:\n  - name: first\n  - name: second\n", encoding="utf-8")
+    assert run(study, "sync").exit_code == 0
+    app = CoderApp(study.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("2")
+        assert _codings(study) == [{"ordinal": 1, "name": "second", "origin": "manual"}]
+
+
+async def test_other_coders_codes_are_hidden_until_asked_for(demo):
+    run(demo, "code", "apply", "ephrata-interview", "1", "islands of innovation", coder="bo")
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        view = _view(app)
+        assert view.show_others is False
+        assert view._chips[0] == []
+        await pilot.press("ctrl+o")
+        assert view._chips[0] and "bo" in view._chips[0][0][0][1]
+
+
+async def test_next_unreviewed_and_clicks(demo):
+    run(demo, "review", "ephrata-interview", "--segments", "2-3", coder="tester")
+    app = CoderApp(demo.root, "tester", review_on_move=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("n")
+        assert _view(app).current == 3
+        await pilot.click("#transcript", offset=(10, 1))
+        assert _view(app).current == 0
+        assert _reviewed(demo) == [2, 3]  # the setting was off: moving marked nothing
+
+
+async def test_a_locked_database_is_a_notification_not_a_crash(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        app.store.conn.execute("PRAGMA busy_timeout = 50")
+        other = sqlite3.connect(demo.db_path)
+        other.execute("BEGIN IMMEDIATE")
+        await pilot.press("p")
+        await pilot.pause()
+        assert any("database is busy" in n.message for n in app._notifications)
+        assert not _view(app).segments[0].mine
+        other.rollback()
+        other.close()
+        await pilot.press("p")
+        assert len(_codings(demo)) == 1
+
+
+@pytest.mark.parametrize("press", [["enter"], ["enter", "j", "j", "p", "question_mark"]])
+def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press):
+    from coder.store.db import Store
+    from coder.study import open_study
+    from coder.sync import sync_study
+    from conftest import copy_demo_study
+
+    study = open_study(copy_demo_study(tmp_path / "demo"))
+    with Store(study.db_path) as store:
+        sync_study(store, study)
+    assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=SIZE, press=press)
