@@ -803,6 +803,15 @@ def memo_list(ctx: _Context, kind: str | None, all_coders: bool, fmt: str) -> No
             for r in rows])
 
 
+def _register_more() -> None:
+    from coder.commands import register
+
+    register(cli)
+
+
+_register_more()
+
+
 def main() -> None:
     """The console script. Exits without the interpreter's slow teardown of large imports."""
     import os

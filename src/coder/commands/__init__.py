@@ -1,0 +1,21 @@
+"""Command groups that live in their own modules; each has ``register(group)``."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+MODULES = ("learn", "agreement")
+
+
+def register(group: click.Group) -> None:
+    """Add the commands of every module that is present."""
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{name}":
+                continue
+            raise
+        module.register(group)
