@@ -234,3 +234,13 @@ def test_the_installed_command_reports_errors_without_a_traceback(demo, tmp_path
     assert "Traceback" not in out.stderr
     assert out.stderr.strip().count("\n") == 0
     assert str(bad) in out.stderr and "binary" in out.stderr
+
+
+def test_without_a_terminal_coder_syncs_and_shows_the_status(demo):
+    (demo.transcripts_dir / "second.md").write_text("Ann: A second interview.\n",
+                                                    encoding="utf-8")
+    result = run(demo, "tui")
+    assert result.exit_code == 0, result.output
+    assert "imported: second (1 segments)" in result.output
+    assert "Not a terminal, so the workbench does not open" in result.output
+    assert "2 transcripts" in result.output

@@ -107,8 +107,10 @@ class CodingScreen(Screen):
         self._bindings = self._merged_bindings.copy() if self._merged_bindings else self._bindings
         names = {c["id"]: c["name"] for c in self.codes}
         for key, code_id in self.key_map.items():
-            self._bindings.bind(_character_to_key(key), f"toggle_code({code_id})",
-                                f"Toggle {names[code_id]}", show=False)
+            name = _character_to_key(key)
+            self._bindings.key_to_bindings.setdefault(name, []).append(Binding(
+                name, f"toggle_code({code_id})", f"Toggle {names[code_id]}", show=False,
+                id=f"code.toggle.{code_id}"))
         self.refresh_bindings()
         self.build_tree(self.query_one("#code-filter", Input).value)
 
