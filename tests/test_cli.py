@@ -241,6 +241,49 @@ def test_without_a_terminal_coder_syncs_and_shows_the_status(demo):
                                                     encoding="utf-8")
     result = run(demo, "tui")
     assert result.exit_code == 0, result.output
-    assert "imported: second (1 segments)" in result.output
+    assert "imported: second (1 segment)" in result.output
     assert "Not a terminal, so the workbench does not open" in result.output
     assert "2 transcripts" in result.output
+
+
+def test_exclusive_choices_replace_each_other(demo, tmp_path):
+    from conftest import CODEBOOK
+
+    (demo.codebooks_dir / "pl.yaml").write_text(CODEBOOK + """\
+  - name: stance on PD
+    exclusive: true
+    children:
+      - name: PD seen as effective
+      - name: PD seen as insufficient
+""", encoding="utf-8")
+    assert run(demo, "sync").exit_code == 0
+    run(demo, "code", "apply", "ephrata-interview", "2", "PD seen as effective")
+    run(demo, "code", "apply", "ephrata-interview", "2", "PD seen as insufficient")
+    rows = json.loads(run(demo, "segments", "ephrata-interview", "--format", "json").output)
+    assert rows[1]["codes"] == ["PD seen as insufficient"]
+    group = run(demo, "code", "apply", "ephrata-interview", "2", "stance on PD")
+    assert group.exit_code == 1
+    assert "is a group of exclusive choices: apply one of 'PD seen as effective'" in group.output
+    assert "undid" in run(demo, "undo").output
+    rows = json.loads(run(demo, "segments", "ephrata-interview", "--format", "json").output)
+    assert rows[1]["codes"] == ["PD seen as effective"]
+    sheet = tmp_path / "c.csv"
+    sheet.write_text("transcript,segment,code,coder\n"
+                     "ephrata-interview,3,PD seen as effective,ann\n"
+                     "ephrata-interview,3,PD seen as insufficient,ann\n", encoding="utf-8")
+    result = run(demo, "codings", "import", str(sheet))
+    assert result.exit_code == 1
+    assert "c.csv:3: a second choice of the exclusive group 'stance on PD'" in result.output
+
+
+def test_remove_a_transcript_only_with_force_when_coded(demo):
+    run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD")
+    refused = run(demo, "remove", "ephrata-interview")
+    assert refused.exit_code == 1 and "has 1 coding(s); pass --force" in refused.output
+    done = run(demo, "remove", "ephrata-interview", "--force")
+    assert done.exit_code == 0 and "Removed ephrata-interview (5 segments, 1 coding)" in done.output
+    with open_store(demo) as store:
+        assert store.scalar("SELECT count(*) FROM segments") == 0
+        assert store.scalar("SELECT count(*) FROM codings") == 0
+    assert json.loads(run(demo, "search", "schedule", "--format", "json").output) == []
+    assert run(demo, "import", str(demo.transcripts_dir / "ephrata-interview.md")).exit_code == 0

@@ -62,7 +62,8 @@ def test_loading_again_updates_by_name_and_keeps_coded_codes(demo, tmp_path):
     result = run(demo, "codebook", "load", str(_write(tmp_path, changed)))
     assert result.exit_code == 0, result.output
     assert "1 updated" in result.output
-    assert "Kept 1 codes that are not in the file" in result.output
+    assert "Not in cb.yaml but kept (--prune would delete them and their codings): " \
+        "islands of innovation" in result.output
     with open_store(demo) as store:
         assert store.scalar("SELECT definition FROM codes WHERE name = 'need targeted PD'") == \
             "Requests for PD that fits the teacher."
@@ -71,7 +72,7 @@ def test_loading_again_updates_by_name_and_keeps_coded_codes(demo, tmp_path):
     assert keys == {"need targeted PD": "p", "seat-time mandates": "t",
                     "islands of innovation": "i"}
     result = run(demo, "codebook", "load", str(_write(tmp_path, changed)), "--prune")
-    assert "Deleted 'islands of innovation' and its 1 codings" in result.output
+    assert "Deleted 'islands of innovation' and its 1 coding" in result.output
     with open_store(demo) as store:
         assert store.scalar("SELECT count(*) FROM codings") == 0
         assert store.scalar("SELECT count(*) FROM codes WHERE name = 'islands of innovation'") == 0

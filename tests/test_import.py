@@ -35,8 +35,34 @@ def test_reimporting_an_unchanged_file_does_nothing_and_says_so(demo):
     before = snapshot(demo)
     result = run(demo, "import", str(demo.transcripts_dir / "ephrata-interview.md"))
     assert result.exit_code == 0
-    assert "unchanged: ephrata-interview: unchanged, already imported" in result.output
+    assert "unchanged: ephrata-interview: already imported" in result.output
     assert snapshot(demo) == before
+
+
+def test_importing_again_with_other_options_needs_replace(study, tmp_path):
+    sheet = tmp_path / "survey.csv"
+    sheet.write_text("respondent,school,answer\nr1,Ephrata,We need coaching\n"
+                     "r2,Ligonier,More planning time\n", encoding="utf-8")
+    assert run(study, "import", str(sheet)).exit_code == 0
+    assert _segments(study, "survey")[0]["speaker"] == "survey #1"
+    again = run(study, "import", str(sheet), "--id-column", "respondent")
+    assert again.exit_code == 1
+    assert "it was imported with --id-column (none); pass --replace" in again.output
+    bad = run(study, "import", str(sheet), "--id-column", "nope", "--replace")
+    assert bad.exit_code == 1 and "no column named 'nope'" in bad.output
+    ok = run(study, "import", str(sheet), "--id-column", "respondent", "--replace")
+    assert ok.exit_code == 0, ok.output
+    assert [s["speaker"] for s in _segments(study, "survey")] == ["r1", "r2"]
+
+
+def test_a_folder_import_leaves_out_readme_files(study, tmp_path):
+    folder = tmp_path / "interviews"
+    folder.mkdir()
+    (folder / "README.md").write_text("# About these interviews\n", encoding="utf-8")
+    (folder / "one.md").write_text("Ann: Hello.\n", encoding="utf-8")
+    result = run(study, "import", str(folder))
+    assert result.exit_code == 0, result.output
+    assert "imported: one" in result.output and "README" not in result.output
 
 
 def test_a_changed_file_is_refused_without_replace(demo):
@@ -154,8 +180,9 @@ def test_a_multi_file_import_is_all_or_nothing(study, tmp_path):
     result = run(study, "import", str(good), str(bad1), str(bad2))
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 3
     assert "bad1.txt: empty" in lines[0] and "bad2.txt: no speaker turns" in lines[1]
+    assert "2 files could not be imported, so none was" in lines[2]
     assert snapshot(study) == before
     assert run(study, "import", str(good)).exit_code == 0
 

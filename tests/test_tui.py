@@ -213,3 +213,52 @@ def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press):
     with Store(study.db_path) as store:
         sync_study(store, study)
     assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=SIZE, press=press)
+
+
+async def test_home_and_end_move_the_current_segment_and_reopening_resumes(demo):
+    run(demo, "review", "ephrata-interview", "--segments", "1-2", coder="tester")
+    app = CoderApp(demo.root, "tester", review_on_move=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        view = _view(app)
+        assert view.current == 2  # the first segment not reviewed yet
+        assert "reviewed 2/5" in str(app.screen.query_one("#status").render())
+        await pilot.press("end")
+        assert view.current == 4
+        await pilot.press("t")
+        await pilot.press("home")
+        assert view.current == 0
+        await pilot.press("down")
+        assert view.current == 1
+    assert _codings(demo) == [{"ordinal": 5, "name": "seat-time mandates", "origin": "manual"}]
+
+
+async def test_escape_closes_help_and_clears_the_filter_before_leaving(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("question_mark")
+        assert app.screen.query("HelpPanel")
+        await pilot.press("escape")
+        assert not app.screen.query("HelpPanel")
+        assert isinstance(app.screen, CodingScreen)
+        await pilot.press("ctrl+f")
+        for ch in "seat":
+            await pilot.press(ch)
+        tree = app.screen.query_one("#code-tree")
+        shown = [n.data for n in tree.root.children]
+        assert len(shown) == 1  # only "school operations" (the parent of the match) is left
+        await pilot.press("enter", "enter")
+        assert _codings(demo)[0]["name"] == "seat-time mandates"
+        await pilot.press("escape", "ctrl+f", "escape")
+        assert app.screen.query_one("#code-filter").value == ""
+
+
+async def test_a_segment_with_my_memo_is_marked(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot)
+        await pilot.press("m", "x", "ctrl+s")
+        await pilot.pause()
+        assert _view(app).segments[0].memo
+        assert "✎" in "".join(seg.text for seg in _view(app).render_line(0))

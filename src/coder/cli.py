@@ -91,7 +91,8 @@ class _Context:
 def _console():
     from rich.console import Console
 
-    return Console()
+    # Piped or redirected output is read by scripts and pagers: do not wrap at 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=160)
 
 
 def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
@@ -106,6 +107,12 @@ def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None
     for row in rows:
         table.add_row(*["" if v is None else escape(str(v)) for v in row])
     _console().print(table)
+
+
+def n_(count: int, noun: str) -> str:
+    """'1 code', '2 codes', '2 matches'."""
+    plural = noun + ("es" if noun.endswith(("s", "ch", "sh", "x")) else "s")
+    return f"{count} {noun if count == 1 else plural}"
 
 
 def _json(data: Any) -> None:
@@ -193,11 +200,11 @@ def sync(ctx: _Context) -> None:
     for outcome in result.transcripts:
         if outcome.status != "unchanged":
             click.echo(f"{outcome.status}: {outcome.name}"
-                       + (f" ({outcome.segments} segments)" if outcome.segments else "")
+                       + (f" ({n_(outcome.segments, 'segment')})" if outcome.segments else "")
                        + (f", {outcome.detail}" if outcome.detail else ""))
     for name, changes in result.codebooks.items():
         if changes.added or changes.updated:
-            click.echo(f"codebook {name}: {len(changes.added)} codes added, "
+            click.echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
                        f"{len(changes.updated)} updated")
     if not result.changed:
         click.echo("The study is up to date.")
@@ -242,7 +249,7 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
     for outcome in outcomes:
         line = f"{outcome.status}: {outcome.name}"
         if outcome.segments:
-            line += f" ({outcome.segments} segments)"
+            line += f" ({n_(outcome.segments, 'segment')})"
         if outcome.detail:
             line += f": {outcome.detail}"
         click.echo(line)
@@ -253,6 +260,19 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
             for lost in rep.lost_codings:
                 click.echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
                            f"by {lost['coder']} (its text changed)")
+
+
+@cli.command()
+@click.argument("transcript")
+@click.option("--force", is_flag=True, help="Also when it has codings (they are deleted too).")
+@study_options
+def remove(ctx: _Context, transcript: str, force: bool) -> None:
+    """Delete a transcript from the study (its file is left alone), e.g. to import it again."""
+    from coder.store.transcripts import remove_transcript
+
+    counts = remove_transcript(ctx.store("remove"), transcript, force=force)
+    click.echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
+               f"{n_(counts['codings'], 'coding')})")
 
 
 # -- listings ------------------------------------------------------------------------------
@@ -268,9 +288,8 @@ def status(ctx: _Context, fmt: str) -> None:
     if fmt == "json":
         return _json(data)
     click.echo(f"Study: {data['study']}  ({data['path']})")
-    click.echo(f"{data['transcripts']} transcripts, {data['segments']} segments, "
-               f"{data['tokens']} tokens, {data['speakers']} speakers, {data['codes']} codes, "
-               f"{data['codings']} codings, {data['memos']} memos")
+    click.echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
+        "transcripts", "segments", "tokens", "speakers", "codes", "codings", "memos")))
     if data["coders"]:
         _table("Coders", ["coder", "codings", "coded segments", "reviewed", "share"],
                [[c["coder"], c["codings"], c["coded_segments"], c["reviewed"],
@@ -335,12 +354,16 @@ def _clock(seconds: float | None) -> str:
 @study_options
 def search(ctx: _Context, query: str, limit: int, fmt: str) -> None:
     """Full-text search over every segment (SQLite FTS5 syntax: words, "phrases", OR, NOT)."""
+    from coder.store.transcripts import count_matches
     from coder.store.transcripts import search as run
 
     rows = run(ctx.store(), query, limit)
     if fmt == "json":
         return _json(rows)
-    _table(f"{len(rows)} matches for {query!r}", ["transcript", "segment", "speaker", "text"],
+    total = count_matches(ctx.store(), query)
+    title = (f"{n_(total, 'match')} for {query!r}" if total <= len(rows)
+             else f"first {len(rows)} of {total} matches for {query!r} (--limit shows more)")
+    _table(title, ["transcript", "segment", "speaker", "text"],
            [[r["transcript"], r["segment"], r["speaker"], r["snippet"]] for r in rows])
 
 
@@ -364,13 +387,13 @@ def codebook_load(ctx: _Context, file: Path, prune: bool) -> None:
         raise CoderError("no such file", path=file)
     specs = load_codebook(file)
     changes = apply_codebook(ctx.store("codebook load"), specs, prune=prune, source=file.name)
-    click.echo(f"{file.name}: {len(specs)} codes; {len(changes.added)} added, "
+    click.echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
                f"{len(changes.updated)} updated, {len(changes.unchanged)} unchanged")
     if changes.kept:
-        click.echo(f"Kept {len(changes.kept)} codes that are not in the file "
-                   f"(--prune deletes them): {', '.join(changes.kept)}")
+        click.echo(f"Not in {file.name} but kept (--prune would delete them and their "
+                   f"codings): {', '.join(changes.kept)}")
     for name, n in changes.pruned.items():
-        click.echo(f"Deleted {name!r} and its {n} codings")
+        click.echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
 
 
 @codebook.command("show")
@@ -562,7 +585,9 @@ def codings() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @study_options
 def codings_import(ctx: _Context, file: Path) -> None:
-    """Apply codings from a CSV with columns transcript,segment,code,coder[,memo].
+    """Apply codings from a CSV with columns transcript,segment,code[,coder][,memo].
+
+    Rows without a coder are yours (--coder, CODER_NAME, ...).
 
     All or nothing: every bad row is reported and then nothing is applied.
     """
@@ -577,14 +602,14 @@ def codings_import(ctx: _Context, file: Path) -> None:
     if missing:
         raise CoderError(f"missing column(s) {', '.join(missing)} (columns: "
                          f"{', '.join(columns) or 'none'}); expected "
-                         "transcript,segment,code,coder[,memo]", path=file)
+                         "transcript,segment,code[,coder][,memo]", path=file)
     rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()} for row in reader]
     added, present, problems = import_codings(ctx.store("codings import"), rows,
                                               default_coder=ctx.coder)
     if problems:
         raise CoderError("\n".join(
             [f"{file}:{p.row}: {p.reason}" for p in problems]
-            + [f"{file}: {len(problems)} bad rows; no codings were imported"]))
+            + [f"{file}: {n_(len(problems), 'bad row')}; no codings were imported"]))
     click.echo(f"{file.name}: {added} codings added, {present} already present")
 
 

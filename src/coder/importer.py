@@ -25,6 +25,9 @@ from coder.store.transcripts import (
 from coder.study import SEGMENTATIONS, Study
 
 SPEAKERS_FILE = "speakers.csv"
+# Files in a folder that are about the transcripts rather than transcripts (named ones still
+# import when given one by one).
+_NOT_TRANSCRIPTS = ("readme", "license", "changelog")
 _TURN_FORMATS = {"txt", "md", "docx"}
 
 
@@ -33,7 +36,11 @@ class ImportErrors(CoderError):
 
     def __init__(self, errors: list[CoderError]):
         self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
+        lines = [str(e) for e in errors]
+        if len(errors) > 1:
+            lines.append(f"{len(errors)} files could not be imported, so none was: fix them "
+                         "and run the same command again")
+        super().__init__("\n".join(lines))
 
 
 @dataclass
@@ -75,6 +82,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             found += sorted(p for p in path.rglob("*") if p.is_file()
                             and (p.suffix.lower() in SUPPORTED or p.name.lower() == SPEAKERS_FILE)
+                            and not p.stem.lower().startswith(_NOT_TRANSCRIPTS)
                             and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.is_file():
             found.append(path)
@@ -164,20 +172,22 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
                 raise InputError(f"same transcript name {name!r} as {names[name]}", path=path)
             names[name] = path
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
-            existing = store.one("SELECT id, sha256, segmentation FROM transcripts WHERE name = ?",
-                                 (name,))
-            if existing and existing["sha256"] == sha and (
-                    existing["segmentation"] == options.segmentation or not options.replace):
-                detail = "unchanged, already imported"
-                if existing["segmentation"] != options.segmentation:
-                    detail += (f" with {existing['segmentation']} segmentation "
-                               "(pass --replace to re-segment)")
-                outcomes.append(Outcome(path, name, "unchanged", detail=detail))
-                continue
-            if existing and not options.replace:
-                raise InputError(
-                    f"transcript {name!r} was imported before and this file differs; pass "
-                    "--replace to update it (codings on unchanged segments are kept)", path=path)
+            existing = store.one(
+                "SELECT id, sha256, segmentation, metadata FROM transcripts WHERE name = ?",
+                (name,))
+            if existing:
+                changed = _changed_options(existing, options)
+                if existing["sha256"] == sha and not changed:
+                    outcomes.append(Outcome(path, name, "unchanged",
+                                            detail="already imported"))
+                    continue
+                if not options.replace:
+                    why = ("this file differs" if existing["sha256"] != sha
+                           else f"it was imported with {changed}")
+                    raise InputError(
+                        f"transcript {name!r} was imported before and {why}; pass --replace "
+                        "to import it again (codings on unchanged segments are kept)",
+                        path=path)
             jobs.append((path, sha, existing["id"] if existing else None))
         except CoderError as exc:
             exc.path = exc.path or str(path)
@@ -199,9 +209,24 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
         for path, attributes in speakers:
             changed = set_speaker_attributes(store, attributes)
             outcomes.append(Outcome(path, path.name, "speakers" if changed else "unchanged",
-                                    detail=f"{len(attributes)} speakers, {changed} attribute "
-                                    "values changed"))
+                                    detail=f"{_n(len(attributes), 'speaker')}, "
+                                    f"{_n(changed, 'attribute value')} set or changed"))
     return outcomes
+
+
+def _changed_options(existing: dict, options: ImportOptions) -> str:
+    """How the options asked for now differ from those of the earlier import ('' if not)."""
+    import json
+
+    metadata = json.loads(existing["metadata"] or "{}")
+    changes = []
+    if existing["segmentation"] != options.segmentation:
+        changes.append(f"--segment {existing['segmentation']}")
+    for option, flag in (("text_column", "--text-column"), ("id_column", "--id-column")):
+        asked = getattr(options, option)
+        if asked is not None and asked != metadata.get(option):
+            changes.append(f"{flag} {metadata.get(option) or '(none)'}")
+    return " and ".join(changes)
 
 
 def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) -> Outcome:
@@ -260,6 +285,10 @@ def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Pre
         return exc
     except OSError as exc:
         return InputError(f"cannot read ({exc.strerror or exc})", path=path)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _display_path(path: Path, root: Path) -> str:

@@ -15,11 +15,34 @@ from coder.store.transcripts import get_transcript, segment_id
 def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
                  origin: str = "manual", memo: str | None = None,
                  span: tuple[int, int] | None = None) -> bool:
-    """Give ``segment`` the code; returns False when the coder had already given it."""
+    """Give ``segment`` the code; returns False when the coder had already given it.
+
+    The children of an ``exclusive`` code are one choice: giving a segment one of them
+    takes the coder's other choice in that group off it (in the same transaction). The
+    group code itself is not applied.
+    """
     if origin not in ORIGINS:
         raise CoderError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
     with store.transaction():
         span_start, span_end = span if span else (None, None)
+        code = store.one(
+            """SELECT c.name, c.exclusive, c.parent_id, p.exclusive AS in_group
+               FROM codes c LEFT JOIN codes p ON p.id = c.parent_id WHERE c.id = ?""",
+            (code_id,))
+        if code is None:
+            raise CoderError(f"no code with id {code_id}")
+        if code["exclusive"]:
+            values = [r["name"] for r in store.rows(
+                "SELECT name FROM codes WHERE parent_id = ? ORDER BY position", (code_id,))]
+            raise CoderError(f"{code['name']!r} is a group of exclusive choices: apply one "
+                             f"of {', '.join(repr(v) for v in values)}")
+        if code["in_group"] and span is None:
+            for other in store.rows(
+                    """SELECT DISTINCT g.code_id FROM codings g JOIN codes c ON c.id = g.code_id
+                       WHERE g.segment_id = ? AND g.coder = ? AND c.parent_id = ?
+                       AND g.code_id != ? AND g.span_start IS NULL""",
+                    (segment, coder, code["parent_id"], code_id)):
+                remove_coding(store, segment, other["code_id"], coder=coder)
         exists = store.one(
             """SELECT id FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?
                AND span_start IS ? AND span_end IS ?""",
@@ -98,6 +121,7 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
     """
     problems: list[RowProblem] = []
     resolved: list[tuple[int, int, str, str | None]] = []
+    numbers: list[int] = []
     transcripts: dict[str, int | None] = {}
     codes: dict[str, int | None] = {}
     for number, row in enumerate(rows, start=2):
@@ -138,8 +162,10 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
             problems.append(RowProblem(number, f"no code named {code_name!r}"))
             continue
         resolved.append((seg, codes[code_name.casefold()], coder, memo))
+        numbers.append(number)
+    problems += _exclusive_conflicts(store, resolved, rows_of=numbers)
     if problems:
-        return 0, 0, problems
+        return 0, 0, sorted(problems, key=lambda p: p.row)
     added = present = 0
     with store.transaction():
         for seg, code_id, coder, memo in resolved:
@@ -148,6 +174,32 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
             else:
                 present += 1
     return added, present, []
+
+
+def _exclusive_conflicts(store: Store, resolved: list[tuple[int, int, str, str | None]],
+                         rows_of: list[int]) -> list[RowProblem]:
+    """Rows that give one segment two choices of one exclusive group (for one coder)."""
+    groups = {r["id"]: r for r in store.rows(
+        """SELECT c.id, p.id AS group_id, p.name AS group_name FROM codes c
+           JOIN codes p ON p.id = c.parent_id WHERE p.exclusive = 1""")}
+    exclusive = {r["id"] for r in store.rows("SELECT id FROM codes WHERE exclusive = 1")}
+    seen: dict[tuple[int, str, int], tuple[int, int]] = {}
+    problems = []
+    for (seg, code_id, coder, _), number in zip(resolved, rows_of, strict=True):
+        if code_id in exclusive:
+            problems.append(RowProblem(number, "an exclusive group, not a code: apply one of "
+                                               "its choices"))
+            continue
+        group = groups.get(code_id)
+        if group is None:
+            continue
+        key = (seg, coder, group["group_id"])
+        if key in seen and seen[key][0] != code_id:
+            problems.append(RowProblem(number, f"a second choice of the exclusive group "
+                                               f"{group['group_name']!r} for this segment and "
+                                               f"coder (see line {seen[key][1]})"))
+        seen.setdefault(key, (code_id, number))
+    return problems
 
 
 def export_codings(store: Store, coder: str | None = None) -> list[dict[str, Any]]:

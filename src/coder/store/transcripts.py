@@ -243,10 +243,34 @@ def segment_id(store: Store, transcript: str, ordinal: int) -> tuple[dict[str, A
     return row, found
 
 
+def _check_query(query: str) -> None:
+    if not query.strip():
+        raise CoderError("nothing to search for: give one or more words")
+
+
+def _search_error(query: str) -> CoderError:
+    return CoderError(f"cannot search for {query!r}: use words, \"quoted phrases\", "
+                      "OR, NOT and prefix* (a lone operator or an unclosed quote is not a "
+                      "search)")
+
+
+def count_matches(store: Store, query: str) -> int:
+    """How many segments match (FTS5 syntax)."""
+    import sqlite3
+
+    _check_query(query)
+    try:
+        return store.scalar("SELECT count(*) FROM segments_fts WHERE segments_fts MATCH ?",
+                            (query,))
+    except sqlite3.OperationalError as exc:
+        raise _search_error(query) from exc
+
+
 def search(store: Store, query: str, limit: int = 50) -> list[dict[str, Any]]:
     """Full-text search over segment text (FTS5 syntax), best matches first."""
     import sqlite3
 
+    _check_query(query)
     try:
         return store.rows(
             """SELECT t.name AS transcript, s.ordinal AS segment, sp.name AS speaker,
@@ -256,4 +280,28 @@ def search(store: Store, query: str, limit: int = 50) -> list[dict[str, Any]]:
                LEFT JOIN speakers sp ON sp.id = s.speaker_id
                WHERE segments_fts MATCH ? ORDER BY rank LIMIT ?""", (query, limit))
     except sqlite3.OperationalError as exc:
-        raise CoderError(f"cannot search for {query!r}: {exc}") from exc
+        raise _search_error(query) from exc
+
+
+def remove_transcript(store: Store, name: str, *, force: bool = False) -> dict[str, int]:
+    """Delete a transcript with its segments; refuses when it has codings unless ``force``."""
+    with store.transaction():
+        row = get_transcript(store, name)
+        counts = {
+            "segments": store.scalar("SELECT count(*) FROM segments WHERE transcript_id = ?",
+                                     (row["id"],)),
+            "codings": store.scalar(
+                "SELECT count(*) FROM codings g JOIN segments s ON s.id = g.segment_id "
+                "WHERE s.transcript_id = ?", (row["id"],)),
+        }
+        if counts["codings"] and not force:
+            raise CoderError(f"{row['name']} has {counts['codings']} coding(s); pass --force to "
+                             "delete them with it")
+        store.execute(
+            "DELETE FROM memos WHERE (kind = 'segment' AND target_id IN (SELECT id FROM "
+            "segments WHERE transcript_id = ?)) OR (kind = 'transcript' AND target_id = ?)",
+            (row["id"], row["id"]))
+        store.execute("DELETE FROM transcripts WHERE id = ?", (row["id"],))
+        store.log("transcript.remove", transcript_id=row["id"], name=row["name"],
+                  sha256=row["sha256"], **counts)
+        return counts

@@ -18,6 +18,7 @@ class SegmentView:
     time_start: float | None
     text: str
     reviewed: bool = False
+    memo: bool = False  # the current coder wrote a memo on it
     mine: set[int] = field(default_factory=set)  # code ids the current coder gave
     others: dict[int, list[str]] = field(default_factory=dict)  # code id -> other coders
 
@@ -37,6 +38,11 @@ def load_segments(store: Store, transcript_id: int, coder: str) -> list[SegmentV
             """SELECT r.segment_id FROM reviewed r JOIN segments s ON s.id = r.segment_id
                WHERE s.transcript_id = ? AND r.coder = ?""", (transcript_id, coder)):
         by_id[seg_id].reviewed = True
+    for (seg_id,) in store.conn.execute(
+            """SELECT m.target_id FROM memos m JOIN segments s ON s.id = m.target_id
+               WHERE m.kind = 'segment' AND s.transcript_id = ? AND m.coder = ?""",
+            (transcript_id, coder)):
+        by_id[seg_id].memo = True
     for seg_id, code_id, who in store.conn.execute(
             """SELECT g.segment_id, g.code_id, g.coder FROM codings g
                JOIN segments s ON s.id = g.segment_id WHERE s.transcript_id = ?
@@ -56,7 +62,11 @@ def refresh_segments(store: Store, views: list[SegmentView], coder: str) -> None
     by_id = {v.id: v for v in views}
     marks = ",".join("?" * len(by_id))
     for view in views:
-        view.mine, view.others, view.reviewed = set(), {}, False
+        view.mine, view.others, view.reviewed, view.memo = set(), {}, False, False
+    for (seg_id,) in store.conn.execute(
+            f"SELECT target_id FROM memos WHERE kind = 'segment' AND coder = ? "
+            f"AND target_id IN ({marks})", (coder, *by_id)):
+        by_id[seg_id].memo = True
     for seg_id, code_id, who in store.conn.execute(
             f"SELECT segment_id, code_id, coder FROM codings WHERE segment_id IN ({marks}) "
             "ORDER BY id", tuple(by_id)):

@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.fuzzy import Matcher
 from textual.keys import _character_to_key
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, Tree
@@ -25,6 +24,18 @@ if TYPE_CHECKING:
     from coder.tui.app import CoderApp
 
 _DEFAULT_COLOR = "#8a8a8a"
+
+
+def code_matches(code: dict[str, Any], query: str) -> bool:
+    """Every word of the query starts a word of the code's name or definition (or, failing
+    that, appears in its name)."""
+    words = query.casefold().split()
+    if not words:
+        return True
+    name = code["name"].casefold()
+    text = f"{name} {(code['definition'] or '').casefold()}"
+    starts = set(text.replace("-", " ").replace(",", " ").split())
+    return all(any(w.startswith(word) for w in starts) or word in name for word in words)
 
 
 class CodingScreen(Screen):
@@ -52,6 +63,7 @@ class CodingScreen(Screen):
         Binding("ctrl+o", "toggle_others", "Others' codes", show=False, id="view.others"),
         Binding("ctrl+f", "focus_filter", "Filter codes", show=False, id="codebook.filter"),
         Binding("escape", "escape", "Back", id="screen.back"),
+        Binding("tab", "switch_pane", "Transcript ⇄ codebook", show=False, id="pane.switch"),
     ]
 
     def __init__(self, transcript_id: int, ordinal: int | None = None) -> None:
@@ -85,10 +97,11 @@ class CodingScreen(Screen):
         self.load_codes()
         view = self.query_one(TranscriptView)
         segments = load_segments(store, self.transcript_id, self.capp.coder)
-        start = 0
+        # Start where the work is: the first segment I have not reviewed yet.
+        start = next((i for i, s in enumerate(segments) if not s.reviewed), 0)
         if self.start_ordinal is not None:
             start = next((i for i, s in enumerate(segments)
-                          if s.ordinal == self.start_ordinal), 0)
+                          if s.ordinal == self.start_ordinal), start)
         view.load(segments, self._styles(), start)
         view.focus()
         self.show_code_details(None)
@@ -121,12 +134,11 @@ class CodingScreen(Screen):
         tree = self.query_one("#code-tree", Tree)
         tree.clear()
         tree.show_root = False
-        matcher = Matcher(query) if query.strip() else None
         keep: set[int] = set()
         by_id = {c["id"]: c for c in self.codes}
+        self.filter_matches = [c["id"] for c in self.codes if code_matches(c, query)]
         for code in self.codes:
-            if matcher is None or matcher.match(code["name"]) or matcher.match(
-                    code["definition"] or ""):
+            if code["id"] in self.filter_matches:
                 node: dict | None = code
                 while node is not None:  # keep the ancestors of a match
                     keep.add(node["id"])
@@ -144,8 +156,8 @@ class CodingScreen(Screen):
     def _label(self, code: dict[str, Any]) -> Text:
         key = self.key_of.get(code["id"])
         return Text.assemble((f"[{key}] " if key else "    ", "bold"),
-                             ("■ ", code["color"] or _DEFAULT_COLOR), code["name"],
-                             (f"  {code['codings']}", "dim"))
+                             ("■ ", code["color"] or _DEFAULT_COLOR),
+                             (f"{code['codings']:>3} ", "dim"), code["name"])
 
     # -- status ----------------------------------------------------------------------------
     def update_status(self) -> None:
@@ -160,7 +172,7 @@ class CodingScreen(Screen):
         self.query_one(StatusLine).text = Text.assemble(
             (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
             f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
-            ("  ·  u undo · ctrl+y redo · ? keys", "dim"))
+            (" · u undo · ctrl+y redo · ? keys", "dim"))
 
     def show_code_details(self, code_id: int | None) -> None:
         details = self.query_one("#code-details", Static)
@@ -210,13 +222,21 @@ class CodingScreen(Screen):
 
         if not self.write(change)[0]:
             return
+        code = next(c for c in self.codes if c["id"] == code_id)
+        in_group = any(c["id"] == code["parent_id"] and c["exclusive"] for c in self.codes)
+        if in_group:  # another choice of the group may have gone: read back from the database
+            refresh_segments(store, chosen, coder)
         for index in view.selection():
             seg = view.segments[index]
-            (seg.mine.discard if remove else seg.mine.add)(code_id)
+            if not in_group:
+                (seg.mine.discard if remove else seg.mine.add)(code_id)
             view.segment_changed(index)
-        name = next(c["name"] for c in self.codes if c["id"] == code_id)
+        name = code["name"]
         where = f"{len(chosen)} segments" if len(chosen) > 1 else f"¶{chosen[0].ordinal}"
-        self._bump_count(code_id, -len(chosen) if remove else len(chosen))
+        if in_group:
+            self.load_codes()
+        else:
+            self._bump_count(code_id, -len(chosen) if remove else len(chosen))
         view.anchor = None
         self.done(f"{'removed' if remove else 'coded'} {where} {name!r}")
 
@@ -304,6 +324,13 @@ class CodingScreen(Screen):
 
     def action_escape(self) -> None:
         view = self.query_one(TranscriptView)
+        if self.query("HelpPanel"):
+            self.app.action_hide_help_panel()
+            return
+        code_filter = self.query_one("#code-filter", Input)
+        if self.focused is code_filter and code_filter.value:
+            code_filter.value = ""
+            return
         if isinstance(self.focused, Input) or self.focused is self.query_one(Tree):
             view.focus()
         elif view.anchor is not None:
@@ -312,6 +339,10 @@ class CodingScreen(Screen):
             self.update_status()
         else:
             self.capp.show_home()
+
+    def action_switch_pane(self) -> None:
+        view, tree = self.query_one(TranscriptView), self.query_one(Tree)
+        (tree if self.focused is view else view).focus()
 
     def action_focus_filter(self) -> None:
         self.query_one("#code-filter", Input).focus()
@@ -329,9 +360,13 @@ class CodingScreen(Screen):
 
     @on(Input.Submitted, "#code-filter")
     def filter_submitted(self) -> None:
+        """Enter: on to the best match in the tree (Enter there toggles it)."""
         tree = self.query_one(Tree)
         tree.focus()
-        tree.cursor_line = 0
+        if self.filter_matches:
+            node = self.tree_nodes.get(self.filter_matches[0])
+            if node is not None:
+                tree.move_cursor(node)
 
     @on(Tree.NodeHighlighted)
     def code_highlighted(self, event: Tree.NodeHighlighted) -> None:
@@ -381,10 +416,17 @@ class CodingScreen(Screen):
     def action_memo_segment(self) -> None:
         view = self.query_one(TranscriptView)
         if view.segments:
-            seg = view.segments[view.current]
+            index = view.current
+            seg = view.segments[index]
+
+            def saved(message: str) -> None:
+                seg.memo = message != "memo deleted"
+                view.segment_changed(index)
+                self.done(message)
+
             self.capp.edit_memo("segment", seg.id,
                                 f"Memo on {self.transcript['name']} ¶{seg.ordinal}",
-                                on_saved=self.done)
+                                on_saved=saved)
 
     def action_memo_transcript(self) -> None:
         self.capp.edit_memo("transcript", self.transcript_id,

@@ -50,10 +50,16 @@ class HomeScreen(Screen):
         self.sub_title = f"coder: {self.capp.coder}"
         self.rows = list_transcripts(self.capp.store, self.capp.coder)
         self.show(self.query_one("#home-filter", Input).value)
+        self.update_help()
+
+    def update_help(self) -> None:
         study = self.capp.study.settings.name
+        shown = self.query_one(DataTable).row_count
+        count = (f"{len(self.rows)} transcripts" if shown == len(self.rows)
+                 else f"showing {shown} of {len(self.rows)} transcripts")
         self.query_one("#home-help", Static).update(
-            f" {study} · {len(self.rows)} transcripts · enter opens · / searches everything · "
-            "ctrl+p commands (switch coder, export…) · ? keys · q quits")
+            f" {study} · {count} · type to filter · enter opens · / searches everything · "
+            "ctrl+p commands · ? keys · q quits")
 
     def show(self, query: str) -> None:
         table = self.query_one(DataTable)
@@ -70,6 +76,7 @@ class HomeScreen(Screen):
     @on(Input.Changed, "#home-filter")
     def filter_changed(self, event: Input.Changed) -> None:
         self.show(event.value)
+        self.update_help()
 
     @on(Input.Submitted, "#home-filter")
     def filter_submitted(self) -> None:
@@ -83,6 +90,16 @@ class HomeScreen(Screen):
     def row_selected(self, event: DataTable.RowSelected) -> None:
         self.capp.open_transcript(int(event.row_key.value))
 
+    def on_key(self, event) -> None:
+        """Typing a letter on the table starts filtering (no need to press f first)."""
+        filter_input = self.query_one("#home-filter", Input)
+        char = event.character
+        if (self.focused is self.query_one(DataTable) and char and char.isprintable()
+                and not char.isspace() and char not in "/?qf"):
+            event.stop()
+            filter_input.focus()
+            filter_input.insert_text_at_cursor(char)
+
     def action_search(self) -> None:
         self.capp.action_search()
 
@@ -90,4 +107,7 @@ class HomeScreen(Screen):
         self.query_one("#home-filter", Input).focus()
 
     def action_focus_table(self) -> None:
+        filter_input = self.query_one("#home-filter", Input)
+        if self.focused is filter_input and filter_input.value:
+            filter_input.value = ""
         self.query_one(DataTable).focus()

@@ -106,25 +106,32 @@ class PickerModal(ModalScreen[object | None]):
             self._current = [choice for _, choice in scored]
         options.add_options([Option(Text.assemble(c.label, (f"  {c.detail}", "dim")))
                              for c in self._current[:200]])
-        if self._current:
+        if self._current and query.strip():  # an empty query chooses nothing by accident
             options.highlighted = 0
+        elif query.strip():
+            options.add_option(Option(Text("No matches.", "dim italic"), disabled=True))
+        elif self.search is not None:
+            options.add_option(Option(Text("Type words to search every transcript.",
+                                           "dim italic"), disabled=True))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._show(event.value)
 
     def on_input_submitted(self) -> None:
         options = self.query_one(OptionList)
-        if options.highlighted is not None and self._current:
+        if options.highlighted is not None and options.highlighted < len(self._current):
             self.dismiss(self._current[options.highlighted].value)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self._current[event.option_index].value)
+        if event.option_index < len(self._current):
+            self.dismiss(self._current[event.option_index].value)
 
     def action_cursor(self, step: int) -> None:
         options = self.query_one(OptionList)
-        if options.option_count:
-            current = options.highlighted or 0
-            options.highlighted = max(0, min(current + step, options.option_count - 1))
+        count = min(options.option_count, len(self._current))
+        if count:
+            current = options.highlighted if options.highlighted is not None else -1
+            options.highlighted = max(0, min(current + step, count - 1))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -54,7 +54,8 @@ def clock(seconds: float | None) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
-class TranscriptView(ScrollView, can_focus=True):
+class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
+    # No scrolling keys of its own: the coding screen's keys move the current segment.
     """Segments with number, speaker, time, wrapped text and code chips."""
 
     DEFAULT_CSS = """
@@ -94,6 +95,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self.codes = codes
         self._versions = [0] * len(segments)
         self.anchor = None
+        self._flags = [s.reviewed for s in segments]
+        self._reviewed = sum(self._flags)
         if self.size.width:  # otherwise the first resize lays it out, once
             self._layout(self._text_width())
         else:
@@ -280,6 +283,7 @@ class TranscriptView(ScrollView, can_focus=True):
             mark = "✓" if seg.reviewed else " "
             parts += [Segment(f"{mark}", base + Style(color="#5fd787", bold=True)),
                       Segment(f" ¶{seg.ordinal:<4} ", base + Style(bold=True)),
+                      Segment("✎ " if seg.memo else "", base + Style(color="#ffaf5f")),
                       Segment(seg.speaker or "—", base + Style(bold=True, color="#ffd787"))]
             if seg.role:
                 parts.append(Segment(f" ({seg.role})", dim))
