@@ -293,3 +293,24 @@ def test_history_and_memos_do_not_import_textual():
             "print('textual' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_renaming_and_moving_codes_undo_without_hiding_earlier_work(demo):
+    from conftest import run
+
+    run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD")
+    run(demo, "code", "rename", "need targeted PD", "targeted PD")
+    run(demo, "code", "move", "targeted PD", "--parent", "school operations")
+    shown = run(demo, "codebook", "show", "--format", "json").output
+    assert '"parent": "school operations"' in shown
+    assert "undid: moved code 'targeted PD' under 'school operations'" in run(demo, "undo").output
+    assert "undid: renamed code 'need targeted PD' to 'targeted PD'" in run(demo, "undo").output
+    assert "undid: coded ephrata-interview ¶2 'need targeted PD'" in run(demo, "undo").output
+    import json
+
+    codes = {c["name"]: c for c in json.loads(run(demo, "codebook", "show", "--format",
+                                                  "json").output)}
+    assert codes["need targeted PD"]["parent"] == "professional development"
+    assert codes["need targeted PD"]["codings"] == 0
+    assert "redid: coded ephrata-interview ¶2 'need targeted PD'" in run(demo, "redo").output
+    assert "redid: renamed code 'need targeted PD' to 'targeted PD'" in run(demo, "redo").output

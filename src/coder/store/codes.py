@@ -130,10 +130,13 @@ def move_code(store: Store, name: str, parent: str | None) -> None:
                 raise CoderError(f"cannot move {code['name']!r} under itself or its children")
             parent_id = target["id"]
         old_parent = store.scalar("SELECT name FROM codes WHERE id = ?", (code["parent_id"],))
+        position = _next_position(store, parent_id)
         store.execute("UPDATE codes SET parent_id = ?, position = ? WHERE id = ?",
-                      (parent_id, _next_position(store, parent_id), code["id"]))
+                      (parent_id, position, code["id"]))
         store.log("code.move", code_id=code["id"], name=code["name"], old_parent=old_parent,
-                  new_parent=parent)
+                  new_parent=parent, old_parent_id=code["parent_id"],
+                  old_position=code["position"], new_parent_id=parent_id,
+                  new_position=position)
 
 
 def merge_code(store: Store, source: str, into: str) -> dict[str, int]:

@@ -35,7 +35,8 @@ from coder.errors import CoderError
 from coder.store.db import Store, now
 
 UNDOABLE = frozenset({"coding.add", "coding.remove", "review.add", "review.remove",
-                      "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete"})
+                      "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete",
+                      "code.rename", "code.move"})
 HISTORY = ("history.undo", "history.redo")
 # Commands whose batches are side effects, not decisions (the workbench marking a segment
 # reviewed as the cursor leaves it): undo and redo walk past them, and they do not clear redo.
@@ -162,7 +163,7 @@ def _why_not(events: list[Event], coder: str) -> str | None:
     for action, payload in events:
         if action not in UNDOABLE:
             return f"it holds {action}"
-        if action.startswith("code.") and "row" not in payload:
+        if action in ("code.add", "code.delete") and "row" not in payload:
             return "it changed the codebook"
         if payload.get("coder", coder) != coder:
             return f"it changed {payload['coder']}'s work"
@@ -428,6 +429,37 @@ class _Inverter:
         store.execute("DELETE FROM codes WHERE id = ?", (row["id"],))
         self._log("code.delete", code_id=row["id"], name=row["name"], codings_removed=0, row=row)
 
+    def _code_rename(self, p: dict[str, Any]) -> None:
+        store = self.store
+        row = store.one("SELECT * FROM codes WHERE id = ?", (p["code_id"],))
+        if row is None or row["name"] != p["new"]:
+            self.skipped.append(f"code {p['new']!r} was renamed or deleted since")
+            return
+        if store.scalar("SELECT 1 FROM codes WHERE name = ? COLLATE NOCASE AND id != ?",
+                        (p["old"], row["id"])):
+            self.skipped.append(f"a code named {p['old']!r} exists again")
+            return
+        store.execute("UPDATE codes SET name = ? WHERE id = ?", (p["old"], row["id"]))
+        self._log("code.rename", code_id=row["id"], old=p["new"], new=p["old"])
+
+    def _code_move(self, p: dict[str, Any]) -> None:
+        store = self.store
+        row = store.one("SELECT * FROM codes WHERE id = ?", (p["code_id"],))
+        if row is None or "old_parent_id" not in p:
+            self.skipped.append(f"could not move code {p['name']!r} back")
+            return
+        parent = p["old_parent_id"]
+        if parent is not None and not store.scalar("SELECT 1 FROM codes WHERE id = ?",
+                                                   (parent,)):
+            self.skipped.append(f"the old parent of {p['name']!r} is gone: left it in place")
+            return
+        store.execute("UPDATE codes SET parent_id = ?, position = ? WHERE id = ?",
+                      (parent, p["old_position"], row["id"]))
+        self._log("code.move", code_id=row["id"], name=row["name"],
+                  old_parent=p.get("new_parent"), new_parent=p.get("old_parent"),
+                  old_parent_id=row["parent_id"], old_position=row["position"],
+                  new_parent_id=parent, new_position=p["old_position"])
+
     def _code_delete(self, p: dict[str, Any]) -> None:
         store = self.store
         row = dict(p["row"])
@@ -530,6 +562,18 @@ def describe(store: Store, events: list[Event]) -> str:
         elif action in ("code.add", "code.delete"):
             verb = "added" if action == "code.add" else "deleted"
             phrases.append(f"{verb} code {events[what][1]['name']!r}")
+        elif action == "code.rename":
+            p = events[what][1]
+            phrases.append(f"renamed code {p['old']!r} to {p['new']!r}")
+        elif action == "code.move":
+            p = events[what][1]
+            place = f"under {p['new_parent']!r}" if p.get("new_parent") else "to the top level"
+            phrases.append(f"moved code {p['name']!r} {place}")
+        elif action == "code.merge":
+            p = events[what][1]
+            phrases.append(f"merged code {p['source']!r} into {p['into']!r}")
+        elif action == "code.update":
+            phrases.append(f"updated code {events[what][1]['name']!r} from a codebook")
         else:
             phrases.append(action)
     if len(phrases) > 4:
