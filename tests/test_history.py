@@ -95,7 +95,8 @@ def test_a_change_to_several_segments_in_one_transaction_undoes_as_one(demo):
         assert result.changes == 6
         assert codings(store) == [] and store.scalar("SELECT count(*) FROM reviewed") == 0
         # Next is the sync that imported the demo: a barrier, and nothing changes.
-        with pytest.raises(CoderError, match=r"cannot undo past `coder sync` \(batch 1\)"):
+        with pytest.raises(CoderError,
+                           match=r"cannot undo past `coder sync` \(change 1 in `coder history`"):
             undo(store, "tester")
         assert codings(store) == []
 
@@ -155,7 +156,8 @@ def test_undo_stops_at_an_import_and_says_so(demo, tmp_path):
         batch = store.scalar("SELECT max(batch) FROM events")
     result = run(demo, "undo")
     assert result.exit_code == 1
-    assert result.output == f"coder: error: cannot undo past `coder import` (batch {batch})\n"
+    assert result.output == (f"coder: error: cannot undo past `coder import` (change {batch} "
+                             "in `coder history`)\n")
     assert state(demo) == before  # the coding made before the import is still there
 
 

@@ -672,7 +672,7 @@ def undo_(ctx: _Context) -> None:
     from coder.store.history import undo
 
     result = undo(ctx.store("undo"), ctx.coder)
-    click.echo(f"{result.message} (batch {result.batch})" if result else "Nothing to undo.")
+    click.echo(result.message if result else "Nothing to undo.")
 
 
 @cli.command("redo")
@@ -682,7 +682,7 @@ def redo_(ctx: _Context) -> None:
     from coder.store.history import redo
 
     result = redo(ctx.store("redo"), ctx.coder)
-    click.echo(f"{result.message} (batch {result.batch})" if result else "Nothing to redo.")
+    click.echo(result.message if result else "Nothing to redo.")
 
 
 @cli.command("history")
@@ -703,7 +703,7 @@ def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
         return
     state = {"undo": "undo of {target}", "redo": "redo of {target}"}
     _table("History" if all_coders else f"History (coder: {ctx.coder})",
-           ["batch", "time", "coder", "command", "changes", "state"],
+           ["change", "time", "coder", "command", "what", "state"],
            [[r["batch"], _local_time(r["time"]), r["coder"], r["command"], r["summary"],
              "undone" if r["undone"] else state.get(r["kind"], "").format(**r)]
             for r in rows])

@@ -228,7 +228,7 @@ def _check_undoable(store: Store, batch: int, command: str, coder: str) -> None:
     if why:
         what = f"`coder {command}`" if command else "a change"
         reason = "" if other else f": {why}"
-        raise CoderError(f"cannot undo past {what} (batch {batch}){reason}")
+        raise CoderError(f"cannot undo past {what} (change {batch} in `coder history`){reason}")
 
 
 def _run(store: Store, coder: str, which: str) -> UndoResult | None:
