@@ -133,3 +133,14 @@ def test_codebook_show_json_has_counts_and_tree(demo):
     assert by_name["need targeted PD"]["codings"] == 1
     assert by_name["need targeted PD"]["path"] == "professional development/need targeted PD"
     assert by_name["seat-time mandates"]["parent"] == "school operations"
+
+
+def test_every_problem_in_a_codebook_is_reported_at_once(tmp_path):
+    path = _write(tmp_path, "codes:\n  - name: a\n    colour: red\n  - name: b\n    color: red\n"
+                            "  - name: c\n    key: j\n")
+    with pytest.raises(CoderError) as err:
+        load_codebook(path)
+    lines = str(err.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == [f"{path}:3", f"{path}:5", f"{path}:7",
+                                                          str(path)]
+    assert lines[-1].endswith("3 problems; nothing was loaded")

@@ -86,72 +86,88 @@ def parse_codebook_node(root: Any, path: Path) -> list[CodeSpec]:
     names: dict[str, int] = {}
     keys: dict[str, str] = {}
 
+    problems: list[CoderError] = []
+
     def walk(seq: Any, parent: str | None) -> None:
         for node in seq.value:
-            if not isinstance(node, yaml.MappingNode):
-                raise fail("each code must be a mapping with at least a `name`", node)
-            fields = _mapping(node, fail)
-            for key, (key_node, _) in fields.items():
-                if key not in FIELDS:
-                    raise fail(
-                        f"unknown field {key!r} (allowed: {', '.join(FIELDS)})", key_node)
-            if "name" not in fields:
-                raise fail("a code without a `name`", node)
-            name = _text(fields["name"][1], fail, "name").strip()
-            if not name:
-                raise fail("a code name cannot be empty", fields["name"][1])
-            line = node.start_mark.line + 1
-            folded = name.casefold()
-            if folded in names:
+            try:
+                children = code(node, parent)
+            except CoderError as exc:  # go on: report every problem in one go
+                problems.append(exc)
+                continue
+            if children is not None:
+                walk(children, specs[-1].name)
+
+    def code(node: Any, parent: str | None) -> Any:
+        """Validate one code and add it to ``specs``; returns its children node, if any."""
+        if not isinstance(node, yaml.MappingNode):
+            raise fail("each code must be a mapping with at least a `name`", node)
+        fields = _mapping(node, fail)
+        for key, (key_node, _) in fields.items():
+            if key not in FIELDS:
                 raise fail(
-                    f"duplicate code name {name!r} (first defined on line {names[folded]})",
-                    fields["name"][1])
-            names[folded] = line
-            spec = CodeSpec(name=name, parent=parent, line=line)
-            for attr in ("definition", "include", "exclude"):
-                if attr in fields:
-                    spec.__dict__[attr] = _text(fields[attr][1], fail, attr).strip()
-            if "examples" in fields:
-                spec.examples = _text_list(fields["examples"][1], fail, "examples")
-            if "key" in fields:
-                key_node = fields["key"][1]
-                key = _text(key_node, fail, "key")
-                if len(key) != 1 or not key.isprintable():
-                    raise fail(f"key {key!r} must be a single character", key_node)
-                key = key.lower()
-                if key in RESERVED_KEYS:
-                    raise fail(
-                        f"key {key!r} is reserved for the workbench "
-                        f"(reserved: {' '.join(sorted(RESERVED_KEYS - {' '}))} and space)",
-                        key_node)
-                if key in keys:
-                    raise fail(f"key {key!r} is already used by {keys[key]!r}", key_node)
-                keys[key] = name
-                spec.key = key
-            if "color" in fields:
-                color_node = fields["color"][1]
-                color = _text(color_node, fail, "color").strip()
-                if not _COLOR.match(color):
-                    raise fail(f"color {color!r} must be a hex colour like #1f77b4", color_node)
-                spec.color = color.lower()
-            if "patterns" in fields:
-                spec.patterns = _patterns(fields["patterns"][1], fail)
-            if "exclusive" in fields:
-                value = yaml.safe_load(yaml.serialize(fields["exclusive"][1]))
-                if not isinstance(value, bool):
-                    raise fail("exclusive must be true or false", fields["exclusive"][1])
-                spec.exclusive = value
-            specs.append(spec)
-            if "children" in fields:
-                children = fields["children"][1]
-                if not isinstance(children, yaml.SequenceNode):
-                    raise fail("children must be a list of codes", children)
-                walk(children, name)
-            if spec.exclusive and "children" not in fields:
-                raise fail("an exclusive code needs children (its mutually exclusive values)",
-                           node)
+                    f"unknown field {key!r} (allowed: {', '.join(FIELDS)})", key_node)
+        if "name" not in fields:
+            raise fail("a code without a `name`", node)
+        name = _text(fields["name"][1], fail, "name").strip()
+        if not name:
+            raise fail("a code name cannot be empty", fields["name"][1])
+        line = node.start_mark.line + 1
+        folded = name.casefold()
+        if folded in names:
+            raise fail(
+                f"duplicate code name {name!r} (first defined on line {names[folded]})",
+                fields["name"][1])
+        names[folded] = line
+        spec = CodeSpec(name=name, parent=parent, line=line)
+        for attr in ("definition", "include", "exclude"):
+            if attr in fields:
+                spec.__dict__[attr] = _text(fields[attr][1], fail, attr).strip()
+        if "examples" in fields:
+            spec.examples = _text_list(fields["examples"][1], fail, "examples")
+        if "key" in fields:
+            key_node = fields["key"][1]
+            key = _text(key_node, fail, "key")
+            if len(key) != 1 or not key.isprintable():
+                raise fail(f"key {key!r} must be a single character", key_node)
+            key = key.lower()
+            if key in RESERVED_KEYS:
+                raise fail(
+                    f"key {key!r} is reserved for the workbench "
+                    f"(reserved: {' '.join(sorted(RESERVED_KEYS - {' '}))} and space)",
+                    key_node)
+            if key in keys:
+                raise fail(f"key {key!r} is already used by {keys[key]!r}", key_node)
+            keys[key] = name
+            spec.key = key
+        if "color" in fields:
+            color_node = fields["color"][1]
+            color = _text(color_node, fail, "color").strip()
+            if not _COLOR.match(color):
+                raise fail(f"color {color!r} must be a hex colour like #1f77b4", color_node)
+            spec.color = color.lower()
+        if "patterns" in fields:
+            spec.patterns = _patterns(fields["patterns"][1], fail)
+        if "exclusive" in fields:
+            value = yaml.safe_load(yaml.serialize(fields["exclusive"][1]))
+            if not isinstance(value, bool):
+                raise fail("exclusive must be true or false", fields["exclusive"][1])
+            spec.exclusive = value
+        children = fields["children"][1] if "children" in fields else None
+        if children is not None and not isinstance(children, yaml.SequenceNode):
+            raise fail("children must be a list of codes", children)
+        if spec.exclusive and children is None:
+            raise fail("an exclusive code needs children (its mutually exclusive values)",
+                       node)
+        specs.append(spec)
+        return children
 
     walk(codes_node, None)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise CoderError("\n".join([*map(str, problems),
+                                    f"{path}: {len(problems)} problems; nothing was loaded"]))
     return specs
 
 
