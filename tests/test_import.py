@@ -41,18 +41,30 @@ def test_reimporting_an_unchanged_file_does_nothing_and_says_so(demo):
 
 def test_importing_again_with_other_options_needs_replace(study, tmp_path):
     sheet = tmp_path / "survey.csv"
-    sheet.write_text("respondent,school,answer\nr1,Ephrata,We need coaching\n"
+    sheet.write_text("who,school,answer\nr1,Ephrata,We need coaching\n"
                      "r2,Ligonier,More planning time\n", encoding="utf-8")
     assert run(study, "import", str(sheet)).exit_code == 0
     assert _segments(study, "survey")[0]["speaker"] == "survey #1"
-    again = run(study, "import", str(sheet), "--id-column", "respondent")
+    again = run(study, "import", str(sheet), "--id-column", "who")
     assert again.exit_code == 1
     assert "it was imported with --id-column (none); pass --replace" in again.output
     bad = run(study, "import", str(sheet), "--id-column", "nope", "--replace")
     assert bad.exit_code == 1 and "no column named 'nope'" in bad.output
-    ok = run(study, "import", str(sheet), "--id-column", "respondent", "--replace")
+    ok = run(study, "import", str(sheet), "--id-column", "who", "--replace")
     assert ok.exit_code == 0, ok.output
     assert [s["speaker"] for s in _segments(study, "survey")] == ["r1", "r2"]
+
+
+def test_a_survey_import_says_what_it_used_and_left_out(study, tmp_path):
+    sheet = tmp_path / "exit-survey.csv"
+    sheet.write_text("Respondent,school,answer\nr1,Ephrata,We need coaching\nr2,Ligonier,\n"
+                     "r1,Ligonier,Time to plan\n", encoding="utf-8")
+    result = run(study, "import", str(sheet))
+    assert result.exit_code == 0, result.output
+    assert "1 row without an answer left out (row 2)" in result.output
+    assert "ids used by more than one row: r1" in result.output
+    assert "answers from 'answer', respondents from 'Respondent'" in result.output
+    assert [s["speaker"] for s in _segments(study, "exit-survey")] == ["r1", "r1"]
 
 
 def test_a_folder_import_leaves_out_readme_files(study, tmp_path):

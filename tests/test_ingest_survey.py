@@ -42,6 +42,7 @@ def test_csv_with_multiline_quoted_answer(tmp_path):
         "rows": 4,
         "text_column": "answer",
         "id_column": "id",
+        "rows_without_answer": [3],
     }
     assert all(t.time_start is None for t in doc.turns)
 

@@ -236,11 +236,26 @@ def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) 
     common = dict(source_path=_display_path(item.path, study.root), sha256=item.sha256,
                   fmt=doc.format, segmentation=options.segmentation, metadata=doc.metadata,
                   text=doc.text, segments=item.segments)
+    notes = []
+    if doc.metadata.get("rows_without_answer"):
+        rows = doc.metadata["rows_without_answer"]
+        notes.append(f"{_n(len(rows), 'row')} without an answer left out (row "
+                     f"{', '.join(map(str, rows[:5]))}{'…' if len(rows) > 5 else ''})")
+    if doc.metadata.get("repeated_ids"):
+        ids = doc.metadata["repeated_ids"]
+        notes.append(f"ids used by more than one row: {', '.join(ids[:5])}"
+                     f"{'…' if len(ids) > 5 else ''} (their attributes are merged)")
+    if doc.metadata.get("kind") == "survey":
+        notes.append(f"answers from {doc.metadata['text_column']!r}, respondents "
+                     + (f"from {doc.metadata['id_column']!r}" if doc.metadata.get("id_column")
+                        else "numbered by row"))
+    detail = "; ".join(notes)
     if item.existing_id is None:
         insert_transcript(store, name=doc.name, **common)
-        return Outcome(item.path, doc.name, "imported", len(item.segments))
+        return Outcome(item.path, doc.name, "imported", len(item.segments), detail=detail)
     report = replace_transcript(store, item.existing_id, **common)
-    return Outcome(item.path, doc.name, "replaced", len(item.segments), replaced=report)
+    return Outcome(item.path, doc.name, "replaced", len(item.segments), detail=detail,
+                   replaced=report)
 
 
 # Worker processes are worth their start-up only for many files.

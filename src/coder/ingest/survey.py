@@ -2,10 +2,12 @@
 
 The first row is the header (for ``.xlsx``: the first non-empty row of the first sheet).
 Each row with a non-empty answer in the text column is one turn whose speaker is the
-respondent id (the ``id_column`` value, or ``"<name> #<n>"`` with ``n`` the 1-based data
-row number, which is also used when a row's id cell is empty). The row's other non-empty
-cells become ``speaker_attributes[speaker]``. ``Document.text`` is the answers joined by a
-blank line. Column names match exactly, else case-insensitively.
+respondent id (the ``id_column`` value; without one, a single column named id,
+respondent, participant or response id; else ``"<name> #<n>"`` with ``n`` the 1-based data
+row number, which is also used when a row's id cell is empty). Rows without an answer and
+ids that repeat are listed in the metadata (``rows_without_answer``, ``repeated_ids``).
+The row's other non-empty cells become ``speaker_attributes[speaker]``. ``Document.text``
+is the answers joined by a blank line. Column names match exactly, else case-insensitively.
 
 Without ``text_column``, a single column whose name contains the word text, response,
 answer or comment (``"Open response"``, ``"Comments"``) is used; otherwise the error lists
@@ -34,6 +36,16 @@ _TEXTY = frozenset(["text", "response", "responses", "answer", "answers", "comme
 _NOT_TEXTY = frozenset(["id", "date", "time", "number", "no", "nr", "count", "length", "score"])
 
 
+_ID_WORDS = frozenset(["id", "respondent", "participant", "responseid", "respondentid"])
+
+
+def _guess_id(header: list[str], text_i: int) -> int | None:
+    """Without --id-column: the one column named like a respondent id, if there is one."""
+    found = [i for i, name in enumerate(header) if i != text_i
+             and _TOKENS.sub("", name.casefold()) in _ID_WORDS]
+    return found[0] if len(found) == 1 else None
+
+
 def parse_survey(
     path: Path | str,
     *,
@@ -52,7 +64,8 @@ def parse_survey(
     if header is None:
         raise InputError("empty file", path=path)
     text_i = _text_index(header, text_column, path)
-    id_i = _column(header, id_column, path) if id_column is not None else None
+    id_i = (_column(header, id_column, path) if id_column is not None
+            else _guess_id(header, text_i))
     if id_i == text_i:
         raise InputError("the id column and the text column are the same", path=path)
 
@@ -61,6 +74,9 @@ def parse_survey(
     attributes: dict[str, dict[str, str]] = {}
     pos = 0
     count = 0
+    blank: list[int] = []
+    seen: dict[str, int] = {}
+    duplicates: list[str] = []
     width = len(header)
     for number, row in enumerate(rows, start=1):
         cells = [_cell(v) for v in row[:width]]
@@ -72,9 +88,13 @@ def parse_survey(
             answer = answer.replace("\r\n", "\n").replace("\r", "\n")
         answer = answer.strip()
         if not answer:
+            blank.append(number)
             continue
         speaker = cells[id_i].strip() if id_i is not None and id_i < len(cells) else ""
         speaker = speaker or f"{name} #{number}"
+        seen[speaker] = seen.get(speaker, 0) + 1
+        if seen[speaker] == 2:
+            duplicates.append(speaker)
         if out:
             out.append("\n\n")
             pos += 2
@@ -97,6 +117,10 @@ def parse_survey(
         "text_column": header[text_i],
         "id_column": header[id_i] if id_i is not None else None,
     }
+    if blank:
+        metadata["rows_without_answer"] = blank
+    if duplicates:
+        metadata["repeated_ids"] = duplicates
     return Document(
         name=name,
         text="".join(out),
