@@ -125,5 +125,47 @@ CREATE TRIGGER segments_fts_update AFTER UPDATE OF text ON segments BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [_V1]
+# The reconciliation trail: one row per consensus decision on a segment. The row keeps the
+# transcript name, segment number and what each coder had, so it stays readable after the
+# segment or its codes change (the segment link becomes NULL if the segment is deleted).
+_CONSENSUS_TRAIL = """
+CREATE TABLE consensus_decisions (
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER REFERENCES segments(id) ON DELETE SET NULL,
+    transcript TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    consensus TEXT NOT NULL,
+    adjudicator TEXT NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('manual', 'auto')),
+    note TEXT NOT NULL DEFAULT '',
+    codes TEXT NOT NULL DEFAULT '[]',
+    previous TEXT NOT NULL DEFAULT '[]',
+    coders TEXT NOT NULL DEFAULT '{}',
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX consensus_decisions_segment ON consensus_decisions(segment_id);
+"""
+
+VERDICTS = ("accept", "reject")
+
+# Suggestion feedback: what a coder did with a suggested code, one row per segment, code and
+# coder (the latest verdict). The learner reads rejections as negatives. Deleting a segment
+# or a code deletes its feedback: a verdict about something gone teaches nothing.
+_SUGGESTION_FEEDBACK = f"""
+CREATE TABLE suggestion_feedback (
+    id INTEGER PRIMARY KEY,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    code_id INTEGER NOT NULL REFERENCES codes(id) ON DELETE CASCADE,
+    coder TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ({", ".join(repr(v) for v in VERDICTS)})),
+    score REAL,
+    sources TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    UNIQUE (segment_id, code_id, coder)
+);
+CREATE INDEX suggestion_feedback_coder ON suggestion_feedback(coder, verdict);
+CREATE INDEX suggestion_feedback_code ON suggestion_feedback(code_id);
+"""
+
+MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK]
 SCHEMA_VERSION = len(MIGRATIONS)
