@@ -36,7 +36,7 @@ from coder.store.db import Store, now
 
 UNDOABLE = frozenset({"coding.add", "coding.remove", "review.add", "review.remove",
                       "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete",
-                      "code.rename", "code.move"})
+                      "code.rename", "code.move", "consensus.decide", "consensus.retract"})
 HISTORY = ("history.undo", "history.redo")
 # Commands whose batches are side effects, not decisions (the workbench marking a segment
 # reviewed as the cursor leaves it): undo and redo walk past them, and they do not clear redo.
@@ -160,9 +160,14 @@ def _other_coders(store: Store, batch: int, coder: str) -> bool:
 
 def _why_not(events: list[Event], coder: str) -> str | None:
     """Why a batch of only undoable actions still cannot be undone, or None."""
+    # A reconciliation decision changes the consensus coder's work on the adjudicator's behalf.
+    layers = {p["row"]["consensus"] for a, p in events
+              if a in ("consensus.decide", "consensus.retract") and "row" in p}
     for action, payload in events:
         if action not in UNDOABLE:
             return f"it holds {action}"
+        if payload.get("coder") in layers:
+            continue
         if action in ("code.add", "code.delete") and "row" not in payload:
             return "it changed the codebook"
         if payload.get("coder", coder) != coder:
@@ -429,6 +434,30 @@ class _Inverter:
         store.execute("DELETE FROM codes WHERE id = ?", (row["id"],))
         self._log("code.delete", code_id=row["id"], name=row["name"], codings_removed=0, row=row)
 
+    # reconciliation trail
+    def _consensus_decide(self, p: dict[str, Any]) -> None:
+        row = self.store.one("SELECT * FROM consensus_decisions WHERE id = ?",
+                             (p["decision_id"],))
+        if row is None:
+            self.skipped.append("the decision was already gone from the trail")
+            return
+        self.store.execute("DELETE FROM consensus_decisions WHERE id = ?", (row["id"],))
+        self._log("consensus.retract", decision_id=row["id"], row=row)
+
+    def _consensus_retract(self, p: dict[str, Any]) -> None:
+        row = dict(p["row"])
+        row["id"] = self._free("consensus_decisions", row["id"])
+        if row.get("segment_id") is not None and not self.store.scalar(
+                "SELECT 1 FROM segments WHERE id = ?", (row["segment_id"],)):
+            row["segment_id"] = None
+        names = [c for c in row if row[c] is not None or c == "segment_id"]
+        cursor = self.store.execute(
+            f"INSERT INTO consensus_decisions ({', '.join(names)}) VALUES "
+            f"({', '.join('?' * len(names))})", tuple(row[c] for c in names))
+        restored = self.store.one("SELECT * FROM consensus_decisions WHERE id = ?",
+                                  (cursor.lastrowid,))
+        self._log("consensus.decide", decision_id=restored["id"], row=restored)
+
     def _code_rename(self, p: dict[str, Any]) -> None:
         store = self.store
         row = store.one("SELECT * FROM codes WHERE id = ?", (p["code_id"],))
@@ -572,6 +601,10 @@ def describe(store: Store, events: list[Event]) -> str:
         elif action == "code.merge":
             p = events[what][1]
             phrases.append(f"merged code {p['source']!r} into {p['into']!r}")
+        elif action in ("consensus.decide", "consensus.retract"):
+            row = events[what][1]["row"]
+            verb = "decided" if action == "consensus.decide" else "withdrew the decision on"
+            phrases.append(f"{verb} the consensus on {row['transcript']} ¶{row['ordinal']}")
         elif action == "code.update":
             phrases.append(f"updated code {events[what][1]['name']!r} from a codebook")
         else:

@@ -35,8 +35,9 @@ class CoderApp(App):
     ]
 
     def __init__(self, study: Study | Path | str, coder: str | None = None, *,
-                 review_on_move: bool = True) -> None:
+                 review_on_move: bool = True, consensus: str = "consensus") -> None:
         super().__init__()
+        self.consensus = consensus
         self.study = study if isinstance(study, Study) else open_study(Path(study))
         self.coder = self.study.coder_name(coder)
         self.review_on_move = review_on_move
@@ -157,6 +158,16 @@ class CoderApp(App):
             return
         self.notify(f"Wrote {path.relative_to(self.study.root)}")
 
+    def show_agreement(self) -> None:
+        from coder.tui.screens.team import AgreementScreen
+
+        self.push_screen(AgreementScreen())
+
+    def show_reconcile(self) -> None:
+        from coder.tui.screens.team import ReconcileScreen
+
+        self.push_screen(ReconcileScreen())
+
     def toggle_review_on_move(self) -> None:
         self.review_on_move = not self.review_on_move
         self.notify("Moving on marks a segment reviewed." if self.review_on_move else
@@ -194,6 +205,11 @@ class CoderApp(App):
         yield SystemCommand("Search the study", "Full-text search; jump to a segment",
                             self.action_search)
         yield SystemCommand("Switch coder", f"Now coding as {self.coder}", self.switch_coder)
+        yield SystemCommand("Agreement between coders",
+                            "Cohen's and Fleiss' kappa, Krippendorff's alpha per code",
+                            self.show_agreement)
+        yield SystemCommand("Reconcile disagreements", "Decide the consensus codes",
+                            self.show_reconcile)
         yield SystemCommand("Export my codings (CSV)", "Write them to exports/",
                             self.export_codings)
         yield SystemCommand("Import new transcripts and reload codebooks",

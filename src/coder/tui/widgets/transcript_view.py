@@ -87,6 +87,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         self._selection_was_range = False
         self._flags: list[bool] = []
         self._reviewed = 0
+        self._highlights: dict[int, list[tuple[int, int]]] = {}  # index -> spans in its text
 
     # -- data ------------------------------------------------------------------------------
     def load(self, segments: list[SegmentView], codes: dict[int, CodeStyle],
@@ -130,6 +131,20 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             top = self._starts[index] - int(self.scroll_y)
             self.refresh_lines(max(top, 0), max(self.size.height - max(top, 0), 0))
         else:
+            self._refresh_segment(index)
+
+    def set_highlights(self, index: int | None, spans: list[tuple[int, int]]) -> None:
+        """Mark evidence in one segment's text (clearing any other segment's marks)."""
+        for old in list(self._highlights):
+            if old != index:
+                del self._highlights[old]
+                self._versions[old] += 1
+                self._refresh_segment(old)
+        if index is None or not 0 <= index < len(self.segments):
+            return
+        if self._highlights.get(index) != spans:
+            self._highlights[index] = spans
+            self._versions[index] += 1
             self._refresh_segment(index)
 
     def _refresh_segment(self, index: int) -> None:
@@ -291,7 +306,20 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
                 parts.append(Segment(f"  {clock(seg.time_start)}", dim))
         elif k <= len(wrapped):
             start, end = wrapped[k - 1]
-            parts += [Segment(" " * (INDENT - 2), base), Segment(seg.text[start:end], base)]
+            parts.append(Segment(" " * (INDENT - 2), base))
+            marks = self._highlights.get(index)
+            if not marks:
+                parts.append(Segment(seg.text[start:end], base))
+            else:  # evidence for a suggestion, highlighted where it falls on this line
+                mark = base + Style(color="black", bgcolor="#ffd75f")
+                pos = start
+                for low, high in sorted(marks):
+                    low, high = max(low, start), min(high, end)
+                    if low >= high or low < pos:
+                        continue
+                    parts += [Segment(seg.text[pos:low], base), Segment(seg.text[low:high], mark)]
+                    pos = high
+                parts.append(Segment(seg.text[pos:end], base))
         elif k <= len(wrapped) + len(self._chips[index]):
             parts.append(Segment(" " * (INDENT - 2), base))
             for cid, label in self._chips[index][k - len(wrapped) - 1]:

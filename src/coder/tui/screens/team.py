@@ -1,0 +1,334 @@
+"""Team screens: agreement between coders, and reconciling their disagreements."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from coder.errors import CoderError
+from coder.tui.screens.modals import Choice, PickerModal, PromptModal
+
+if TYPE_CHECKING:
+    from coder.reconcile import Disagreement
+    from coder.tui.app import CoderApp
+
+
+def _num(value: float | None, percent: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1f}%" if percent else f"{value:.3f}"
+
+
+class AgreementScreen(Screen):
+    """Agreement per code between the coders who reviewed segments; d reconciles a code."""
+
+    BINDINGS = [
+        Binding("d", "reconcile", "Reconcile this code", id="agreement.reconcile"),
+        Binding("D", "reconcile_all", "Reconcile all", id="agreement.reconcile_all"),
+        Binding("escape", "back", "Back", id="agreement.back"),
+    ]
+
+    @property
+    def capp(self) -> CoderApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Computing agreement…", id="agreement-summary")
+        yield DataTable(id="agreement-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="agreement-definition")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "agreement"
+        self.report: dict[str, Any] | None = None
+        self.compute()
+
+    @work(thread=True, exclusive=True, group="agreement")
+    def compute(self) -> None:
+        from coder.agreement import compute_agreement
+        from coder.store.db import Store
+
+        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
+            report = compute_agreement(store)
+        self.app.call_from_thread(self.show, report)
+
+    def show(self, report: dict[str, Any]) -> None:
+        self.report = report
+        overall = report.get("overall") or {}
+        coders = ", ".join(report["coders"])
+        self.query_one("#agreement-summary", Static).update(Text.assemble(
+            (" Coders: ", "bold"), coders, f" · {report['units']} segments with two or more "
+            "coders' values · overall α ", (_num(overall.get("krippendorff_alpha")), "bold"),
+            " · ▲ below ", f"{report.get('threshold', 0.667):.3f}",
+            ("   d reconciles the highlighted code, D all disagreements", "dim")))
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        table.add_columns("", "code", "units", "agree", "Cohen κ", "Fleiss κ", "Krippendorff α")
+        for code in report["codes"]:
+            flag = "▲" if code.get("below_threshold") else ""
+            table.add_row(flag, code["code"], str(code["units"]),
+                          _num(code["percent_agreement"], True), _num(code["cohen_kappa"]),
+                          _num(code["fleiss_kappa"]), _num(code["krippendorff_alpha"]),
+                          key=code["code"])
+        table.focus()
+
+    @on(DataTable.RowHighlighted)
+    def highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if not self.report or event.row_key is None:
+            return
+        code = next((c for c in self.report["codes"] if c["code"] == event.row_key.value), None)
+        if code is None:
+            return
+        notes = "; ".join(f"{k}: {v}" for k, v in (code.get("notes") or {}).items())
+        self.query_one("#agreement-definition", Static).update(Text.assemble(
+            (code["code"], "bold"), "\n", code.get("definition") or "(no definition)",
+            ("\n" + notes if notes else "", "dim")))
+
+    def _highlighted_code(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def action_reconcile(self) -> None:
+        self.app.push_screen(ReconcileScreen(code=self._highlighted_code()))
+
+    def action_reconcile_all(self) -> None:
+        self.app.push_screen(ReconcileScreen())
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class ReconcileScreen(Screen):
+    """Walk through disagreements and decide the consensus codes, one key per choice."""
+
+    BINDINGS = [
+        Binding("j,down", "move(1)", "Next", id="reconcile.next"),
+        Binding("k,up", "move(-1)", "Previous", id="reconcile.previous"),
+        Binding("b", "take('both')", "Both / all", id="reconcile.both"),
+        Binding("0", "take('none')", "Only agreed", id="reconcile.none"),
+        Binding("e", "edit", "Edit", id="reconcile.edit"),
+        Binding("enter", "decide_edited", "Decide edited", show=False, id="reconcile.decide"),
+        Binding("n", "note", "Note", id="reconcile.note"),
+        Binding("u", "undo", "Undo", id="reconcile.undo"),
+        Binding("escape", "back", "Back", id="reconcile.back"),
+    ] + [Binding(str(i), f"take_coder({i - 1})", f"Take coder {i}", show=False,
+                 id=f"reconcile.take_{i}") for i in range(1, 10)]
+
+    def __init__(self, code: str | None = None, coders: list[str] | None = None) -> None:
+        super().__init__()
+        self.code = code
+        self.coders = coders
+        self.items: list[Disagreement] = []
+        self.index = 0
+        self.note = ""
+        self.edited: set[int] | None = None
+
+    @property
+    def capp(self) -> CoderApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="reconcile-progress")
+        with Horizontal(id="reconcile"):
+            yield OptionList(id="reconcile-list")
+            with VerticalScroll(id="reconcile-detail"):
+                yield Static(id="reconcile-segment")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from coder.reconcile import list_disagreements
+
+        self.sub_title = "reconcile" + (f" · {self.code}" if self.code else "")
+        try:
+            self.items = list_disagreements(self.capp.store, self.coders, self.code)
+        except CoderError as exc:
+            self.notify(str(exc), severity="error")
+            self.items = []
+        self.code_names = {c["id"]: c["name"] for c in self.capp.store.rows(
+            "SELECT id, name FROM codes")}
+        self.scope = self._scope()
+        self.fill_list()
+        first = next((i for i, item in enumerate(self.items) if not item.decided), 0)
+        self.select(first)
+        self.query_one(OptionList).focus()
+
+    def _scope(self) -> set[int] | None:
+        if not self.code:
+            return None
+        from coder.reconcile import code_scope
+
+        return set(code_scope(self.capp.store, self.code))
+
+    def fill_list(self) -> None:
+        options = self.query_one(OptionList)
+        options.clear_options()
+        for item in self.items:
+            disputed = ", ".join(self.code_names.get(c, "?") for c in item.disputed)
+            options.add_option(Option(Text.assemble(
+                ("✓ " if item.decided else "  ", "green"),
+                f"{item.transcript} ¶{item.ordinal}  ", (disputed, "dim"))))
+        if not self.items:
+            options.add_option(Option(Text("No disagreements: the coders agree on every "
+                                           "segment they both reviewed.", "dim italic"),
+                                      disabled=True))
+        self.update_progress()
+
+    def update_progress(self) -> None:
+        decided = sum(item.decided for item in self.items)
+        coders = sorted({c for item in self.items for c in item.coders}) or (self.coders or [])
+        note = f" · note for the next decision: “{self.note}”" if self.note else ""
+        self.query_one("#reconcile-progress", Static).update(Text.assemble(
+            (" Decided ", "bold"), f"{decided} of {len(self.items)} disagreements",
+            f" · coders: {', '.join(coders)} · consensus is coder "
+            f"'{self.capp.consensus}'{note}"))
+
+    def select(self, index: int) -> None:
+        if not self.items:
+            self.query_one("#reconcile-segment", Static).update("")
+            return
+        self.index = max(0, min(index, len(self.items) - 1))
+        self.edited = None
+        self.query_one(OptionList).highlighted = self.index
+        self.show_item()
+
+    def show_item(self) -> None:
+        item = self.items[self.index]
+        names = self.code_names
+        parts: list[Any] = [(f"{item.transcript} ¶{item.ordinal}", "bold"),
+                            f"  {item.speaker or ''}\n\n", item.text, "\n\n"]
+        for number, (coder, work_) in enumerate(item.coders.items(), start=1):
+            codes = ", ".join(names.get(c, "?") for c in work_.codes) or "(no codes)"
+            state = "" if work_.reviewed else " (not reviewed: does not count)"
+            parts += [(f"[{number}] {coder}{state}: ", "bold cyan"), codes, "\n"]
+            if work_.memo:
+                parts += [("     memo: ", "dim"), (work_.memo, "italic"), "\n"]
+        parts += ["\n", ("Agreed: ", "bold green"),
+                  ", ".join(names.get(c, "?") for c in item.agreed) or "(none)", "\n",
+                  ("Disputed: ", "bold red"),
+                  ", ".join(names.get(c, "?") for c in item.disputed), "\n"]
+        if item.decided:
+            parts += [("Consensus: ", "bold"),
+                      ", ".join(names.get(c, "?") for c in item.consensus) or "(no codes)"]
+            if item.decision:
+                who = item.decision.get("adjudicator", "")
+                note = item.decision.get("note") or ""
+                parts += [(f"  (decided by {who}" + (f": {note}" if note else "") + ")", "dim")]
+            parts.append("\n")
+        if self.edited is not None:
+            parts += [("Edited proposal (enter decides): ", "bold yellow"),
+                      ", ".join(names.get(c, "?") for c in sorted(self.edited)) or "(no codes)",
+                      "\n"]
+        parts += [("\n1-9 take that coder's codes · b both · 0 only agreed · e edit · "
+                   "n note · u undo", "dim")]
+        self.query_one("#reconcile-segment", Static).update(Text.assemble(*parts))
+
+    @on(OptionList.OptionHighlighted, "#reconcile-list")
+    def list_moved(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != self.index and event.option_index < len(self.items):
+            self.index = event.option_index
+            self.edited = None
+            self.show_item()
+
+    @on(OptionList.OptionSelected, "#reconcile-list")
+    def list_enter(self) -> None:
+        self.action_decide_edited()
+
+    def action_move(self, step: int) -> None:
+        self.select(self.index + step)
+
+    # -- deciding ----------------------------------------------------------------------------
+    def action_take_coder(self, number: int) -> None:
+        if self.items and number < len(self.items[self.index].coders):
+            self.decide_by(list(self.items[self.index].coders)[number])
+
+    def action_take(self, which: str) -> None:
+        if self.items:
+            self.decide_by(which)
+
+    def decide_by(self, take: str) -> None:
+        from coder.reconcile import proposal
+
+        item = self.items[self.index]
+        self.decide(proposal(item, take, self.scope), f"took {take}")
+
+    def decide(self, codes: set[int], how: str) -> None:
+        from coder.reconcile import decide, load_segment
+
+        item = self.items[self.index]
+        saved, _ = self.capp.write(decide, self.capp.store, item.segment_id, codes,
+                                   adjudicator=self.capp.coder, note=self.note,
+                                   consensus=self.capp.consensus,
+                                   coders=list(item.coders))
+        if not saved:
+            return
+        self.items[self.index] = load_segment(self.capp.store, item.segment_id,
+                                              list(item.coders),
+                                              consensus=self.capp.consensus)
+        self.note = ""
+        self.fill_list()
+        self.notify(f"{item.transcript} ¶{item.ordinal}: {how}")
+        following = next((i for i in range(self.index + 1, len(self.items))
+                          if not self.items[i].decided), None)
+        self.select(following if following is not None else self.index)
+
+    def action_edit(self) -> None:
+        if not self.items:
+            return
+        item = self.items[self.index]
+        if self.edited is None:
+            self.edited = set(item.consensus if item.decided else item.agreed)
+        choices = [Choice(("✓ " if cid in self.edited else "  ") + name, cid)
+                   for cid, name in self.code_names.items()]
+
+        def toggled(code_id: object | None) -> None:
+            if code_id is None or self.edited is None:
+                return
+            self.edited ^= {int(code_id)}  # type: ignore[arg-type]
+            self.show_item()
+
+        self.app.push_screen(PickerModal("Toggle a code in the consensus proposal", choices,
+                                         "Type part of a code…"), toggled)
+
+    def action_decide_edited(self) -> None:
+        if self.items and self.edited is not None:
+            self.decide(set(self.edited), "decided the edited codes")
+
+    def action_note(self) -> None:
+        def noted(text: str | None) -> None:
+            self.note = text or ""
+            self.update_progress()
+
+        self.app.push_screen(PromptModal("Note for the next decision (why)", self.note), noted)
+
+    def action_undo(self) -> None:
+        from coder.reconcile import load_segment
+        from coder.store import history
+
+        saved, result = self.capp.write(history.undo, self.capp.store, self.capp.coder)
+        if not saved:
+            return
+        if result is None:
+            self.notify("Nothing to undo.")
+            return
+        for i, item in enumerate(self.items):
+            if item.segment_id in set(result.segment_ids):
+                self.items[i] = load_segment(self.capp.store, item.segment_id,
+                                             list(item.coders), consensus=self.capp.consensus)
+        self.fill_list()
+        self.show_item()
+        self.notify(result.message)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
