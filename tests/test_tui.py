@@ -212,7 +212,13 @@ def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press):
     study = open_study(copy_demo_study(tmp_path / "demo"))
     with Store(study.db_path) as store:
         sync_study(store, study)
-    assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=SIZE, press=press)
+    async def settle(pilot) -> None:  # the suggester trains in a worker: wait for it
+        for key in press:
+            await pilot.press(key)
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+    assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=SIZE, run_before=settle)
 
 
 async def test_home_and_end_move_the_current_segment_and_reopening_resumes(demo):
@@ -262,3 +268,32 @@ async def test_a_segment_with_my_memo_is_marked(demo):
         await pilot.pause()
         assert _view(app).segments[0].memo
         assert "✎" in "".join(seg.text for seg in _view(app).render_line(0))
+
+
+async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
+    app = CoderApp(demo.root, "tester", review_on_move=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.press("j")  # ¶2: "We needed more targeted PD ... drive-by workshops."
+        await pilot.pause()
+        first = screen.current_suggestions[0]
+        assert first.code == "need targeted PD" and "rule" in first.sources
+        view = _view(app)
+        text = view.segments[1].text
+        assert [text[a:b] for a, b in view._highlights[1]][0].lower() in (
+            "targeted pd", "drive-by")
+        await pilot.press("y")
+        assert _codings(demo) == [{"ordinal": 2, "name": "need targeted PD",
+                                   "origin": "suggestion"}]
+        await pilot.press("j", "j", "j")  # ¶5: seat time
+        await pilot.pause()
+        assert screen.current_suggestions[0].code == "seat-time mandates"
+        await pilot.press("x")
+        await pilot.pause()
+        with open_store(demo) as store:
+            verdicts = store.rows("SELECT verdict, coder FROM suggestion_feedback ORDER BY id")
+        assert verdicts == [{"verdict": "accept", "coder": "tester"},
+                            {"verdict": "reject", "coder": "tester"}]
+        assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
+        await app.workers.wait_for_complete()

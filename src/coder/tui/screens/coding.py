@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -64,6 +64,11 @@ class CodingScreen(Screen):
         Binding("ctrl+f", "focus_filter", "Filter codes", show=False, id="codebook.filter"),
         Binding("escape", "escape", "Back", id="screen.back"),
         Binding("tab", "switch_pane", "Transcript ⇄ codebook", show=False, id="pane.switch"),
+        Binding("y", "accept", "Accept suggestion", id="suggestion.accept"),
+        Binding("x", "reject", "Reject suggestion", id="suggestion.reject"),
+        Binding("s", "next_suggested", "Next suggested", show=False, id="suggestion.next"),
+        Binding("r", "next_uncertain", "Next uncertain", show=False,
+                id="suggestion.uncertain"),
     ]
 
     def __init__(self, transcript_id: int, ordinal: int | None = None) -> None:
@@ -73,6 +78,7 @@ class CodingScreen(Screen):
         self.codes: list[dict[str, Any]] = []
         self.key_map: dict[str, int] = {}
         self.last_action = "opened"
+        self.rejected: set[tuple[int, int]] = set()  # hidden until the model has learnt it
 
     @property
     def capp(self) -> CoderApp:
@@ -86,6 +92,7 @@ class CodingScreen(Screen):
             with Vertical(id="codebook"):
                 yield Input(placeholder="Filter codes (ctrl+f)…", id="code-filter")
                 yield Tree("Codebook", id="code-tree")
+                yield Static(id="suggestions")
                 yield Static(id="code-details")
         yield StatusLine(id="status")
         yield Footer()
@@ -106,7 +113,12 @@ class CodingScreen(Screen):
         view.focus()
         self.show_code_details(None)
         self.sub_title = f"{self.transcript['name']} · coder: {self.capp.coder}"
+        self.suggester = None
+        self.current_suggestions: list = []
+        self._learn_timer = None
         self.update_status()
+        self.query_one("#suggestions", Static).update(Text("Suggestions: learning…", "dim"))
+        self.load_suggester()
 
     def load_codes(self) -> None:
         self.codes = list_codes(self.capp.store, self.capp.coder)
@@ -173,6 +185,7 @@ class CodingScreen(Screen):
             (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
             f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
             (" · u undo · ctrl+y redo · ? keys", "dim"))
+        self.show_suggestions()
 
     def show_code_details(self, code_id: int | None) -> None:
         details = self.query_one("#code-details", Static)
@@ -195,9 +208,144 @@ class CodingScreen(Screen):
             parts += [("Example: ", "bold"), (f"“{code['examples'][0]}”", "italic"), "\n"]
         details.update(Text.assemble(*parts))
 
-    def done(self, message: str) -> None:
+    def done(self, message: str, *, learn: bool = True) -> None:
         self.last_action = message
         self.update_status()
+        if learn:
+            self.schedule_learning()
+
+    # -- suggestions ----------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="learn")
+    def load_suggester(self) -> None:
+        """Train on this coder's work in a worker: the screen is usable meanwhile."""
+        from coder.learn.model import LearnSettings
+        from coder.learn.suggest import Suggester
+        from coder.store.db import Store
+
+        settings = LearnSettings(nlp_model=self.capp.study.settings.nlp_model)
+        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
+            suggester = Suggester.load(store, self.capp.coder, settings)
+        self.app.call_from_thread(self._suggester_ready, suggester)
+
+    def _suggester_ready(self, suggester) -> None:
+        self.suggester = suggester
+        self.show_suggestions()
+
+    def schedule_learning(self) -> None:
+        """After a change, update the model once typing pauses (debounced, in a worker)."""
+        if self.suggester is None:
+            return
+        if self._learn_timer is not None:
+            self._learn_timer.stop()
+        self._learn_timer = self.set_timer(0.4, self.update_suggester)
+
+    @work(thread=True, exclusive=True, group="learn")
+    def update_suggester(self) -> None:
+        from coder.store.db import Store
+
+        suggester = self.suggester
+        if suggester is None:
+            return
+        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
+            report = suggester.update(store)
+            while report.pending:
+                report = suggester.update(store)
+        self.app.call_from_thread(self.show_suggestions)
+
+    def show_suggestions(self) -> None:
+        panel = self.query_one("#suggestions", Static)
+        view = self.query_one(TranscriptView)
+        if self.suggester is None or not view.segments:
+            return
+        seg = view.segments[view.current]
+        try:
+            found = self.suggester.suggest([seg.id], top=5, min_score=0.15,
+                                           store=self.capp.store).get(seg.id, [])
+        except Exception as exc:  # a learning problem must never stop the coding
+            panel.update(Text(f"Suggestions unavailable: {exc}", "dim"))
+            return
+        found = [s for s in found if s.code_id not in seg.mine
+                 and (seg.id, s.code_id) not in self.rejected][:3]
+        self.current_suggestions = found
+        spans = [(e.start, e.end) for s in found[:1] for e in s.evidence
+                 if e.start is not None and e.end is not None]
+        view.set_highlights(view.current, spans)
+        if not found:
+            panel.update(Text("Suggestions: none for this segment", "dim"))
+            return
+        lines: list[Any] = [("Suggestions", "bold"), (" (y accept · x reject the first)\n",
+                                                        "dim")]
+        for n, sug in enumerate(found):
+            filled = round(sug.score * 10)
+            why = ", ".join(sug.sources)
+            words = "; ".join(f"“{e.text}”" for e in sug.evidence[:2] if e.text)
+            lines += [("▸ " if n == 0 else "  ", "bold"),
+                      ("●" if sug.confident else "○", "green" if sug.confident else "dim"),
+                      f" {sug.code} ", ("█" * filled + "░" * (10 - filled), "cyan"),
+                      f" {sug.score:.2f} ", (why, "dim"),
+                      (f" {words}" if words else "", "italic dim"), "\n"]
+        panel.update(Text.assemble(*lines))
+
+    def _feedback(self, accept: bool) -> None:
+        from coder.store.feedback import accept_suggestion, reject_suggestion
+
+        view = self.query_one(TranscriptView)
+        if not self.current_suggestions or not view.segments:
+            self.notify("No suggestion for this segment.")
+            return
+        sug = self.current_suggestions[0]
+        index = view.current
+        seg = view.segments[index]
+        action = accept_suggestion if accept else reject_suggestion
+        saved, _ = self.write(action, self.capp.store, seg.id, sug.code_id,
+                              coder=self.capp.coder, score=sug.score, sources=sug.sources)
+        if not saved:
+            return
+        if accept:
+            refresh_segments(self.capp.store, [seg], self.capp.coder)
+            view.segment_changed(index)
+            self._bump_count(sug.code_id, 1)
+        self.current_suggestions = self.current_suggestions[1:]
+        if self.suggester is not None and not accept:
+            # hide it now; the model learns from it in the background
+            self.rejected.add((seg.id, sug.code_id))
+        self.done(f"{'accepted' if accept else 'rejected'} {sug.code!r} on ¶{seg.ordinal}")
+
+    def action_accept(self) -> None:
+        self._feedback(True)
+
+    def action_reject(self) -> None:
+        self._feedback(False)
+
+    def _jump_to_segment(self, segment_id: int | None, what: str) -> None:
+        view = self.query_one(TranscriptView)
+        index = next((i for i, s in enumerate(view.segments) if s.id == segment_id), None)
+        if index is None:
+            self.notify(f"No {what} segment left in this transcript.")
+            return
+        self.go(index)
+
+    def action_next_suggested(self) -> None:
+        if self.suggester is None:
+            self.notify("Suggestions are still learning…")
+            return
+        view = self.query_one(TranscriptView)
+        seg = view.segments[view.current] if view.segments else None
+        reviewed = [s.id for s in view.segments if s.reviewed]
+        found = self.suggester.next_suggested(self.transcript_id,
+                                              seg.ordinal if seg else 0, reviewed)
+        self._jump_to_segment(found, "suggested")
+
+    def action_next_uncertain(self) -> None:
+        if self.suggester is None:
+            self.notify("Suggestions are still learning…")
+            return
+        view = self.query_one(TranscriptView)
+        reviewed = [s.id for s in view.segments if s.reviewed]
+        if view.segments:
+            reviewed.append(view.segments[view.current].id)
+        found = self.suggester.next_uncertain(self.transcript_id, reviewed)
+        self._jump_to_segment(found, "uncertain")
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, action, *args: Any, **kwargs: Any) -> tuple[bool, Any]:

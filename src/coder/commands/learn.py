@@ -1,0 +1,212 @@
+"""Suggestions that learn: `coder suggest`, `coder autocode` and `coder evaluate`."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from coder.cli import _Context, _json, _table, study_options
+from coder.exports import safe_cell
+
+
+def _learn_options(func: Callable) -> Callable:
+    """Options every learning command shares."""
+    func = click.option("--target-precision", type=click.FloatRange(0.05, 0.99), default=0.7,
+                        show_default=True,
+                        help="Precision a code's suggestions must reach (in cross-validation "
+                             "on your codings) to count as confident.")(func)
+    return func
+
+
+def _settings(ctx: _Context, target_precision: float):
+    from coder.learn.model import LearnSettings
+
+    return LearnSettings(target_precision=target_precision,
+                         nlp_model=ctx.study.settings.nlp_model)
+
+
+def _suggester(ctx: _Context, coder: str, target_precision: float):
+    from coder.learn.suggest import Suggester
+
+    return Suggester.load(ctx.store(), coder, _settings(ctx, target_precision))
+
+
+def _score(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def register(group: click.Group) -> None:
+    """Add `suggest`, `autocode` and `evaluate` to the command group."""
+    group.add_command(suggest)
+    group.add_command(autocode)
+    group.add_command(evaluate)
+
+
+@click.command()
+@click.option("--transcript", "transcripts", multiple=True, metavar="NAME",
+              help="Only this transcript (repeat for more; default: all).")
+@click.option("--top", type=click.IntRange(min=1), default=3, show_default=True,
+              help="At most this many suggestions per segment.")
+@click.option("--min-score", type=click.FloatRange(0, 1),
+              help="Only suggestions scoring at least this (default: each code's confident "
+                   "threshold).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@_learn_options
+@study_options
+def suggest(ctx: _Context, transcripts: tuple[str, ...], top: int, min_score: float | None,
+            fmt: str, target_precision: float) -> None:
+    """Suggest codes for the segments you have not reviewed, best first, with the evidence.
+
+    Scores blend codebook patterns (rule), what the codebook says about each code (prior)
+    and a model trained on your codings, reviewed segments and rejected suggestions.
+    """
+    from coder.store.feedback import segment_places, unreviewed_segment_ids
+
+    store = ctx.store()
+    ids = unreviewed_segment_ids(store, ctx.coder, list(transcripts))
+    found = _suggester(ctx, ctx.coder, target_precision).suggest(
+        ids, top=top, min_score=min_score, store=store)
+    places = segment_places(store, found)
+    rows = []
+    for seg, items in found.items():
+        transcript, ordinal = places[seg]
+        for item in items:
+            rows.append({"transcript": transcript, "segment": ordinal, "code": item.code,
+                         "score": item.score, "threshold": item.threshold,
+                         "sources": list(item.sources),
+                         "evidence": [e.to_json() for e in item.evidence]})
+    rows.sort(key=lambda r: (r["transcript"], r["segment"], -r["score"]))
+    if fmt == "json":
+        return _json(rows)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["transcript", "segment", "code", "score", "threshold", "sources",
+                         "evidence"])
+        for r in rows:
+            writer.writerow([safe_cell(r["transcript"]), r["segment"], safe_cell(r["code"]),
+                             r["score"], r["threshold"], "+".join(r["sources"]),
+                             safe_cell(_evidence_text(r["evidence"]))])
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    if not rows:
+        floor = f"{min_score:.2f}" if min_score is not None else "each code's threshold"
+        click.echo(f"No suggestions scoring at least {floor} for the {len(ids)} segments "
+                   f"{ctx.coder} has not reviewed.")
+        return
+    _table(f"Suggestions for {ctx.coder} ({len(found)} of {len(ids)} unreviewed segments)",
+           ["transcript", "segment", "code", "score", "sources", "evidence"],
+           [[r["transcript"], r["segment"], r["code"], _score(r["score"]),
+             "+".join(r["sources"]), _evidence_text(r["evidence"])] for r in rows])
+
+
+def _evidence_text(evidence: list[dict[str, Any]]) -> str:
+    seen: list[str] = []
+    for e in evidence:
+        text = f"“{e['text']}”" if e["source"] == "rule" else e["text"]
+        if text not in seen:
+            seen.append(text)
+    return " | ".join(seen)
+
+
+@click.command()
+@click.option("--transcript", "transcripts", multiple=True, metavar="NAME",
+              help="Only this transcript (repeat for more; default: all).")
+@click.option("--min-score", type=click.FloatRange(0, 1),
+              help="Apply codes scoring at least this (default: each code's confident "
+                   "threshold).")
+@click.option("--as", "as_coder", default="auto", show_default=True, metavar="NAME",
+              help="The machine coder's name (its codings have origin 'auto').")
+@_learn_options
+@study_options
+def autocode(ctx: _Context, transcripts: tuple[str, ...], min_score: float | None,
+             as_coder: str, target_precision: float) -> None:
+    """Let the model code every segment as a separate coder, to compare with people.
+
+    The model learns from --coder's work (default: you) and writes confident codes under
+    --as; segments it learned from are decided out-of-fold. Running it again brings the
+    machine coder up to date (adds and removes its codings); it never touches anyone else's.
+    """
+    from coder.learn.autocode import autocode as run
+    from coder.store.feedback import transcript_segment_ids
+
+    store = ctx.store("autocode")
+    ids = transcript_segment_ids(store, list(transcripts))
+    result = run(store, _suggester(ctx, ctx.coder, target_precision), ids, as_coder=as_coder,
+                 min_score=min_score)
+    scope = ", ".join(transcripts) if transcripts else "all transcripts"
+    click.echo(f"{result.coder}: {result.added} codings added, {result.removed} removed, "
+               f"{result.kept} kept on {result.segments} segments ({scope}); "
+               f"model of {result.trained_on}")
+
+
+@click.command()
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Cross-validation folds.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the PNG plot here (default: exports/evaluate-CODER.png).")
+@click.option("--no-plot", is_flag=True, help="Do not write the plot.")
+@_learn_options
+@study_options
+def evaluate(ctx: _Context, folds: int, fmt: str, plot_path: Path | None, no_plot: bool,
+             target_precision: float) -> None:
+    """How good are the suggestions? Cross-validated against --coder's reviewed segments.
+
+    Per code: precision, recall, F1 and Cohen's kappa of the confident suggestions against
+    the coder, with support; micro and macro averages; the top-3 hit rate; and F1 after
+    training on 10, 25, 50 and 100 % of the coded segments (also drawn in a PNG).
+    """
+    from coder.learn.corpus import Corpus
+    from coder.learn.evaluate import evaluate as run
+    from coder.learn.evaluate import plot
+    from coder.learn.labels import Labels
+
+    store = ctx.store()
+    settings = _settings(ctx, target_precision)
+    corpus = Corpus.build(store, settings.nlp_model, settings.prior_max)
+    labels = Labels.read(store, ctx.coder, corpus)
+    result = run(corpus, labels, ctx.coder, folds=folds, settings=settings)
+    written = None
+    if not no_plot:
+        target = plot_path or ctx.study.exports_dir / f"evaluate-{_file_part(ctx.coder)}.png"
+        written = plot(result, target)
+    if fmt == "json":
+        return _json({**result.to_json(), "plot": str(written) if written else None})
+    _table(f"Suggestions against {result.coder}: {result.folds}-fold cross-validation on "
+           f"{result.segments} reviewed segments ({result.coded_segments} with codes)",
+           ["code", "support", "predicted", "precision", "recall", "F1", "kappa"],
+           [[c.code, c.support, c.predicted, _num(c.precision), _num(c.recall), _num(c.f1),
+             _num(c.kappa)] for c in result.codes]
+           + [["micro average", sum(c.support for c in result.codes),
+               sum(c.predicted for c in result.codes), _num(result.micro["precision"]),
+               _num(result.micro["recall"]), _num(result.micro["f1"]),
+               _num(result.micro["kappa"])],
+              ["macro average", "", "", _num(result.macro["precision"]),
+               _num(result.macro["recall"]), _num(result.macro["f1"]),
+               _num(result.macro["kappa"])]])
+    click.echo(f"Top-3 hit rate: {_num(result.top3_hit_rate)}  ·  accuracy "
+               f"{_num(result.accuracy)} (never coding: {_num(result.majority_accuracy)})  ·  "
+               f"confident at precision ≥ {result.target_precision:.2f}")
+    click.echo("Learning curve (micro / macro F1): " + ", ".join(
+        f"{p['fraction']:.0%} → {_num(p['micro_f1'])} / {_num(p['macro_f1'])}"
+        for p in result.learning_curve))
+    if written:
+        click.echo(f"Plot: {written}")
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _file_part(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "coder"

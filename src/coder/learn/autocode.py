@@ -1,0 +1,74 @@
+"""Let the model code segments as a coder of its own, so people can be compared with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from coder.errors import CoderError
+from coder.learn.suggest import Suggester
+from coder.store.codings import apply_coding, mark_reviewed, remove_coding
+from coder.store.db import Store
+from coder.store.feedback import coder_codings_in, origins_of
+
+DEFAULT_AUTO_CODER = "auto"
+
+
+@dataclass
+class AutocodeResult:
+    coder: str  # the machine coder written to
+    trained_on: str  # whose work the model learned from
+    segments: int
+    added: int = 0
+    removed: int = 0
+    kept: int = 0
+    reviewed: int = 0  # segments newly marked reviewed by the machine coder
+
+
+def autocode(store: Store, suggester: Suggester, segment_ids: Sequence[int], *,
+             as_coder: str = DEFAULT_AUTO_CODER,
+             min_score: float | None = None) -> AutocodeResult:
+    """Make ``as_coder``'s codings on the segments exactly the confident suggestions.
+
+    Codings are added with origin ``auto``; earlier ``auto`` codings of ``as_coder`` that
+    are no longer confident are removed; every segment is marked reviewed by ``as_coder``
+    (its absences are decisions too, which agreement needs). Segments the model trained on
+    are scored out-of-fold, so agreement with the trainer is not inflated. Running it
+    twice changes nothing; it is one transaction.
+    """
+    as_coder = as_coder.strip()
+    if not as_coder:
+        raise CoderError("the machine coder needs a name (--as)")
+    if as_coder == suggester.coder:
+        raise CoderError(f"the model learns from {as_coder!r}: give the machine coder "
+                         "another name (--as)")
+    human = {o: n for o, n in origins_of(store, as_coder).items() if o != "auto"}
+    if human:
+        raise CoderError(f"{as_coder!r} has codings of their own ({sum(human.values())}); "
+                         "the machine coder must be a name only autocode writes to")
+    decided = {(seg, code) for seg, code, _ in suggester.decide(segment_ids,
+                                                                min_score=min_score)}
+    result = AutocodeResult(as_coder, suggester.coder, len(set(segment_ids)))
+    saved = store.coder
+    store.coder = as_coder  # the batch is the machine coder's: `coder undo --coder auto`
+    try:
+        _write(store, result, decided, segment_ids)
+    finally:
+        store.coder = saved
+    return result
+
+
+def _write(store: Store, result: AutocodeResult, decided: set[tuple[int, int]],
+           segment_ids: Sequence[int]) -> None:
+    as_coder = result.coder
+    with store.transaction("autocode"):
+        existing = {(r["segment_id"], r["code_id"]) for r in
+                    coder_codings_in(store, as_coder, segment_ids)}
+        for seg, code in sorted(decided - existing):
+            apply_coding(store, seg, code, coder=as_coder, origin="auto")
+            result.added += 1
+        for seg, code in sorted(existing - decided):
+            remove_coding(store, seg, code, coder=as_coder)
+            result.removed += 1
+        result.kept = len(existing & decided)
+        result.reviewed = mark_reviewed(store, sorted(set(segment_ids)), coder=as_coder)

@@ -1,0 +1,233 @@
+"""One code's model, and how rules, the codebook prior and the model blend into a score.
+
+Per code, a logistic regression (scikit-learn, liblinear) is trained on the coder's
+positives and negatives. Its features are the segment's word 1-2 gram TF-IDF plus two
+*stacked* ones for this code: whether a codebook pattern hits the segment, and the
+segment's codebook prior. So the model learns from the coder's own decisions how far to
+trust the codebook for this code, next to the words it learns.
+
+Three-fold cross-validation (two-fold for codes with over ``large_code`` training rows,
+which halves their cost) gives every training segment an out-of-fold score: Platt
+scaling on those turns decision values into calibrated probabilities, and the code's
+*confident* threshold is the lowest blended score whose out-of-fold precision reaches the
+target (1 when none does), pulled toward ``fallback_threshold`` by the model's weight
+``w`` (below), as a threshold cross-validated on a handful of examples is a guess. The
+final model is the average of the fold models (no fourth fit). Large codes
+train on all their positives and a weighted sample of negatives (at most ``max_rows``
+rows), which keeps a code's fit under ~0.25 s on the benchmark machine.
+
+The blended score of a segment for a code is ``w * model + (1 - w) * max(model,
+codebook)`` where ``codebook = max(rule, prior)`` and ``w = positives / (positives +
+model_half)``: without a model the codebook decides; with few examples the codebook lifts
+the model toward its score, and the model takes over as examples come in. The codebook
+never lowers the model's probability: its silence about a segment is no evidence. A rule
+hit scores its pattern's reliability, a Beta-smoothed precision ``(hits coded + s *
+rule_score) / (hits judged + s)``, so a pattern that the coder keeps rejecting fades.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+
+@dataclass(frozen=True)
+class LearnSettings:
+    """Knobs of the learner; the defaults are what the CLI and the workbench use."""
+
+    target_precision: float = 0.7  # a code's suggestions are confident at this precision
+    seed: int = 0
+    folds: int = 3  # inner cross-validation (thresholds, calibration)
+    large_code: int = 2500  # training rows above which a code uses 2 folds (half the time)
+    C: float = 16.0  # inverse regularisation of the logistic regressions
+    max_rows: int = 3000  # training rows per code; negatives beyond are sampled and weighted
+    min_positives: int = 3  # a code needs this many positives (and negatives) for a model
+    min_negatives: int = 3
+    model_half: float = 10.0  # positives at which the model gets half the weight
+    rule_score: float = 0.7  # score of a rule hit nobody has judged yet
+    rule_strength: float = 4.0  # pseudo-count of rule_score in a pattern's reliability
+    prior_max: float = 0.45  # the codebook prior's largest score
+    fallback_threshold: float = 0.5  # confident threshold of a code without a model
+    min_confident: int = 3  # positives above a threshold needed to trust its precision
+    nlp_model: str = ""  # the study's spaCy pipeline (for lemmatizing patterns)
+
+
+@dataclass
+class CodeModel:
+    """A trained code: weights, calibration, threshold and what it was trained on."""
+
+    code_id: int
+    coef: np.ndarray  # float32, one weight per TF-IDF feature
+    rule_coef: float  # weight of "a pattern of this code hits the segment"
+    prior_coef: float  # weight of the codebook prior (scaled to 0-1)
+    intercept: float
+    platt: tuple[float, float]  # probability = sigmoid(a * decision + b)
+    threshold: float
+    reached: bool  # whether the target precision was reached (else threshold = 1)
+    positives: int
+    negatives: int
+    weight: float  # the model's share of the blended score
+    oof_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    oof_scores: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    seconds: float = 0.0
+
+
+def model_weight(positives: int, settings: LearnSettings) -> float:
+    return positives / (positives + settings.model_half) if positives else 0.0
+
+
+def blend(model: np.ndarray, codebook: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+    """``w * model + (1 - w) * max(model, codebook)``: the codebook lifts the model's
+    probability toward its own score, the more the fewer examples the model has; it never
+    pulls a confident model down (a code the codebook says nothing about is not evidence
+    against it)."""
+    return weight * model + (1 - weight) * np.maximum(model, codebook)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -35, 35)))
+
+
+def fit_code(X: sp.csr_matrix, code_id: int, positives: np.ndarray, negatives: np.ndarray,
+             hit: np.ndarray, prior: np.ndarray, rule: np.ndarray,
+             settings: LearnSettings) -> CodeModel | None:
+    """Train one code on rows ``positives`` and ``negatives`` of ``X``.
+
+    ``hit`` (0/1), ``prior`` (0-1) and ``rule`` (a hit's reliability) are this code's
+    columns for every row of ``X``: the first two are stacked features, and ``rule`` and
+    ``prior`` make the codebook part of the out-of-fold blended scores the threshold is
+    chosen on. Returns None when there are too few examples for a model.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    started = time.perf_counter()
+    n_pos, n_neg = len(positives), len(negatives)
+    if n_pos < settings.min_positives or n_neg < settings.min_negatives:
+        return None
+    rng = np.random.default_rng([settings.seed, code_id])
+    keep_pos = _sample(positives, settings.max_rows // 2, rng)
+    keep_neg = _sample(negatives, max(settings.max_rows - len(keep_pos), 1), rng)
+    rows = np.concatenate([keep_pos, keep_neg])
+    y = np.concatenate([np.ones(len(keep_pos), dtype=np.int8),
+                        np.zeros(len(keep_neg), dtype=np.int8)])
+    weights = np.concatenate([np.full(len(keep_pos), n_pos / len(keep_pos)),
+                              np.full(len(keep_neg), n_neg / len(keep_neg))])
+    order = np.argsort(rows, kind="stable")
+    rows, y, weights = rows[order], y[order], weights[order]
+    stacked = sp.csr_matrix(np.column_stack([hit[rows], prior[rows]]).astype(np.float64))
+    Xc = sp.hstack([X[rows].astype(np.float64), stacked], format="csr")
+    k = settings.folds if len(rows) <= settings.large_code else min(settings.folds, 2)
+    folds = _folds(y, min(k, len(keep_pos), len(keep_neg)), rng)
+    decision = np.zeros(len(rows))
+    coefs, intercepts = [], []
+    for fold in range(folds.max() + 1):
+        train = folds != fold if folds.max() else np.ones(len(y), dtype=bool)
+        model = LogisticRegression(C=settings.C, solver="liblinear", dual=True, tol=1e-3,
+                                   random_state=settings.seed, max_iter=200)
+        model.fit(Xc[train], y[train], sample_weight=weights[train])
+        test = ~train if folds.max() else train  # one fold: in-sample (optimistic)
+        decision[test] = model.decision_function(Xc[test])
+        coefs.append(model.coef_[0])
+        intercepts.append(model.intercept_[0])
+    platt = _platt(decision, y, weights)
+    weight = model_weight(n_pos, settings)
+    codebook = np.maximum(rule[rows], prior[rows] * settings.prior_max)
+    blended = blend(sigmoid(platt[0] * decision + platt[1]), codebook, weight)
+    threshold, reached = choose_threshold(blended, y, weights, settings)
+    # Few examples make a cross-validated threshold a guess: lean on the fallback as the
+    # blend leans on the codebook, by the same weight.
+    threshold = weight * threshold + (1 - weight) * settings.fallback_threshold
+    coef = np.mean(coefs, axis=0)
+    return CodeModel(code_id, coef[:-2].astype(np.float32), float(coef[-2]), float(coef[-1]),
+                     float(np.mean(intercepts)), platt, threshold, reached, n_pos, n_neg,
+                     weight, rows, blended.astype(np.float32),
+                     time.perf_counter() - started)
+
+
+def _sample(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    if len(rows) <= limit:
+        return rows
+    return np.sort(rng.choice(rows, size=limit, replace=False))
+
+
+def _folds(y: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Stratified fold numbers (0..k-1); one fold of everything when k < 2."""
+    folds = np.zeros(len(y), dtype=np.int64)
+    if k < 2:
+        return folds
+    for label in (0, 1):
+        where = np.flatnonzero(y == label)
+        folds[rng.permutation(where)] = np.arange(len(where)) % k
+    return folds
+
+
+def _platt(decision: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """Sigmoid calibration of out-of-fold decision values: weighted logistic regression of
+    the labels on the decision value (Newton steps, a little ridge), Platt's targets."""
+    if len(np.unique(y)) < 2 or np.ptp(decision) == 0:
+        return 1.0, 0.0
+    # Platt (1999): targets slightly inside 0 and 1 keep the fit finite on separable data.
+    n_pos, n_neg = weights[y == 1].sum(), weights[y == 0].sum()
+    target = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+    A = np.column_stack([decision, np.ones(len(decision))])
+    theta = np.array([1.0, 0.0])
+    for _ in range(50):
+        p = sigmoid(A @ theta)
+        gradient = A.T @ (weights * (p - target)) + 1e-3 * theta
+        hessian = (A * (weights * p * (1 - p))[:, None]).T @ A + 1e-3 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    a, b = float(theta[0]), float(theta[1])
+    return (a, b) if a > 0 and np.isfinite(a) and np.isfinite(b) else (1.0, 0.0)
+
+
+def choose_threshold(scores: np.ndarray, y: np.ndarray, weights: np.ndarray,
+                     settings: LearnSettings) -> tuple[float, bool]:
+    """The lowest score at which the (weighted, smoothed) precision of everything scored
+    at least as high reaches the target, with at least ``min_confident`` positives above;
+    ``(1.0, False)`` when no score does."""
+    order = np.argsort(-scores, kind="stable")
+    s, pos = scores[order], y[order] == 1
+    tp = np.cumsum(np.where(pos, weights[order], 0.0))
+    fp = np.cumsum(np.where(pos, 0.0, weights[order]))
+    hits = np.cumsum(pos)
+    last_of_tie = np.ones(len(s), dtype=bool)
+    last_of_tie[:-1] = s[:-1] != s[1:]
+    precision = tp / (tp + fp + 1.0)
+    ok = last_of_tie & (precision >= settings.target_precision) & (
+        hits >= settings.min_confident)
+    if not ok.any():
+        return 1.0, False
+    i = int(np.flatnonzero(ok)[-1])
+    threshold = (s[i] + s[i + 1]) / 2 if i + 1 < len(s) else s[i]
+    return float(min(max(threshold, 0.05), 1.0)), True
+
+
+def rule_reliability(hit_rows: np.ndarray, hit_cols: np.ndarray, hit_pats: np.ndarray,
+                     positive: np.ndarray, negative: np.ndarray,
+                     settings: LearnSettings) -> np.ndarray:
+    """Each hit's score: its pattern's smoothed precision on the rows the coder judged."""
+    if not len(hit_rows):
+        return np.zeros(0, dtype=np.float32)
+    key = hit_cols * 10_000 + hit_pats
+    keys, which = np.unique(key, return_inverse=True)
+    coded = np.bincount(which, weights=positive[hit_rows, hit_cols], minlength=len(keys))
+    judged = coded + np.bincount(which, weights=negative[hit_rows, hit_cols],
+                                 minlength=len(keys))
+    strength = settings.rule_strength
+    score = (coded + strength * settings.rule_score) / (judged + strength)
+    return score[which].astype(np.float32)
+
+
+def rule_matrix(n_rows: int, n_cols: int, hit_rows: np.ndarray, hit_cols: np.ndarray,
+                hit_scores: np.ndarray) -> np.ndarray:
+    """The best hit score per row and code (0 where no pattern hits)."""
+    out = np.zeros((n_rows, n_cols), dtype=np.float32)
+    if len(hit_rows):
+        np.maximum.at(out, (hit_rows, hit_cols), hit_scores)
+    return out

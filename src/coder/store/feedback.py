@@ -1,0 +1,205 @@
+"""Suggestion feedback (accept / reject), and the queries the learner reads its data with.
+
+Accepting a suggestion codes the segment (origin ``suggestion``) and records the verdict;
+rejecting records the verdict only. Either is one transaction with logged events whose
+payload holds the row before and after, so that undo can invert them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from coder.errors import CoderError
+from coder.store.codings import apply_coding
+from coder.store.db import Store, now
+
+
+# -- feedback ------------------------------------------------------------------------------
+def accept_suggestion(store: Store, segment_id: int, code_id: int, *, coder: str,
+                      score: float | None = None, sources: Sequence[str] = ()) -> bool:
+    """Apply a suggested code (origin ``suggestion``) and record the acceptance.
+
+    Returns whether the coding was new (False when the coder already had the code).
+    """
+    with store.transaction():
+        _check(store, segment_id, code_id)
+        added = apply_coding(store, segment_id, code_id, coder=coder, origin="suggestion")
+        _record(store, "accept", segment_id, code_id, coder, score, sources)
+        return added
+
+
+def reject_suggestion(store: Store, segment_id: int, code_id: int, *, coder: str,
+                      score: float | None = None, sources: Sequence[str] = ()) -> None:
+    """Record that ``coder`` rejected the suggested code: the learner takes it as a negative."""
+    with store.transaction():
+        _check(store, segment_id, code_id)
+        _record(store, "reject", segment_id, code_id, coder, score, sources)
+
+
+def _check(store: Store, segment_id: int, code_id: int) -> None:
+    if not store.scalar("SELECT 1 FROM segments WHERE id = ?", (segment_id,)):
+        raise CoderError(f"no segment #{segment_id}")
+    if not store.scalar("SELECT 1 FROM codes WHERE id = ?", (code_id,)):
+        raise CoderError(f"no code #{code_id}")
+
+
+def _record(store: Store, verdict: str, segment_id: int, code_id: int, coder: str,
+            score: float | None, sources: Sequence[str]) -> None:
+    previous = store.one(
+        "SELECT * FROM suggestion_feedback WHERE segment_id = ? AND code_id = ? AND coder = ?",
+        (segment_id, code_id, coder))
+    created = now()
+    score = None if score is None else round(float(score), 4)
+    source_text = json.dumps(list(sources))
+    if previous:
+        store.execute(
+            "UPDATE suggestion_feedback SET verdict = ?, score = ?, sources = ?, created_at = ? "
+            "WHERE id = ?", (verdict, score, source_text, created, previous["id"]))
+        feedback_id = previous["id"]
+        previous["sources"] = json.loads(previous["sources"])
+    else:
+        feedback_id = store.execute(
+            """INSERT INTO suggestion_feedback (segment_id, code_id, coder, verdict, score,
+               sources, created_at) VALUES (?,?,?,?,?,?,?)""",
+            (segment_id, code_id, coder, verdict, score, source_text, created)).lastrowid
+    # ``previous`` is the row this verdict replaced (None: there was none): undo restores it.
+    store.log(f"suggestion.{verdict}", feedback_id=feedback_id, segment_id=segment_id,
+              code_id=code_id, coder=coder, verdict=verdict, score=score,
+              sources=list(sources), created_at=created, previous=previous)
+
+
+def list_feedback(store: Store, coder: str | None = None) -> list[dict[str, Any]]:
+    """Every verdict (of ``coder``, or all), with transcript, segment number and code name."""
+    rows = store.rows(
+        """SELECT f.id, t.name AS transcript, s.ordinal AS segment, c.name AS code, f.coder,
+                  f.verdict, f.score, f.sources, f.created_at, f.segment_id, f.code_id
+           FROM suggestion_feedback f JOIN segments s ON s.id = f.segment_id
+           JOIN transcripts t ON t.id = s.transcript_id JOIN codes c ON c.id = f.code_id
+           WHERE (? IS NULL OR f.coder = ?) ORDER BY t.name, s.ordinal, c.name, f.coder""",
+        (coder, coder))
+    for row in rows:
+        row["sources"] = json.loads(row["sources"])
+    return rows
+
+
+# -- what the learner reads ----------------------------------------------------------------
+@dataclass
+class LearnerLabels:
+    """A coder's work as (segment id, code id) pairs and segment ids."""
+
+    codings: list[tuple[int, int]]  # the coder's codes on segments (any span, any origin)
+    reviewed: list[tuple[int, str]]  # segments the coder marked reviewed, and when
+    rejected: list[tuple[int, int]]  # suggestions the coder rejected
+
+
+def learner_labels(store: Store, coder: str) -> LearnerLabels:
+    """What the model of ``coder`` trains on (one indexed query per kind)."""
+    conn = store.conn
+    codings = conn.execute("SELECT DISTINCT segment_id, code_id FROM codings WHERE coder = ?",
+                           (coder,)).fetchall()
+    reviewed = conn.execute(
+        "SELECT segment_id, created_at FROM reviewed WHERE coder = ?", (coder,)).fetchall()
+    rejected = conn.execute(
+        "SELECT segment_id, code_id FROM suggestion_feedback WHERE coder = ? "
+        "AND verdict = 'reject'", (coder,)).fetchall()
+    return LearnerLabels(codings, reviewed, rejected)
+
+
+def segments_fingerprint(store: Store) -> tuple[int, int, int]:
+    """(count, max id, sum of ids) of the study's segments: changes when segments do."""
+    row = store.conn.execute(
+        "SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM segments").fetchone()
+    return row[0], row[1], row[2]
+
+
+def segment_ids(store: Store) -> list[int]:
+    return [r[0] for r in store.conn.execute("SELECT id FROM segments ORDER BY id")]
+
+
+def iter_segments(store: Store, ids: Iterable[int] | None = None, *,
+                  batch: int = 5000) -> Iterator[list[tuple[int, int, int, str, str, str]]]:
+    """Segments as ``(id, transcript_id, ordinal, text, lemmas, tokens)``, in id order, in
+    batches (so a large study is never all in memory at once); only ``ids`` when given."""
+    conn = store.conn
+    sql = "SELECT id, transcript_id, ordinal, text, lemmas, tokens FROM segments"
+    if ids is not None:
+        wanted = sorted({int(i) for i in ids})
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start:start + batch]
+            marks = ",".join("?" * len(chunk))
+            yield conn.execute(f"{sql} WHERE id IN ({marks}) ORDER BY id", chunk).fetchall()
+        return
+    last = 0
+    while True:
+        rows = conn.execute(f"{sql} WHERE id > ? ORDER BY id LIMIT ?", (last, batch)).fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def segment_places(store: Store, ids: Iterable[int]) -> dict[int, tuple[str, int]]:
+    """``{segment id: (transcript name, ordinal)}``."""
+    wanted = sorted({int(i) for i in ids})
+    out: dict[int, tuple[str, int]] = {}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        for seg, name, ordinal in store.conn.execute(
+                f"""SELECT s.id, t.name, s.ordinal FROM segments s
+                    JOIN transcripts t ON t.id = s.transcript_id WHERE s.id IN ({marks})""",
+                chunk):
+            out[seg] = (name, ordinal)
+    return out
+
+
+def transcript_segment_ids(store: Store, names: Sequence[str]) -> list[int]:
+    """Segment ids of the named transcripts (all transcripts when ``names`` is empty)."""
+    from coder.store.transcripts import get_transcript
+
+    if not names:
+        return segment_ids(store)
+    out: list[int] = []
+    for name in names:
+        row = get_transcript(store, name)
+        out += [r[0] for r in store.conn.execute(
+            "SELECT id FROM segments WHERE transcript_id = ? ORDER BY ordinal", (row["id"],))]
+    return out
+
+
+def coder_codings_in(store: Store, coder: str, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """``coder``'s codings on the given segments (id, segment_id, code_id, origin)."""
+    out: list[dict[str, Any]] = []
+    wanted = sorted({int(i) for i in ids})
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start:start + 900]
+        marks = ",".join("?" * len(chunk))
+        out += store.rows(
+            f"SELECT id, segment_id, code_id, origin FROM codings WHERE coder = ? "
+            f"AND segment_id IN ({marks})", (coder, *chunk))
+    return out
+
+
+def coder_exists(store: Store, coder: str) -> dict[str, int]:
+    """How much work ``coder`` has in the study: codings and reviewed segments."""
+    return {
+        "codings": store.scalar("SELECT count(*) FROM codings WHERE coder = ?", (coder,)),
+        "reviewed": store.scalar("SELECT count(*) FROM reviewed WHERE coder = ?", (coder,)),
+    }
+
+
+def unreviewed_segment_ids(store: Store, coder: str, names: Sequence[str]) -> list[int]:
+    """Segments of the named transcripts (all when empty) that ``coder`` has not reviewed."""
+    ids = transcript_segment_ids(store, names)
+    reviewed = {r[0] for r in store.conn.execute(
+        "SELECT segment_id FROM reviewed WHERE coder = ?", (coder,))}
+    return [i for i in ids if i not in reviewed]
+
+
+def origins_of(store: Store, coder: str) -> dict[str, int]:
+    """How many codings ``coder`` has of each origin."""
+    return {r["origin"]: r["n"] for r in store.rows(
+        "SELECT origin, count(*) AS n FROM codings WHERE coder = ? GROUP BY origin", (coder,))}
