@@ -316,3 +316,33 @@ def test_renaming_and_moving_codes_undo_without_hiding_earlier_work(demo):
     assert codes["need targeted PD"]["codings"] == 0
     assert "redid: coded ephrata-interview ¶2 'need targeted PD'" in run(demo, "redo").output
     assert "redid: renamed code 'need targeted PD' to 'targeted PD'" in run(demo, "redo").output
+
+
+def test_accepting_and_rejecting_suggestions_undo_and_redo(demo):
+    from coder.store import history
+    from coder.store.feedback import accept_suggestion, reject_suggestion
+    from conftest import open_store
+
+    with open_store(demo) as store:
+        store.coder = "tester"
+        seg = store.scalar("SELECT id FROM segments WHERE ordinal = 2")
+        pd = store.scalar("SELECT id FROM codes WHERE name = 'need targeted PD'")
+        islands = store.scalar("SELECT id FROM codes WHERE name = 'islands of innovation'")
+        accept_suggestion(store, seg, pd, coder="tester", score=0.8, sources=["rule"])
+        reject_suggestion(store, seg, islands, coder="tester", score=0.4, sources=["prior"])
+
+        def state():
+            return (store.rows("SELECT code_id, origin FROM codings ORDER BY code_id"),
+                    store.rows("SELECT code_id, verdict, score FROM suggestion_feedback "
+                               "ORDER BY code_id"))
+
+        both = state()
+        assert both[1] == [{"code_id": pd, "verdict": "accept", "score": 0.8},
+                           {"code_id": islands, "verdict": "reject", "score": 0.4}]
+        assert "rejected the suggestion 'islands of innovation'" in history.undo(
+            store, "tester").message
+        assert history.undo(store, "tester") is not None
+        assert state() == ([], [])
+        history.redo(store, "tester")
+        history.redo(store, "tester")
+        assert state() == both

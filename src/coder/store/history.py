@@ -36,7 +36,8 @@ from coder.store.db import Store, now
 
 UNDOABLE = frozenset({"coding.add", "coding.remove", "review.add", "review.remove",
                       "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete",
-                      "code.rename", "code.move", "consensus.decide", "consensus.retract"})
+                      "code.rename", "code.move", "consensus.decide", "consensus.retract",
+                      "suggestion.accept", "suggestion.reject", "suggestion.revert"})
 HISTORY = ("history.undo", "history.redo")
 # Commands whose batches are side effects, not decisions (the workbench marking a segment
 # reviewed as the cursor leaves it): undo and redo walk past them, and they do not clear redo.
@@ -434,6 +435,39 @@ class _Inverter:
         store.execute("DELETE FROM codes WHERE id = ?", (row["id"],))
         self._log("code.delete", code_id=row["id"], name=row["name"], codings_removed=0, row=row)
 
+    # suggestion verdicts: put back the verdict row as it was (or none)
+    def _set_verdict(self, p: dict[str, Any], target: dict[str, Any] | None) -> None:
+        import json
+
+        store = self.store
+        key = (p["segment_id"], p["code_id"], p["coder"])
+        current = store.one("SELECT * FROM suggestion_feedback WHERE segment_id = ? AND "
+                            "code_id = ? AND coder = ?", key)
+        if current is not None:
+            current["sources"] = json.loads(current["sources"])
+        store.execute("DELETE FROM suggestion_feedback WHERE segment_id = ? AND code_id = ? "
+                      "AND coder = ?", key)
+        if target is not None:
+            row = dict(target)
+            row["sources"] = json.dumps(list(row.get("sources") or []))
+            row["id"] = self._free("suggestion_feedback", row.get("id"))
+            names = [c for c in ("id", "segment_id", "code_id", "coder", "verdict", "score",
+                                 "sources", "created_at") if row.get(c) is not None]
+            store.execute(f"INSERT INTO suggestion_feedback ({', '.join(names)}) VALUES "
+                          f"({', '.join('?' * len(names))})", tuple(row[c] for c in names))
+        self.segments.add(p["segment_id"])
+        self._log("suggestion.revert", segment_id=p["segment_id"], code_id=p["code_id"],
+                  coder=p["coder"], previous=current, row=target)
+
+    def _suggestion_accept(self, p: dict[str, Any]) -> None:
+        self._set_verdict(p, p.get("previous"))
+
+    def _suggestion_reject(self, p: dict[str, Any]) -> None:
+        self._set_verdict(p, p.get("previous"))
+
+    def _suggestion_revert(self, p: dict[str, Any]) -> None:
+        self._set_verdict(p, p.get("previous"))
+
     # reconciliation trail
     def _consensus_decide(self, p: dict[str, Any]) -> None:
         row = self.store.one("SELECT * FROM consensus_decisions WHERE id = ?",
@@ -601,6 +635,13 @@ def describe(store: Store, events: list[Event]) -> str:
         elif action == "code.merge":
             p = events[what][1]
             phrases.append(f"merged code {p['source']!r} into {p['into']!r}")
+        elif action in ("suggestion.accept", "suggestion.reject", "suggestion.revert"):
+            p = events[what][1]
+            code = store.scalar("SELECT name FROM codes WHERE id = ?", (p["code_id"],))
+            verb = {"suggestion.accept": "accepted", "suggestion.reject": "rejected"}.get(
+                action, "took back a verdict on")
+            phrases.append(f"{verb} the suggestion {code!r} on "
+                           f"{_segment_words(store, [p['segment_id']])}")
         elif action in ("consensus.decide", "consensus.retract"):
             row = events[what][1]["row"]
             verb = "decided" if action == "consensus.decide" else "withdrew the decision on"
