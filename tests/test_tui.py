@@ -296,4 +296,9 @@ async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
         assert verdicts == [{"verdict": "accept", "coder": "tester"},
                             {"verdict": "reject", "coder": "tester"}]
         assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
+        await pilot.pause(0.6)  # the debounced update runs in a worker...
         await app.workers.wait_for_complete()
+        screen.rejected.clear()  # ...and afterwards the suggester itself knows the rejection
+        screen.show_suggestions()
+        assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
+        assert screen.suggester.labels is not None

@@ -66,3 +66,28 @@ async def test_reconciling_takes_a_coder_keeps_a_note_and_undoes(demo):
         await pilot.press("b")
         codes, _ = _consensus(demo)
         assert [c["name"] for c in codes] == ["islands of innovation", "need targeted PD"]
+
+
+async def test_reconciling_can_be_narrowed_to_a_code_or_coders(demo):
+    _two_coders(demo)
+    run(demo, "review", "ephrata-interview", coder="cy")
+    run(demo, "code", "apply", "ephrata-interview", "3", "seat-time mandates", coder="cy")
+    app = CoderApp(demo.root, "lead")
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_reconcile()
+        await pilot.pause()
+        screen = app.screen
+        assert [i.ordinal for i in screen.items] == [2, 3, 5]
+        await pilot.press("c")
+        for ch in "seat-time mandates":
+            await pilot.press(ch if ch != " " else "space")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [i.ordinal for i in screen.items] == [3, 5]
+        await pilot.press("c", "ctrl+u", "enter", "p")
+        for ch in "ann,bo":
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert [i.ordinal for i in screen.items] == [2]
+        assert set(screen.items[0].coders) == {"ann", "bo"}

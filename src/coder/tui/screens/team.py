@@ -121,14 +121,20 @@ class ReconcileScreen(Screen):
         Binding("enter", "decide_edited", "Decide edited", show=False, id="reconcile.decide"),
         Binding("n", "note", "Note", id="reconcile.note"),
         Binding("u", "undo", "Undo", id="reconcile.undo"),
+        Binding("c", "filter('code')", "Filter: code", id="reconcile.filter_code"),
+        Binding("t", "filter('transcript')", "Filter: transcript",
+                id="reconcile.filter_transcript"),
+        Binding("p", "filter('coders')", "Filter: coders", id="reconcile.filter_coders"),
         Binding("escape", "back", "Back", id="reconcile.back"),
     ] + [Binding(str(i), f"take_coder({i - 1})", f"Take coder {i}", show=False,
                  id=f"reconcile.take_{i}") for i in range(1, 10)]
 
-    def __init__(self, code: str | None = None, coders: list[str] | None = None) -> None:
+    def __init__(self, code: str | None = None, coders: list[str] | None = None,
+                 transcript: str | None = None) -> None:
         super().__init__()
         self.code = code
         self.coders = coders
+        self.transcript = transcript
         self.items: list[Disagreement] = []
         self.index = 0
         self.note = ""
@@ -148,11 +154,18 @@ class ReconcileScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.load()
+        self.query_one(OptionList).focus()
+
+    def load(self) -> None:
         from coder.reconcile import list_disagreements
 
-        self.sub_title = "reconcile" + (f" · {self.code}" if self.code else "")
+        filters = [f for f in (self.code, self.transcript,
+                               " vs ".join(self.coders) if self.coders else None) if f]
+        self.sub_title = "reconcile" + (f" · {' · '.join(filters)}" if filters else "")
         try:
-            self.items = list_disagreements(self.capp.store, self.coders, self.code)
+            self.items = list_disagreements(self.capp.store, self.coders, self.code,
+                                            self.transcript)
         except CoderError as exc:
             self.notify(str(exc), severity="error")
             self.items = []
@@ -162,7 +175,26 @@ class ReconcileScreen(Screen):
         self.fill_list()
         first = next((i for i, item in enumerate(self.items) if not item.decided), 0)
         self.select(first)
-        self.query_one(OptionList).focus()
+
+    def action_filter(self, which: str) -> None:
+        """Narrow the disagreements to a code, a transcript or some coders (empty: all)."""
+        current = {"code": self.code, "transcript": self.transcript,
+                   "coders": ",".join(self.coders or [])}[which]
+        title = {"code": "Only disagreements on this code (and its children)",
+                 "transcript": "Only this transcript",
+                 "coders": "Only these coders, comma-separated (e.g. ana,bo)"}[which]
+
+        def chosen(value: str | None) -> None:
+            value = (value or "").strip() or None
+            if which == "code":
+                self.code = value
+            elif which == "transcript":
+                self.transcript = value
+            else:
+                self.coders = [c.strip() for c in value.split(",") if c.strip()] if value else None
+            self.load()
+
+        self.app.push_screen(PromptModal(title + " (empty for all)", current or ""), chosen)
 
     def _scope(self) -> set[int] | None:
         if not self.code:
@@ -231,7 +263,7 @@ class ReconcileScreen(Screen):
                       ", ".join(names.get(c, "?") for c in sorted(self.edited)) or "(no codes)",
                       "\n"]
         parts += [("\n1-9 take that coder's codes · b both · 0 only agreed · e edit · "
-                   "n note · u undo", "dim")]
+                   "n note · u undo · c/t/p filter by code, transcript, coders", "dim")]
         self.query_one("#reconcile-segment", Static).update(Text.assemble(*parts))
 
     @on(OptionList.OptionHighlighted, "#reconcile-list")
