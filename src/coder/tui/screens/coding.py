@@ -415,7 +415,10 @@ class CodingScreen(Screen):
         with store.transaction("review on move"):  # undo walks past these marks
             mark_reviewed(store, [segment_id], coder=self.capp.coder)
 
-    def go(self, index: int, *, extend: bool = False) -> None:
+    def go(self, index: int, *, extend: bool = False, reading: bool = False) -> None:
+        """Make segment ``index`` current. ``reading``: the coder moves on in order (j/k, n),
+        which marks the segment left reviewed when that setting is on; jumps (pages,
+        Home/End, clicks, search) mark nothing."""
         view = self.query_one(TranscriptView)
         if not view.segments:
             return
@@ -425,13 +428,13 @@ class CodingScreen(Screen):
                 view.anchor = view.current
         else:
             view.anchor = None
-        if index != view.current and not extend:
+        if index != view.current and reading and not extend:
             self._leave(view.current)
         view.current = index
         self.update_status()
 
     def action_move(self, step: int) -> None:
-        self.go(self.query_one(TranscriptView).current + step)
+        self.go(self.query_one(TranscriptView).current + step, reading=True)
 
     def action_extend(self, step: int) -> None:
         self.go(self.query_one(TranscriptView).current + step, extend=True)
@@ -450,7 +453,7 @@ class CodingScreen(Screen):
         for step in range(1, total + 1):
             index = (view.current + step) % total
             if not view.segments[index].reviewed and index != view.current:
-                self.go(index)
+                self.go(index, reading=True)
                 return
         self.notify("Every segment of this transcript is reviewed.")
 
