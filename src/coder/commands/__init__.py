@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-MODULES = ("learn", "agreement")
+MODULES = ("learn", "agreement", "reports", "exchange")
 
 
 def register(group: click.Group) -> None:
