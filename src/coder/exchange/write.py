@@ -1,0 +1,307 @@
+"""Export a study as a REFI-QDA codebook (.qdc) or project (.qdpx).
+
+Offsets in ``startPosition``/``endPosition`` are Unicode code points into the exported
+``sources/<guid>.txt`` (the transcript's stored text), as the standard says. The output is
+byte-for-byte the same for the same study (stable GUIDs, fixed zip dates).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coder.errors import CoderError
+from coder.exchange.collect import StudyData, collect, collect_codes
+from coder.exchange.ids import Guids
+from coder.store.db import Store
+
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+ORIGIN = "coder"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@dataclass
+class ExportSummary:
+    codes: int = 0
+    sources: int = 0
+    selections: int = 0
+    codings: int = 0
+    users: int = 0
+    cases: int = 0
+    notes: int = 0
+
+
+def describe(code: dict[str, Any]) -> str:
+    """A code's Description: its definition, then include/exclude/examples as labelled lines."""
+    parts = [code.get("definition") or ""]
+    for label, key in (("Include", "include"), ("Exclude", "exclude")):
+        if code.get(key):
+            parts.append(f"{label}: {code[key]}")
+    for example in code.get("examples") or []:
+        parts.append(f"Example: {example}")
+    return "\n\n".join(p for p in parts if p).strip()
+
+
+def _codes_xml(maker: Any, codes: list[dict[str, Any]], guids: Guids,
+               note_refs: dict[int, list[str]] | None = None) -> Any:
+    """``<Codes>`` with the tree nested as in the codebook."""
+    nodes: dict[int | None, Any] = {None: maker.Codes()}
+    for code in codes:  # parents come before their children
+        attrs = {"guid": guids.code(code["name"]), "name": code["name"],
+                 "isCodable": "false" if code["exclusive"] else "true"}
+        if code.get("color"):
+            attrs["color"] = code["color"]
+        element = maker.Code(**attrs)
+        text = describe(code)
+        if text:
+            element.append(maker.Description(text))
+        for target in (note_refs or {}).get(code["id"], []):
+            element.append(maker.NoteRef(targetGUID=target))
+        nodes[code["parent_id"]].append(element)
+        nodes[code["id"]] = element
+    return nodes[None]
+
+
+def codebook_xml(store: Store, study_name: str) -> bytes:
+    """The study's codebook as a QDA-XML ``CodeBook`` document."""
+    from lxml import etree
+    from lxml.builder import ElementMaker
+
+    codes = collect_codes(store)
+    if not codes:
+        raise CoderError("the study has no codes to export: load a codebook first")
+    maker = ElementMaker(namespace=CODEBOOK_NS, nsmap={None: CODEBOOK_NS})
+    root = maker.CodeBook(_codes_xml(maker, codes, Guids(study_name)), origin=ORIGIN)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+class _Project:
+    """Builds the ``Project`` element from :class:`StudyData`."""
+
+    def __init__(self, data: StudyData, study_name: str, coder: str,
+                 offsets: str = "codepoints"):
+        from lxml.builder import ElementMaker
+
+        self.data, self.name, self.coder = data, study_name, coder
+        self.utf16 = offsets == "utf16"
+        self.guids = Guids(study_name)
+        self.E = ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS})
+        self.summary = ExportSummary()
+        self.source_guid = {t["id"]: self.guids.source(_sha(t["text"]), t["name"])
+                            for t in data.transcripts}
+        self.code_name = {c["id"]: c["name"] for c in data.codes}
+        self.segments: dict[int, dict[int, dict[str, Any]]] = {}
+        for seg_id, seg in data.segments.items():
+            self.segments.setdefault(seg["transcript_id"], {})[seg_id] = seg
+        self.codings: dict[int, list[dict[str, Any]]] = {}
+        for coding in data.codings:
+            tid = data.segments[coding["segment_id"]]["transcript_id"]
+            self.codings.setdefault(tid, []).append(coding)
+        self.notes: list[Any] = []
+        # memo targets -> note GUIDs
+        self.refs: dict[tuple[str, Any], list[str]] = {}
+
+    def user(self, name: str) -> str:
+        return self.guids.user(name)
+
+    def build(self) -> Any:
+        E, data = self.E, self.data
+        self._memos()
+        root = E.Project(name=self.name, origin=ORIGIN, creatingUserGUID=self.user(self.coder))
+        root.append(E.Users(*[E.User(guid=self.user(c), name=c) for c in data.coders]))
+        self.summary.users = len(data.coders)
+        if data.codes:
+            code_refs = {k[1]: v for k, v in self.refs.items() if k[0] == "code"}
+            root.append(E.CodeBook(_codes_xml(E, data.codes, self.guids, code_refs)))
+            self.summary.codes = len(data.codes)
+        variables = sorted({k for attrs in data.speakers.values() for k in attrs}
+                           | {k for t in data.transcripts for k, v in t["metadata"].items()
+                              if _scalar(v)})
+        if variables:
+            root.append(E.Variables(*[E.Variable(guid=self.guids.of("variable", v), name=v,
+                                                 typeOfVariable="Text") for v in variables]))
+        if data.speakers:
+            root.append(E.Cases(*[self._case(n, a) for n, a in data.speakers.items()]))
+            self.summary.cases = len(data.speakers)
+        if data.transcripts:
+            root.append(E.Sources(*[self._source(t) for t in data.transcripts]))
+            self.summary.sources = len(data.transcripts)
+        if self.notes:
+            root.append(E.Notes(*self.notes))
+            self.summary.notes = len(self.notes)
+        for target in self.refs.get(("study", None), []):
+            root.append(E.NoteRef(targetGUID=target))
+        return root
+
+    def _value(self, key: str, value: Any) -> Any:
+        import json
+
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return self.E.VariableValue(self.E.VariableRef(targetGUID=self.guids.of("variable", key)),
+                                    self.E.TextValue(text))
+
+    def _case(self, name: str, attributes: dict[str, str]) -> Any:
+        return self.E.Case(*[self._value(k, v) for k, v in attributes.items()],
+                           guid=self.guids.of("case", name), name=name)
+
+    def _memos(self) -> None:
+        for memo in self.data.memos:
+            guid = self.guids.of("note", memo["kind"], memo["target"], memo["coder"])
+            self._note(guid, f"Memo on {memo['target']}", memo["text"], memo["coder"],
+                       memo["created_at"], memo["updated_at"])
+            self.refs.setdefault((memo["kind"], memo["target_id"]), []).append(guid)
+
+    def _note(self, guid: str, name: str, text: str, coder: str, created: str,
+              modified: str | None = None) -> None:
+        E = self.E
+        note = E.Note(E.PlainTextContent(text), guid=guid, name=name,
+                      creatingUser=self.user(coder), creationDateTime=created)
+        if modified:
+            note.set("modifiedDateTime", modified)
+        self.notes.append(note)
+
+    def _source(self, transcript: dict[str, Any]) -> Any:
+        E, guid = self.E, self.source_guid[transcript["id"]]
+        source = E.TextSource(guid=guid, name=transcript["name"],
+                              plainTextPath=f"internal://{guid}.txt",
+                              creationDateTime=transcript["imported_at"])
+        for selection in self._selections(transcript):
+            source.append(selection)
+        for target in self.refs.get(("transcript", transcript["id"]), []):
+            source.append(E.NoteRef(targetGUID=target))
+        for key, value in sorted(transcript["metadata"].items()):
+            if _scalar(value):
+                source.append(self._value(key, value))
+        return source
+
+    def _selections(self, transcript: dict[str, Any]) -> list[Any]:
+        """One selection per span and coder, holding that coder's codings of the span."""
+        E, text = self.E, transcript["text"]
+        groups: dict[tuple[int, int, str], dict[str, Any]] = {}
+        segments = self.segments.get(transcript["id"], {})
+        for coding in self.codings.get(transcript["id"], []):
+            seg = segments[coding["segment_id"]]
+            span = ((coding["span_start"], coding["span_end"])
+                    if coding["span_start"] is not None else (seg["start"], seg["end"]))
+            group = groups.setdefault((*span, coding["coder"]), {"codings": {}, "notes": [],
+                                                                 "created": coding["created_at"]})
+            group["codings"].setdefault(coding["code_id"], coding)
+        for memo in self.data.memos:
+            seg = segments.get(memo["target_id"]) if memo["kind"] == "segment" else None
+            if seg is not None:
+                group = groups.setdefault((seg["start"], seg["end"], memo["coder"]), {
+                    "codings": {}, "notes": [], "created": memo["created_at"]})
+                group["notes"].append(self.guids.of("note", "segment", memo["target"],
+                                                    memo["coder"]))
+        out = []
+        position = _utf16_positions(text) if self.utf16 else None
+        for (start, end, coder), group in sorted(groups.items()):
+            sel_guid = self.guids.of("selection", self.source_guid[transcript["id"]], coder,
+                                     start, end)
+            selection = E.PlainTextSelection(
+                guid=sel_guid, name=_excerpt(text[start:end]),
+                startPosition=str(position(start) if position else start),
+                endPosition=str(position(end) if position else end), creatingUser=self.user(coder),
+                creationDateTime=group["created"])
+            for code_id, coding in group["codings"].items():
+                code_guid = self.guids.code(self.code_name[code_id])
+                element = E.Coding(E.CodeRef(targetGUID=code_guid),
+                                   guid=self.guids.of("coding", sel_guid, code_guid),
+                                   creatingUser=self.user(coder),
+                                   creationDateTime=coding["created_at"])
+                if coding["memo"]:
+                    note = self.guids.of("note", "coding", sel_guid, code_guid)
+                    self._note(note, f"Memo on {self.code_name[code_id]!r} in "
+                               f"{transcript['name']}", coding["memo"], coder,
+                               coding["created_at"])
+                    element.append(E.NoteRef(targetGUID=note))
+                selection.append(element)
+                self.summary.codings += 1
+            for note in dict.fromkeys(group["notes"]):
+                selection.append(E.NoteRef(targetGUID=note))
+            out.append(selection)
+            self.summary.selections += 1
+        return out
+
+
+def _utf16_positions(text: str) -> Any:
+    """A function from a code point index in ``text`` to its UTF-16 unit offset."""
+    import bisect
+
+    wide = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF]
+    return lambda index: index + bisect.bisect_left(wide, index)
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _scalar(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _excerpt(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def project_files(store: Store, study_name: str, coder: str, offsets: str = "codepoints"
+                  ) -> tuple[bytes, dict[str, bytes], ExportSummary]:
+    """``project.qde`` bytes, the source files (``sources/<guid>.txt``) and a summary."""
+    from lxml import etree
+
+    builder = _Project(collect(store, coder), study_name, coder, offsets)
+    root = builder.build()
+    qde = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    files = {f"sources/{builder.source_guid[t['id']]}.txt": t["text"].encode("utf-8")
+             for t in builder.data.transcripts}
+    return qde, files, builder.summary
+
+
+def write_atomic(path: Path, write: Any) -> None:
+    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
+    try:
+        with os.fdopen(handle, "wb") as out:
+            write(out)
+        os.replace(temp, path)
+    except BaseException as exc:
+        Path(temp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
+        raise
+
+
+def export_qdc(store: Store, study_name: str, path: Path) -> int:
+    """Write the codebook to ``path``; returns the number of codes."""
+    data = codebook_xml(store, study_name)
+    write_atomic(path, lambda out: out.write(data))
+    return len(collect_codes(store))
+
+
+def export_qdpx(store: Store, study_name: str, coder: str, path: Path,
+                offsets: str = "codepoints") -> ExportSummary:
+    """Write the whole study to ``path`` as a .qdpx archive."""
+    qde, files, summary = project_files(store, study_name, coder, offsets)
+
+    def write(out: Any) -> None:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, content in [("project.qde", qde), *sorted(files.items())]:
+                info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, content)
+
+    write_atomic(path, write)
+    return summary
