@@ -309,6 +309,9 @@ def build_bank(store: Store, *, study: str, coder: str, codes: Sequence[str] = (
         by_code.setdefault(row["code_id"], []).append(row)
     if not codes:
         wanted = [c for c in wanted if c["id"] in by_code]
+    from coder.store.quote_choices import quote_choices
+
+    choices = quote_choices(store)
     segs = {r["segment_id"]: r for r in rows}
     features = _Features([segs[k] for k in sorted(segs)])
     rules = _RuleEvidence([c for c in wanted if c["patterns"]], nlp_model)
@@ -321,7 +324,9 @@ def build_bank(store: Store, *, study: str, coder: str, codes: Sequence[str] = (
                 "SELECT coder, text FROM memos WHERE kind = 'code' AND target_id = ? "
                 "ORDER BY coder", (code["id"],))]
         if mine:
-            bank.quotes = _select(code, mine, features, options, rules, np)
+            bank.quotes = _select(code, mine, features, options, rules, np,
+                                  {seg: c for (cid, seg), c in choices.items()
+                                   if cid == code["id"]})
         banks.append(bank)
     theme_of = {b.code: b.theme for b in banks}
     for row in rows:
@@ -383,8 +388,14 @@ class _Features:
 
 
 def _select(code: dict[str, Any], rows: list[dict[str, Any]], features: _Features,
-            options: Options, rules: _RuleEvidence, np: Any) -> list[Quote]:
-    rows = sorted(rows, key=lambda r: (r["transcript"], r["segment"]))
+            options: Options, rules: _RuleEvidence, np: Any,
+            choices: dict[int, str] | None = None) -> list[Quote]:
+    """Rank and pick; pinned segments come first, excluded ones never."""
+    choices = choices or {}
+    rows = sorted((r for r in rows if choices.get(r["segment_id"]) != "exclude"),
+                  key=lambda r: (r["transcript"], r["segment"]))
+    if not rows:
+        return []
     x = features.rows(rows)
     centroid = np.asarray(x.mean(axis=0)).ravel()
     norm = np.linalg.norm(centroid)
@@ -398,7 +409,11 @@ def _select(code: dict[str, Any], rows: list[dict[str, Any]], features: _Feature
 
         groups = [(r["transcript"], r["speaker"]) for r in rows]
         short = [len(r["text"].strip()) < options.min_chars for r in rows]
-        order = mmr(typical, similarity, groups, short, options.per_code)
+        pinned = sorted((i for i, r in enumerate(rows)
+                         if choices.get(r["segment_id"]) == "pin"), key=lambda i: -typical[i])
+        order = pinned + [i for i in mmr(typical, similarity, groups, short,
+                                         options.per_code + len(pinned))
+                          if i not in pinned][:max(options.per_code - len(pinned), 0)]
     texts = _quote_texts(code, [rows[i] for i in order], centroid, options, rules, features)
     quotes = []
     for rank, (i, (text, trimmed)) in enumerate(zip(order, texts, strict=True), start=1):

@@ -37,7 +37,8 @@ from coder.store.db import Store, now
 UNDOABLE = frozenset({"coding.add", "coding.remove", "review.add", "review.remove",
                       "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete",
                       "code.rename", "code.move", "consensus.decide", "consensus.retract",
-                      "suggestion.accept", "suggestion.reject", "suggestion.revert"})
+                      "suggestion.accept", "suggestion.reject", "suggestion.revert",
+                      "quote.choice"})
 HISTORY = ("history.undo", "history.redo")
 # Commands whose batches are side effects, not decisions (the workbench marking a segment
 # reviewed as the cursor leaves it): undo and redo walk past them, and they do not clear redo.
@@ -468,6 +469,24 @@ class _Inverter:
     def _suggestion_revert(self, p: dict[str, Any]) -> None:
         self._set_verdict(p, p.get("previous"))
 
+    # pinned and excluded quotes
+    def _quote_choice(self, p: dict[str, Any]) -> None:
+        store = self.store
+        current = store.one("SELECT * FROM quote_choices WHERE code_id = ? AND segment_id = ?",
+                            (p["code_id"], p["segment_id"]))
+        store.execute("DELETE FROM quote_choices WHERE code_id = ? AND segment_id = ?",
+                      (p["code_id"], p["segment_id"]))
+        target = p.get("previous")
+        if target:
+            names = list(target)
+            target = dict(target, id=self._free("quote_choices", target["id"]))
+            names = [c for c in names if target[c] is not None]
+            store.execute(f"INSERT INTO quote_choices ({', '.join(names)}) VALUES "
+                          f"({', '.join('?' * len(names))})", tuple(target[c] for c in names))
+        self.segments.add(p["segment_id"])
+        self._log("quote.choice", code_id=p["code_id"], segment_id=p["segment_id"],
+                  previous=current, row=target)
+
     # reconciliation trail
     def _consensus_decide(self, p: dict[str, Any]) -> None:
         row = self.store.one("SELECT * FROM consensus_decisions WHERE id = ?",
@@ -642,6 +661,13 @@ def describe(store: Store, events: list[Event]) -> str:
                 action, "took back a verdict on")
             phrases.append(f"{verb} the suggestion {code!r} on "
                            f"{_segment_words(store, [p['segment_id']])}")
+        elif action == "quote.choice":
+            p = events[what][1]
+            code = store.scalar("SELECT name FROM codes WHERE id = ?", (p["code_id"],))
+            choice = (p.get("row") or {}).get("choice")
+            verb = {"pin": "pinned", "exclude": "excluded"}.get(choice, "cleared the choice of")
+            phrases.append(f"{verb} {_segment_words(store, [p['segment_id']])} as a quote of "
+                           f"{code!r}")
         elif action in ("consensus.decide", "consensus.retract"):
             row = events[what][1]["row"]
             verb = "decided" if action == "consensus.decide" else "withdrew the decision on"

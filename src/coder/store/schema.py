@@ -167,5 +167,18 @@ CREATE INDEX suggestion_feedback_coder ON suggestion_feedback(coder, verdict);
 CREATE INDEX suggestion_feedback_code ON suggestion_feedback(code_id);
 """
 
-MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK]
+# Quotes a report writer pinned to, or excluded from, a code's quote bank.
+_QUOTE_CHOICES = """
+CREATE TABLE quote_choices (
+    id INTEGER PRIMARY KEY,
+    code_id INTEGER NOT NULL REFERENCES codes(id) ON DELETE CASCADE,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    choice TEXT NOT NULL CHECK (choice IN ('pin', 'exclude')),
+    coder TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (code_id, segment_id)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -163,6 +163,11 @@ class CoderApp(App):
 
         self.push_screen(AgreementScreen())
 
+    def show_quotes(self) -> None:
+        from coder.tui.screens.quotes import QuotesScreen
+
+        self.push_screen(QuotesScreen())
+
     def show_reconcile(self) -> None:
         from coder.tui.screens.team import ReconcileScreen
 
@@ -210,6 +215,8 @@ class CoderApp(App):
                             self.show_agreement)
         yield SystemCommand("Reconcile disagreements", "Decide the consensus codes",
                             self.show_reconcile)
+        yield SystemCommand("Quote bank", "Preview quotes per code, pin or exclude, export",
+                            self.show_quotes)
         yield SystemCommand("Export my codings (CSV)", "Write them to exports/",
                             self.export_codings)
         yield SystemCommand("Import new transcripts and reload codebooks",

@@ -1,0 +1,174 @@
+"""The quote bank in the workbench: pick a code, preview its quotes, pin or exclude, export."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from coder.tui.app import CoderApp
+
+
+class QuotesScreen(Screen):
+    """Each code's quotes as the quote bank would choose them; ★ pinned, ✗ excluded."""
+
+    BINDINGS = [
+        Binding("p", "choose('pin')", "Pin / unpin", id="quotes.pin"),
+        Binding("x", "choose('exclude')", "Exclude / include", id="quotes.exclude"),
+        Binding("e", "export('md')", "Export Markdown", id="quotes.export_md"),
+        Binding("w", "export('docx')", "Export Word", id="quotes.export_docx"),
+        Binding("tab", "switch", "Codes ⇄ quotes", show=False, id="quotes.switch"),
+        Binding("u", "undo", "Undo", id="quotes.undo"),
+        Binding("escape", "back", "Back", id="quotes.back"),
+    ]
+
+    @property
+    def capp(self) -> CoderApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="quotes-summary")
+        with Horizontal(id="quotes"):
+            yield OptionList(id="quotes-codes")
+            with Vertical(id="quotes-right"):
+                yield OptionList(id="quotes-list")
+                yield Static(id="quotes-preview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from coder.quotes import default_coder
+
+        self.coder = default_coder(self.capp.store, self.capp.coder)
+        self.sub_title = f"quote bank · coder {self.coder}"
+        from coder.store.quote_choices import coded_codes
+
+        self.codes = coded_codes(self.capp.store, self.coder)
+        codes = self.query_one("#quotes-codes", OptionList)
+        for code in self.codes:
+            codes.add_option(Option(Text.assemble(code["name"], (f"  {code['n']}", "dim"))))
+        if not self.codes:
+            codes.add_option(Option(Text(f"{self.coder} has no codings yet.", "dim italic"),
+                                    disabled=True))
+        self.query_one("#quotes-summary", Static).update(Text.assemble(
+            (" Quote bank ", "bold"), f"from the codings of {self.coder} · ● chosen · ★ pinned"
+            " · ✗ excluded · p pin · x exclude · e / w export Markdown / Word to exports/"))
+        self.code_index = 0
+        if self.codes:
+            codes.highlighted = 0
+            self.show_code()
+        codes.focus()
+
+    @on(OptionList.OptionHighlighted, "#quotes-codes")
+    def code_moved(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index < len(self.codes) and event.option_index != self.code_index:
+            self.code_index = event.option_index
+            self.show_code()
+
+    @on(OptionList.OptionHighlighted, "#quotes-list")
+    def quote_moved(self, event: OptionList.OptionHighlighted) -> None:
+        self.show_preview(event.option_index)
+
+    def show_code(self, keep: int | None = None) -> None:
+        from coder.quotes import Options, build_bank
+        from coder.store.quote_choices import coded_segment_ids, quote_choices
+
+        code = self.codes[self.code_index]
+        store, study = self.capp.store, self.capp.study.settings
+        chosen = build_bank(store, study=study.name, coder=self.coder, codes=[code["name"]],
+                            nlp_model=study.nlp_model).codes[0].quotes
+        listed = build_bank(store, study=study.name, coder=self.coder, codes=[code["name"]],
+                            options=Options(all=True), nlp_model=study.nlp_model).codes[0]
+        self.chosen = {(q.transcript, q.segment) for q in chosen}
+        self.candidates = list(listed.quotes)
+        self.chosen_quotes = {(q.transcript, q.segment): q for q in chosen}
+        ids = coded_segment_ids(store, self.coder, code["id"])
+        self.segment_ids = ids
+        choices = quote_choices(store)
+        excluded = [key for key, seg in ids.items()
+                    if choices.get((code["id"], seg)) == "exclude"]
+        self.choice = {key: choices.get((code["id"], seg)) for key, seg in ids.items()}
+        listing = self.query_one("#quotes-list", OptionList)
+        listing.clear_options()
+        for quote in self.candidates + [_Excluded(*key) for key in excluded]:
+            key = (quote.transcript, quote.segment)
+            mark = {"pin": "★", "exclude": "✗"}.get(self.choice.get(key) or "",
+                                                     "●" if key in self.chosen else " ")
+            listing.add_option(Option(Text.assemble(
+                (f"{mark} ", "bold yellow"), (f"{quote.transcript} ¶{quote.segment}  ", "bold"),
+                (quote.text[:90].replace("\n", " "), "dim" if mark == "✗" else ""))))
+        self.rows = self.candidates + [_Excluded(*key) for key in excluded]
+        if self.rows:
+            listing.highlighted = min(keep or 0, len(self.rows) - 1)
+            self.show_preview(listing.highlighted)
+
+    def show_preview(self, index: int | None) -> None:
+        if index is None or index >= len(self.rows):
+            return
+        quote = self.rows[index]
+        key = (quote.transcript, quote.segment)
+        shown = self.chosen_quotes.get(key, quote)
+        self.query_one("#quotes-preview", Static).update(Text.assemble(
+            (f"“{shown.text}”", "italic"), "\n— ", (getattr(shown, "citation", ""), "bold")))
+
+    def action_choose(self, which: str) -> None:
+        from coder.store.quote_choices import set_quote_choice
+
+        listing = self.query_one("#quotes-list", OptionList)
+        index = listing.highlighted
+        if index is None or not self.codes or index >= len(self.rows):
+            return
+        quote = self.rows[index]
+        key = (quote.transcript, quote.segment)
+        new = None if self.choice.get(key) == which else which
+        saved, _ = self.capp.write(set_quote_choice, self.capp.store,
+                                   self.codes[self.code_index]["id"], self.segment_ids[key],
+                                   new, coder=self.capp.coder)
+        if saved:
+            self.show_code(keep=index)
+
+    def action_export(self, fmt: str) -> None:
+        from coder.exporters import write_bank
+        from coder.quotes import build_bank
+
+        study = self.capp.study
+        path = study.exports_dir / f"quotes-{self.coder}.{fmt}"
+        bank = build_bank(self.capp.store, study=study.settings.name, coder=self.coder,
+                          nlp_model=study.settings.nlp_model)
+        saved, _ = self.capp.write(write_bank, bank, fmt, path)
+        if saved:
+            self.notify(f"Wrote {path.relative_to(study.root)}")
+
+    def action_undo(self) -> None:
+        from coder.store import history
+
+        saved, result = self.capp.write(history.undo, self.capp.store, self.capp.coder)
+        if saved and result is not None:
+            self.notify(result.message)
+            if self.codes:
+                self.show_code(keep=self.query_one("#quotes-list", OptionList).highlighted)
+
+    def action_switch(self) -> None:
+        codes = self.query_one("#quotes-codes", OptionList)
+        listing = self.query_one("#quotes-list", OptionList)
+        (listing if self.focused is codes else codes).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class _Excluded:
+    """An excluded segment, listed so it can be taken back in."""
+
+    def __init__(self, transcript: str, segment: int) -> None:
+        self.transcript, self.segment = transcript, segment
+        self.text, self.citation = "(excluded from the quote bank)", ""
+
