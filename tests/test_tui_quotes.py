@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import REPO, copy_demo_study, open_store, run
-
 from coder.quotes import build_bank
 from coder.study import open_study
 from coder.tui import CoderApp
+from conftest import REPO, copy_demo_study, open_store, run
 
 SIZE = (120, 40)
 REPO_CODINGS = REPO / "benchmarks" / "demo_codings.csv"
