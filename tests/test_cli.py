@@ -287,3 +287,30 @@ def test_remove_a_transcript_only_with_force_when_coded(demo):
         assert store.scalar("SELECT count(*) FROM codings") == 0
     assert json.loads(run(demo, "search", "schedule", "--format", "json").output) == []
     assert run(demo, "import", str(demo.transcripts_dir / "ephrata-interview.md")).exit_code == 0
+
+
+def test_refi_qda_files_go_through_import_and_init_from(demo, tmp_path):
+    from click.testing import CliRunner
+
+    from coder.cli import cli
+
+    run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD")
+    archive = tmp_path / "study.qdpx"
+    assert run(demo, "export", "qdpx", str(archive)).exit_code == 0
+    fresh = tmp_path / "fresh"
+    result = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(archive)])
+    assert result.exit_code == 0, result.output
+    assert "1 transcript, 1 coding from 1 selection" in result.output
+    other = CliRunner().invoke(cli, ["init", str(tmp_path / "other")])
+    assert other.exit_code == 0
+    from coder.study import open_study
+
+    target = open_study(tmp_path / "other")
+    imported = run(target, "import", str(archive))
+    assert imported.exit_code == 0, imported.output
+    data = json.loads(run(target, "status", "--format", "json").output)
+    assert (data["transcripts"], data["codings"]) == (1, 1)
+    mixed = run(target, "import", str(archive), str(demo.transcripts_dir / "ephrata-interview.md"))
+    assert mixed.exit_code == 1 and "on their own" in mixed.output
+    bank = run(demo, "export", "quotes", "--out", "-", "--format", "json")
+    assert bank.exit_code == 0 and json.loads(bank.output)["codes"][0]["quotes"]

@@ -178,7 +178,9 @@ def tui(ctx: _Context, no_sync: bool) -> None:
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="The study's name (default: the folder name).")
-def init(directory: Path | None, name: str | None) -> None:
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
+              help="Start from a REFI-QDA project or codebook (.qdpx, .qde, .qdc).")
+def init(directory: Path | None, name: str | None, source: Path | None) -> None:
     """Make DIRECTORY (default: here) a study: coder.toml, codebooks/, transcripts/, exports/."""
     from coder.store.db import Store
     from coder.study import init_study
@@ -186,6 +188,16 @@ def init(directory: Path | None, name: str | None) -> None:
     study = init_study(directory or Path.cwd(), name)
     Store(study.db_path).close()
     click.echo(f"Study {study.settings.name!r} ready in {study.root}")
+    if source is not None:
+        from coder.commands.exchange import import_refi
+
+        here = _Context(study.root, None)
+        try:
+            import_refi(here, source, "table", codes_only=source.suffix.lower() == ".qdc")
+        finally:
+            if here._store is not None:
+                here._store.close()
+        return
     click.echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
                "`coder import transcripts/` and `coder codebook load codebooks/FILE.yaml`.")
 
@@ -230,6 +242,16 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
     """
     from coder.importer import ImportOptions, expand_paths, import_paths
 
+    refi = [p for p in paths if p.suffix.lower() in (".qdpx", ".qdc", ".qde")]
+    if refi:
+        if len(refi) != len(paths):
+            raise CoderError("import REFI-QDA files (.qdpx, .qde, .qdc) on their own")
+        from coder.commands.exchange import import_refi
+
+        for path in refi:
+            import_refi(ctx, path, "table", codes_only=path.suffix.lower() == ".qdc",
+                        segmentation=segmentation)
+        return
     options = ImportOptions(segmentation=segmentation or ctx.study.settings.segmentation,
                             replace=replace, text_column=text_column, id_column=id_column)
     store = ctx.store("import")

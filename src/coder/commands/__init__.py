@@ -19,3 +19,6 @@ def register(group: click.Group) -> None:
                 continue
             raise
         module.register(group)
+    export, quotes = group.commands.get("export"), group.commands.get("quotes")
+    if isinstance(export, click.Group) and quotes is not None:
+        export.add_command(quotes, "quotes")  # `coder export quotes` = `coder quotes`

@@ -113,7 +113,7 @@ _IMPORT_HELP = """
 @study_options
 def import_qdpx(ctx: _Context, file: Path, segmentation: str | None, convention: str | None,
                 reviewed: bool, fmt: str) -> None:
-    _import(ctx, file, fmt, codes_only=False, segmentation=segmentation,
+    import_refi(ctx, file, fmt, codes_only=False, segmentation=segmentation,
             convention=convention, reviewed=reviewed)
 
 
@@ -124,12 +124,13 @@ def import_qdpx(ctx: _Context, file: Path, segmentation: str | None, convention:
               show_default=True)
 @study_options
 def import_qdc(ctx: _Context, file: Path, fmt: str) -> None:
-    _import(ctx, file, fmt, codes_only=True)
+    import_refi(ctx, file, fmt, codes_only=True)
 
 
-def _import(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
-            segmentation: str | None = None, convention: str | None = None,
-            reviewed: bool = False) -> None:
+def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
+                segmentation: str | None = None, convention: str | None = None,
+                reviewed: bool = False) -> None:
+    """Import a REFI-QDA file (also what `coder import FILE.qdpx` and `init --from` do)."""
     from coder.exchange.load import import_project
     from coder.exchange.read import read_file
 
