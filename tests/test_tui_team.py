@@ -91,3 +91,21 @@ async def test_reconciling_can_be_narrowed_to_a_code_or_coders(demo):
         await pilot.pause()
         assert [i.ordinal for i in screen.items] == [2]
         assert set(screen.items[0].coders) == {"ann", "bo"}
+
+
+async def test_escape_closes_the_key_help_before_the_agreement_screen(demo):
+    _two_coders(demo)
+    app = CoderApp(demo.root, "lead")
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_agreement()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("question_mark", "escape")
+        assert app.screen is screen and not screen.query("HelpPanel")
+        table = screen.query_one("#agreement-table")
+        await pilot.press("j", "j")
+        assert table.cursor_row == 2
+        await pilot.press("escape")
+        assert app.screen is not screen

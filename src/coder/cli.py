@@ -16,6 +16,8 @@ import click
 
 from coder import __version__
 from coder.errors import CoderError
+from coder.formatting import clock
+from coder.formatting import plural as n_
 
 FORMATS = click.Choice(["table", "json"])
 
@@ -107,12 +109,6 @@ def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None
     for row in rows:
         table.add_row(*["" if v is None else escape(str(v)) for v in row])
     _console().print(table)
-
-
-def n_(count: int, noun: str) -> str:
-    """'1 code', '2 codes', '2 matches'."""
-    plural = noun + ("es" if noun.endswith(("s", "ch", "sh", "x")) else "s")
-    return f"{count} {noun if count == 1 else plural}"
 
 
 def _json(data: Any) -> None:
@@ -359,14 +355,7 @@ def segments(ctx: _Context, transcript: str, ranges: str | None, all_coders: boo
                                           "reviewed")} for r in rows])
     _table(row["name"], ["#", "speaker", "time", "text", "codes"],
            [[("✓" if r["reviewed"] else "") + str(r["ordinal"]), r["speaker"] or "",
-             _clock(r["time_start"]), r["text"], ", ".join(r["codes"])] for r in rows])
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+             clock(r["time_start"]), r["text"], ", ".join(r["codes"])] for r in rows])
 
 
 @cli.command()

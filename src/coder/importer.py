@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coder.errors import CoderError, InputError
+from coder.formatting import plural
 from coder.ingest.model import Document, Turn
 from coder.store.db import Store
 from coder.store.transcripts import (
@@ -209,8 +210,8 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
         for path, attributes in speakers:
             changed = set_speaker_attributes(store, attributes)
             outcomes.append(Outcome(path, path.name, "speakers" if changed else "unchanged",
-                                    detail=f"{_n(len(attributes), 'speaker')}, "
-                                    f"{_n(changed, 'attribute value')} set or changed"))
+                                    detail=f"{plural(len(attributes), 'speaker')}, "
+                                    f"{plural(changed, 'attribute value')} set or changed"))
     return outcomes
 
 
@@ -239,7 +240,7 @@ def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) 
     notes = []
     if doc.metadata.get("rows_without_answer"):
         rows = doc.metadata["rows_without_answer"]
-        notes.append(f"{_n(len(rows), 'row')} without an answer left out (row "
+        notes.append(f"{plural(len(rows), 'row')} without an answer left out (row "
                      f"{', '.join(map(str, rows[:5]))}{'…' if len(rows) > 5 else ''})")
     if doc.metadata.get("repeated_ids"):
         ids = doc.metadata["repeated_ids"]
@@ -300,10 +301,6 @@ def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Pre
         return exc
     except OSError as exc:
         return InputError(f"cannot read ({exc.strerror or exc})", path=path)
-
-
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _display_path(path: Path, root: Path) -> str:

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from coder.errors import CoderError
+from coder.formatting import clock
 from coder.store.db import Store
 
 LAMBDA = 0.7  # weight of typicality against redundancy in MMR
@@ -172,14 +173,6 @@ def attribute_value(row: dict[str, Any], key: str) -> str:
 
 
 # -- citations ------------------------------------------------------------------------------
-def clock(seconds: float | None) -> str:
-    """``00:12:31`` (empty when the time is unknown)."""
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-
-
 def citation(row: dict[str, Any]) -> str:
     """``podcast-pd-networks ¶14, Raymond Steinmetz (instructional coach, Rhode Island),
     00:12:31``."""

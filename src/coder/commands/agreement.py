@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from coder.cli import _Context, _json, _local_time, _table, safe_cell, study_options
+from coder.cli import _Context, _json, _local_time, _table, n_, safe_cell, study_options
 from coder.errors import CoderError
 
 CODERS_HELP = ("Coders to compare, comma-separated (default: everyone who reviewed a segment "
@@ -266,7 +266,8 @@ def disagreements(ctx: _Context, coders: str | None, codes: tuple[str, ...],
         click.echo(f"No disagreements between {', '.join(units.coders)}.")
         return
     segments = len({r["segment_id"] for r in rows})
-    _table(f"{len(rows)} disagreements on {segments} segments ({', '.join(units.coders)})",
+    who = ", ".join(units.coders)
+    _table(f"{n_(len(rows), 'disagreement')} on {n_(segments, 'segment')} ({who})",
            ["transcript", "segment", "code", "applied by", "not by", "not reviewed", "text"],
            [[r["transcript"], r["segment"], r["code"], ", ".join(r["applied_by"]),
              ", ".join(r["not_applied_by"]), ", ".join(r["not_reviewed"]),

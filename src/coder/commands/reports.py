@@ -65,7 +65,9 @@ def quotes(ctx: _Context, codes: tuple[str, ...], theme: str | None, where: tupl
     quotes, each with a citation.
 
     The coder whose codings are quoted is --coder, else `consensus` when that coder has
-    codings, else you. Per code, segments are ranked by typicality (cosine similarity of
+    codings, else you. Quotes pinned or excluded in the workbench's quote bank screen
+    (ctrl+p) hold for every coder's bank: pinned ones first, excluded ones never.
+    Per code, segments are ranked by typicality (cosine similarity of
     their TF-IDF lemma vector to the code's centroid) and picked by maximal marginal
     relevance, so quotes are not near-duplicates and spread across transcripts and
     speakers. Long turns are trimmed to the sentences that carry the code (codebook pattern

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from coder.errors import InputError
 from coder.ingest.model import Document, Turn
-from coder.ingest.turns import looks_like_heading, match_label
+from coder.ingest.turns import looks_like_heading, match_label, parse_timestamp
 
 _CUE_TIME = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):([0-5]\d)(?:[.,](\d{1,3}))?")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
@@ -182,9 +182,7 @@ def _timing(line: str, number: int) -> tuple[float, float]:
         m = _CUE_TIME.fullmatch(part)
         if m is None:
             raise InputError(f"bad cue timing '{part[:40]}'", line=number)
-        hours, minutes, seconds, millis = m.groups()
-        value = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
-        values.append(value + (int(millis.ljust(3, "0")) / 1000 if millis else 0.0))
+        values.append(parse_timestamp(part))
     return values[0], values[1]
 
 

@@ -10,18 +10,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.keys import _character_to_key
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Static, Tree
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
 from coder.store.workbench import load_segments, refresh_segments
+from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
 from coder.tui.widgets.status_line import StatusLine
 from coder.tui.widgets.transcript_view import CodeStyle, TranscriptView
 
 if TYPE_CHECKING:
-    from coder.tui.app import CoderApp
+    pass
 
 _DEFAULT_COLOR = "#8a8a8a"
 
@@ -38,7 +38,7 @@ def code_matches(code: dict[str, Any], query: str) -> bool:
     return all(any(w.startswith(word) for w in starts) or word in name for word in words)
 
 
-class CodingScreen(Screen):
+class CodingScreen(CoderScreen):
     """Code one transcript, segment by segment."""
 
     BINDINGS = [
@@ -79,10 +79,6 @@ class CodingScreen(Screen):
         self.key_map: dict[str, int] = {}
         self.last_action = "opened"
         self.rejected: set[tuple[int, int]] = set()  # hidden until the model has learnt it
-
-    @property
-    def capp(self) -> CoderApp:
-        return self.app  # type: ignore[return-value]
 
     # -- building --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -323,7 +319,7 @@ class CodingScreen(Screen):
         if index is None:
             self.notify(f"No {what} segment left in this transcript.")
             return
-        self.go(index)
+        self.go(index, reading=True)  # moving on: the segment left counts as reviewed
 
     def action_next_suggested(self) -> None:
         if self.suggester is None:

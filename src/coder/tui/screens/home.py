@@ -8,16 +8,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.fuzzy import Matcher
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from coder.store.transcripts import list_transcripts
+from coder.tui.screens.base import CoderScreen
 
 if TYPE_CHECKING:
-    from coder.tui.app import CoderApp
+    pass
 
 
-class HomeScreen(Screen):
+class HomeScreen(CoderScreen):
     """Pick a transcript to code."""
 
     BINDINGS = [
@@ -25,10 +25,6 @@ class HomeScreen(Screen):
         Binding("f", "focus_filter", "Filter", id="home.filter"),
         Binding("escape", "focus_table", "Table", show=False, id="home.table"),
     ]
-
-    @property
-    def capp(self) -> CoderApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()

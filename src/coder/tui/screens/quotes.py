@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
-if TYPE_CHECKING:
-    from coder.tui.app import CoderApp
+from coder.tui.screens.base import CoderScreen
 
 
-class QuotesScreen(Screen):
+class QuotesScreen(CoderScreen):
     """Each code's quotes as the quote bank would choose them; ★ pinned, ✗ excluded."""
 
     BINDINGS = [
@@ -29,10 +25,6 @@ class QuotesScreen(Screen):
         Binding("u", "undo", "Undo", id="quotes.undo"),
         Binding("escape", "back", "Back", id="quotes.back"),
     ]
-
-    @property
-    def capp(self) -> CoderApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,7 +96,7 @@ class QuotesScreen(Screen):
                                                      "●" if key in self.chosen else " ")
             listing.add_option(Option(Text.assemble(
                 (f"{mark} ", "bold yellow"), (f"{quote.transcript} ¶{quote.segment}  ", "bold"),
-                (quote.text[:90].replace("\n", " "), "dim" if mark == "✗" else ""))))
+                (_short(quote.text), "dim" if mark == "✗" else ""))))
         self.rows = self.candidates + [_Excluded(*key) for key in excluded]
         if self.rows:
             listing.highlighted = min(keep or 0, len(self.rows) - 1)
@@ -116,6 +108,11 @@ class QuotesScreen(Screen):
         quote = self.rows[index]
         key = (quote.transcript, quote.segment)
         shown = self.chosen_quotes.get(key, quote)
+        if isinstance(shown, _Excluded):
+            self.query_one("#quotes-preview", Static).update(Text(
+                f"{shown.transcript} ¶{shown.segment} is excluded from this code's quotes "
+                "(x takes it back).", "dim italic"))
+            return
         self.query_one("#quotes-preview", Static).update(Text.assemble(
             (f"“{shown.text}”", "italic"), "\n— ", (getattr(shown, "citation", ""), "bold")))
 
@@ -162,7 +159,13 @@ class QuotesScreen(Screen):
         (listing if self.focused is codes else codes).focus()
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if not self.close_help():
+            self.app.pop_screen()
+
+
+def _short(text: str, width: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
 
 
 class _Excluded:

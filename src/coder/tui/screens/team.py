@@ -9,16 +9,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coder.errors import CoderError
+from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import Choice, PickerModal, PromptModal
 
 if TYPE_CHECKING:
     from coder.reconcile import Disagreement
-    from coder.tui.app import CoderApp
 
 
 def _num(value: float | None, percent: bool = False) -> str:
@@ -27,18 +26,16 @@ def _num(value: float | None, percent: bool = False) -> str:
     return f"{value:.1f}%" if percent else f"{value:.3f}"
 
 
-class AgreementScreen(Screen):
+class AgreementScreen(CoderScreen):
     """Agreement per code between the coders who reviewed segments; d reconciles a code."""
 
     BINDINGS = [
         Binding("d", "reconcile", "Reconcile this code", id="agreement.reconcile"),
         Binding("D", "reconcile_all", "Reconcile all", id="agreement.reconcile_all"),
         Binding("escape", "back", "Back", id="agreement.back"),
+        Binding("j", "cursor(1)", "Down", show=False, id="agreement.down"),
+        Binding("k", "cursor(-1)", "Up", show=False, id="agreement.up"),
     ]
-
-    @property
-    def capp(self) -> CoderApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,7 +85,11 @@ class AgreementScreen(Screen):
         code = next((c for c in self.report["codes"] if c["code"] == event.row_key.value), None)
         if code is None:
             return
-        notes = "; ".join(f"{k}: {v}" for k, v in (code.get("notes") or {}).items())
+        notes = "\n".join(
+            f"{k.replace('_', ' ')}: "
+            + ("; ".join(f"{pair.replace('|', ' & ')}: {why}" for pair, why in v.items())
+               if isinstance(v, dict) else str(v))
+            for k, v in (code.get("notes") or {}).items())
         self.query_one("#agreement-definition", Static).update(Text.assemble(
             (code["code"], "bold"), "\n", code.get("definition") or "(no definition)",
             ("\n" + notes if notes else "", "dim")))
@@ -99,6 +100,11 @@ class AgreementScreen(Screen):
             return None
         return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
 
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)))
+
     def action_reconcile(self) -> None:
         self.app.push_screen(ReconcileScreen(code=self._highlighted_code()))
 
@@ -106,10 +112,11 @@ class AgreementScreen(Screen):
         self.app.push_screen(ReconcileScreen())
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if not self.close_help():
+            self.app.pop_screen()
 
 
-class ReconcileScreen(Screen):
+class ReconcileScreen(CoderScreen):
     """Walk through disagreements and decide the consensus codes, one key per choice."""
 
     BINDINGS = [
@@ -139,10 +146,6 @@ class ReconcileScreen(Screen):
         self.index = 0
         self.note = ""
         self.edited: set[int] | None = None
-
-    @property
-    def capp(self) -> CoderApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -197,11 +200,9 @@ class ReconcileScreen(Screen):
         self.app.push_screen(PromptModal(title + " (empty for all)", current or ""), chosen)
 
     def _scope(self) -> set[int] | None:
-        if not self.code:
-            return None
-        from coder.reconcile import code_scope
-
-        return set(code_scope(self.capp.store, self.code))
+        """None: a decision settles the whole segment, whatever the list is filtered by (the
+        screen shows every coder's codes, and a decided segment is decided as a whole)."""
+        return None
 
     def fill_list(self) -> None:
         options = self.query_one(OptionList)
@@ -220,6 +221,7 @@ class ReconcileScreen(Screen):
     def update_progress(self) -> None:
         decided = sum(item.decided for item in self.items)
         coders = sorted({c for item in self.items for c in item.coders}) or (self.coders or [])
+        coders = coders or ["(everyone who reviewed)"]
         note = f" · note for the next decision: “{self.note}”" if self.note else ""
         self.query_one("#reconcile-progress", Static).update(Text.assemble(
             (" Decided ", "bold"), f"{decided} of {len(self.items)} disagreements",
@@ -363,4 +365,5 @@ class ReconcileScreen(Screen):
         self.notify(result.message)
 
     def action_back(self) -> None:
-        self.app.pop_screen()
+        if not self.close_help():
+            self.app.pop_screen()

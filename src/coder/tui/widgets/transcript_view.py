@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from coder.formatting import clock
 from coder.store.workbench import SegmentView
 from coder.tui.wrap import wrap_offsets
 
@@ -45,13 +46,6 @@ def _contrast(hex_color: str) -> str:
     except ValueError:
         return "white"
     return "black" if (0.299 * r + 0.587 * g + 0.114 * b) > 150 else "white"
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):

@@ -1,0 +1,25 @@
+"""What every workbench screen shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from coder.tui.app import CoderApp
+
+
+class CoderScreen(Screen):
+    """A screen of the workbench, with typed access to the app (study, store, coder)."""
+
+    @property
+    def capp(self) -> CoderApp:
+        return self.app  # type: ignore[return-value]
+
+    def close_help(self) -> bool:
+        """Esc closes the key help first, if it is open; True when it did."""
+        if self.query("HelpPanel"):
+            self.app.action_hide_help_panel()
+            return True
+        return False
