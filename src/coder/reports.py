@@ -204,7 +204,7 @@ def chart(table: Table, path: Path, kind: str) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from coder.exporters import write_atomic
+    from coder.files import write_atomic
 
     if not table.rows:
         raise CoderError("no coded segments to draw a chart of")

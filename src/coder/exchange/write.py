@@ -7,8 +7,6 @@ byte-for-byte the same for the same study (stable GUIDs, fixed zip dates).
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 from coder.errors import CoderError
 from coder.exchange.collect import StudyData, collect, collect_codes
 from coder.exchange.ids import Guids
+from coder.files import write_atomic
 from coder.store.db import Store
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -265,29 +264,10 @@ def project_files(store: Store, study_name: str, coder: str, offsets: str = "cod
     return qde, files, builder.summary
 
 
-def write_atomic(path: Path, write: Any) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it into place."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
-    try:
-        with os.fdopen(handle, "wb") as out:
-            write(out)
-        os.replace(temp, path)
-    except BaseException as exc:
-        Path(temp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
-        raise
-
-
 def export_qdc(store: Store, study_name: str, path: Path) -> int:
     """Write the codebook to ``path``; returns the number of codes."""
     data = codebook_xml(store, study_name)
-    write_atomic(path, lambda out: out.write(data))
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
     return len(collect_codes(store))
 
 
@@ -296,8 +276,8 @@ def export_qdpx(store: Store, study_name: str, coder: str, path: Path,
     """Write the whole study to ``path`` as a .qdpx archive."""
     qde, files, summary = project_files(store, study_name, coder, offsets)
 
-    def write(out: Any) -> None:
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, content in [("project.qde", qde), *sorted(files.items())]:
                 info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED

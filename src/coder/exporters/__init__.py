@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from coder.errors import CoderError
+from coder.files import write_atomic, write_text  # noqa: F401  (re-exported for the writers)
 
 if TYPE_CHECKING:
     from coder.quotes import QuoteBank
@@ -16,29 +14,6 @@ if TYPE_CHECKING:
 FORMATS = ("md", "docx", "html", "csv", "xlsx", "json")
 SUFFIX = {"md": ".md", "docx": ".docx", "html": ".html", "csv": ".csv", "xlsx": ".xlsx",
           "json": ".json"}
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, then move it into place."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
-    try:
-        write(Path(name))
-        os.replace(name, path)
-    except OSError as exc:
-        raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
-    finally:
-        if os.path.exists(name):
-            os.unlink(name)
-
-
-def write_text(path: Path, text: str) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def render_json(bank: QuoteBank) -> str:

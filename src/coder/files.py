@@ -1,0 +1,36 @@
+"""Writing files atomically: a temporary file beside the target, then a rename."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from coder.errors import CoderError
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write`` on a temporary file beside ``path``, then move it into place."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
+    try:
+        write(Path(name))
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(name, 0o666 & ~mask)  # mkstemp makes it private; exports are ordinary files
+        os.replace(name, path)
+    except OSError as exc:
+        raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+
+
+def write_text(path: Path, text: str) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
