@@ -242,3 +242,15 @@ def test_closing_quotes_stay_with_their_sentence():
     lemmas, tokens = next(pipeline().analyse([text]))
     assert [text[a:b] for a, b, _ in sentence_spans(text, lemmas, tokens)] == [
         "He said, “Stop.”", "Then we left [at noon].", "Done!"]
+
+
+def test_a_misspelt_where_key_is_an_error_not_an_empty_bank(demo):
+    from conftest import run
+
+    run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD")
+    result = run(demo, "quotes", "--where", "rol=teacher", "--out", "-")
+    assert result.exit_code == 1
+    assert "--where 'rol': no speaker attribute or transcript metadata has that name" \
+        in result.output and "role" in result.output
+    ok = run(demo, "quotes", "--where", "role=teacher", "--out", "-")
+    assert ok.exit_code == 0 and "ephrata-interview ¶2" in ok.output

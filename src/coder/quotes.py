@@ -138,6 +138,14 @@ def coded_segments(store: Store, coder: str,
            WHERE g.coder = ? ORDER BY t.name, s.ordinal, g.code_id""", (coder,))
     attrs = speaker_attributes(store)
     metadata: dict[str, dict[str, str]] = {}
+    if where:
+        known = {"speaker", "transcript"} | {k.casefold() for a in attrs.values() for k in a}
+        for row in store.rows("SELECT metadata FROM transcripts"):
+            known |= {str(k).casefold() for k in json.loads(row["metadata"] or "{}")}
+        unknown = sorted(set(where) - known)
+        if unknown:
+            raise CoderError(f"--where {unknown[0]!r}: no speaker attribute or transcript "
+                             f"metadata has that name (known: {', '.join(sorted(known))})")
     kept = []
     for row in rows:
         if row["transcript"] not in metadata:
