@@ -306,10 +306,11 @@ def test_refi_qda_files_go_through_import_and_init_from(demo, tmp_path):
     from coder.study import open_study
 
     target = open_study(tmp_path / "other")
-    imported = run(target, "import", str(archive))
+    imported = run(target, "import", str(archive), "--offsets", "codepoints", "--reviewed")
     assert imported.exit_code == 0, imported.output
     data = json.loads(run(target, "status", "--format", "json").output)
     assert (data["transcripts"], data["codings"]) == (1, 1)
+    assert data["coders"][0]["reviewed"] > 0  # --reviewed: the coder's work counts
     mixed = run(target, "import", str(archive), str(demo.transcripts_dir / "ephrata-interview.md"))
     assert mixed.exit_code == 1 and "on their own" in mixed.output
     bank = run(demo, "export", "quotes", "--out", "-", "--format", "json")

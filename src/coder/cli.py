@@ -228,10 +228,17 @@ def sync(ctx: _Context) -> None:
 @click.option("--id-column", help="Surveys: the column identifying respondents.")
 @click.option("--replace", is_flag=True,
               help="Update transcripts whose file changed, keeping codings of unchanged segments.")
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]),
+              help="REFI-QDA files: how selection offsets count (default: detected).")
+@click.option("--reviewed", is_flag=True,
+              help="REFI-QDA files: mark the imported sources reviewed by each coder who coded "
+                   "them, so agreement counts their codings.")
 @study_options
 def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
-            text_column: str | None, id_column: str | None, replace: bool) -> None:
-    """Import transcripts (.txt .md .vtt .srt .docx), surveys (.csv .xlsx) and speakers.csv.
+            text_column: str | None, id_column: str | None, replace: bool,
+            offsets: str | None, reviewed: bool) -> None:
+    """Import transcripts (.txt .md .vtt .srt .docx), surveys (.csv .xlsx) and speakers.csv,
+    or REFI-QDA projects and codebooks (.qdpx .qde .qdc) from other tools.
 
     Folders are searched for supported files. All or nothing: if any file is bad, every
     problem is listed and nothing is imported.
@@ -246,7 +253,7 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
 
         for path in refi:
             import_refi(ctx, path, "table", codes_only=path.suffix.lower() == ".qdc",
-                        segmentation=segmentation)
+                        segmentation=segmentation, convention=offsets, reviewed=reviewed)
         return
     options = ImportOptions(segmentation=segmentation or ctx.study.settings.segmentation,
                             replace=replace, text_column=text_column, id_column=id_column)
