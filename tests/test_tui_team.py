@@ -27,14 +27,19 @@ def _consensus(demo):
     return codes, trail
 
 
+async def _show_agreement(app, pilot) -> None:
+    """Open the agreement screen and wait for its statistics (computed in a worker)."""
+    app.show_agreement()
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def test_agreement_screen_lists_codes_with_their_statistics(demo):
     _two_coders(demo)
     app = CoderApp(demo.root, "lead")
     async with app.run_test(size=SIZE) as pilot:
-        app.show_agreement()
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _show_agreement(app, pilot)
         table = app.screen.query_one("#agreement-table")
         rows = {table.get_row_at(i)[1]: table.get_row_at(i) for i in range(table.row_count)}
         assert rows["seat-time mandates"][3] == "100.0%"
@@ -97,10 +102,7 @@ async def test_escape_closes_the_key_help_before_the_agreement_screen(demo):
     _two_coders(demo)
     app = CoderApp(demo.root, "lead")
     async with app.run_test(size=SIZE) as pilot:
-        app.show_agreement()
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _show_agreement(app, pilot)
         screen = app.screen
         await pilot.press("question_mark", "escape")
         assert app.screen is screen and not screen.query("HelpPanel")

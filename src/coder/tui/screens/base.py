@@ -23,3 +23,8 @@ class CoderScreen(Screen):
             self.app.action_hide_help_panel()
             return True
         return False
+
+    def action_back(self) -> None:
+        """Esc on a screen pushed over the workbench: close the help, else leave."""
+        if not self.close_help():
+            self.app.pop_screen()

@@ -158,10 +158,6 @@ class QuotesScreen(CoderScreen):
         listing = self.query_one("#quotes-list", OptionList)
         (listing if self.focused is codes else codes).focus()
 
-    def action_back(self) -> None:
-        if not self.close_help():
-            self.app.pop_screen()
-
 
 def _short(text: str, width: int = 90) -> str:
     text = " ".join(text.split())
@@ -174,4 +170,3 @@ class _Excluded:
     def __init__(self, transcript: str, segment: int) -> None:
         self.transcript, self.segment = transcript, segment
         self.text, self.citation = "(excluded from the quote bank)", ""
-

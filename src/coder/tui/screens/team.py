@@ -111,10 +111,6 @@ class AgreementScreen(CoderScreen):
     def action_reconcile_all(self) -> None:
         self.app.push_screen(ReconcileScreen())
 
-    def action_back(self) -> None:
-        if not self.close_help():
-            self.app.pop_screen()
-
 
 class ReconcileScreen(CoderScreen):
     """Walk through disagreements and decide the consensus codes, one key per choice."""
@@ -363,7 +359,3 @@ class ReconcileScreen(CoderScreen):
         self.fill_list()
         self.show_item()
         self.notify(result.message)
-
-    def action_back(self) -> None:
-        if not self.close_help():
-            self.app.pop_screen()
