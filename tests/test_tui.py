@@ -49,7 +49,7 @@ async def test_code_keys_toggle_codes_and_moving_on_marks_reviewed(demo):
         assert _codings(demo) == [
             {"ordinal": 2, "name": "islands of innovation", "origin": "manual"},
             {"ordinal": 2, "name": "need targeted PD", "origin": "manual"}]
-        assert _reviewed(demo) == [1]
+        assert _reviewed(demo) == [1, 2]  # moved on from ¶1; coded ¶2 (coded means looked at)
         await pilot.press("i", "j")
         assert [c["name"] for c in _codings(demo)] == ["need targeted PD"]
         assert _reviewed(demo) == [1, 2]
@@ -270,13 +270,20 @@ async def test_a_segment_with_my_memo_is_marked(demo):
         assert "✎" in "".join(seg.text for seg in _view(app).render_line(0))
 
 
+async def _settle(pilot) -> None:
+    """Wait for the workers (training, scoring) and what they start, twice over."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
 async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
     app = CoderApp(demo.root, "tester", review_on_move=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         await pilot.press("j")  # ¶2: "We needed more targeted PD ... drive-by workshops."
-        await pilot.pause()
+        await _settle(pilot)
         first = screen.current_suggestions[0]
         assert first.code == "need targeted PD" and "rule" in first.sources
         view = _view(app)
@@ -286,8 +293,9 @@ async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
         await pilot.press("y")
         assert _codings(demo) == [{"ordinal": 2, "name": "need targeted PD",
                                    "origin": "suggestion"}]
+        assert _reviewed(demo) == [2]  # accepting a suggestion is looking at the segment
         await pilot.press("j", "j", "j")  # ¶5: seat time
-        await pilot.pause()
+        await _settle(pilot)
         assert screen.current_suggestions[0].code == "seat-time mandates"
         await pilot.press("x")
         await pilot.pause()
@@ -297,8 +305,9 @@ async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
                             {"verdict": "reject", "coder": "tester"}]
         assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
         await pilot.pause(0.6)  # the debounced update runs in a worker...
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         screen.rejected.clear()  # ...and afterwards the suggester itself knows the rejection
         screen.show_suggestions()
+        await _settle(pilot)
+        assert screen.suggestion_cache  # scored again by the updated model
         assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
-        assert screen.suggester.labels is not None

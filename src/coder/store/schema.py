@@ -180,5 +180,17 @@ CREATE TABLE quote_choices (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES]
+# How a coder likes the workbench (panel width, the coders the team screens compare):
+# remembered per coder in this database, not study data (no events, not merged).
+_PREFERENCES = """
+CREATE TABLE preferences (
+    coder TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (coder, key)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
+                         _PREFERENCES]
 SCHEMA_VERSION = len(MIGRATIONS)

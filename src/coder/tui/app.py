@@ -44,12 +44,33 @@ class CoderApp(App):
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
         self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
         self.title = f"coder · {self.study.settings.name}"
+        from coder.tui.suggest_process import start_server
+
+        start_server()  # the suggester's processes fork from it (see suggest_process)
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
 
     def on_unmount(self) -> None:
         self.store.close()
+
+    # -- nothing crashes the workbench ------------------------------------------------------
+    async def run_action(self, action: str | Any, default_namespace: Any = None) -> bool:
+        """Every key runs here: a ``CoderError`` it raises becomes a notification."""
+        try:
+            return await super().run_action(action, default_namespace)
+        except CoderError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return True
+
+    def safely(self, callback: Callable[[], Any]) -> Callable[[], None]:
+        """``callback`` with its ``CoderError`` turned into a notification (palette commands)."""
+        def run() -> None:
+            try:
+                callback()
+            except CoderError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+        return run
 
     # -- writing through the core ----------------------------------------------------------
     def write(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
@@ -178,7 +199,7 @@ class CoderApp(App):
         self.notify("Moving on marks a segment reviewed." if self.review_on_move else
                     "Moving on no longer marks segments reviewed (space marks one).")
 
-    @work(thread=True, exclusive=True, group="sync")
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def sync_study(self) -> None:
         """Import new or changed transcripts and reload codebooks, off the event loop."""
         from coder.sync import sync_study
@@ -199,39 +220,43 @@ class CoderApp(App):
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
 
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR:  # workers never exit the app (exit_on_error=False)
             error = event.worker.error
             self.notify(str(error) if isinstance(error, CoderError) else
                         f"{type(error).__name__}: {error}", severity="error", timeout=10)
 
     # -- command palette -------------------------------------------------------------------
+    def _command(self, title: str, help: str, callback: Callable[[], Any]) -> SystemCommand:
+        return SystemCommand(title, help, self.safely(callback))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Search the study", "Full-text search; jump to a segment",
+        yield self._command("Search the study", "Full-text search; jump to a segment",
                             self.action_search)
-        yield SystemCommand("Switch coder", f"Now coding as {self.coder}", self.switch_coder)
-        yield SystemCommand("Agreement between coders",
+        yield self._command("Switch coder", f"Now coding as {self.coder}", self.switch_coder)
+        yield self._command("Agreement between coders",
                             "Cohen's and Fleiss' kappa, Krippendorff's alpha per code",
                             self.show_agreement)
-        yield SystemCommand("Reconcile disagreements", "Decide the consensus codes",
+        yield self._command("Reconcile disagreements", "Decide the consensus codes",
                             self.show_reconcile)
-        yield SystemCommand("Quote bank", "Preview quotes per code, pin or exclude, export",
+        yield self._command("Quote bank", "Preview quotes per code, pin or exclude, export",
                             self.show_quotes)
-        yield SystemCommand("Export my codings (CSV)", "Write them to exports/",
+        yield self._command("Export my codings (CSV)", "Write them to exports/",
                             self.export_codings)
-        yield SystemCommand("Import new transcripts and reload codebooks",
+        yield self._command("Import new transcripts and reload codebooks",
                             "Bring the study up to date with its folders", self.sync_study)
-        yield SystemCommand("Mark reviewed when moving on: "
+        yield self._command("Mark reviewed when moving on: "
                             + ("on" if self.review_on_move else "off"),
                             "Toggle the setting", self.toggle_review_on_move)
-        coding = self.coding_screen()
+        # ``screen`` is the screen the palette was opened on (self.screen is the palette).
+        coding = screen if isinstance(screen, CodingScreen) else None
         if coding is not None:
-            yield SystemCommand("Show or hide other coders' codes", "ctrl+o",
+            yield self._command("Show or hide other coders' codes", "ctrl+o",
                                 coding.action_toggle_others)
-            yield SystemCommand("Memo on this transcript", "M", coding.action_memo_transcript)
-            yield SystemCommand("Memo on the highlighted code", "From the codebook panel",
+            yield self._command("Memo on this transcript", "M", coding.action_memo_transcript)
+            yield self._command("Memo on the highlighted code", "From the codebook panel",
                                 coding.action_memo_code)
-            yield SystemCommand("Back to the transcript list", "escape", self.show_home)
+            yield self._command("Back to the transcript list", "escape", self.show_home)
         for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
-            yield SystemCommand(f"Open transcript: {row['name']}", "Start coding it",
+            yield self._command(f"Open transcript: {row['name']}", "Start coding it",
                                 lambda tid=row["id"]: self.open_transcript(tid))

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
 from coder.store.workbench import load_segments, refresh_segments
+from coder.tui.code_filter import WHY, rank_codes
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
 from coder.tui.widgets.status_line import StatusLine
@@ -24,18 +25,7 @@ if TYPE_CHECKING:
     pass
 
 _DEFAULT_COLOR = "#8a8a8a"
-
-
-def code_matches(code: dict[str, Any], query: str) -> bool:
-    """Every word of the query starts a word of the code's name or definition (or, failing
-    that, appears in its name)."""
-    words = query.casefold().split()
-    if not words:
-        return True
-    name = code["name"].casefold()
-    text = f"{name} {(code['definition'] or '').casefold()}"
-    starts = set(text.replace("-", " ").replace(",", " ").split())
-    return all(any(w.startswith(word) for w in starts) or word in name for word in words)
+SUGGEST_AHEAD = 10  # segments after the current one scored with it, before the coder gets there
 
 
 class CodingScreen(CoderScreen):
@@ -88,7 +78,7 @@ class CodingScreen(CoderScreen):
             with Vertical(id="codebook"):
                 yield Input(placeholder="Filter codes (ctrl+f)…", id="code-filter")
                 yield Tree("Codebook", id="code-tree")
-                yield Static(id="suggestions")
+                yield StatusLine(id="suggestions")
                 yield Static(id="code-details")
         yield StatusLine(id="status")
         yield Footer()
@@ -109,11 +99,16 @@ class CodingScreen(CoderScreen):
         view.focus()
         self.show_code_details(None)
         self.sub_title = f"{self.transcript['name']} · coder: {self.capp.coder}"
-        self.suggester = None
+        self.suggester: Any = None  # a SuggestProcess once trained
+        self._processes: list[Any] = []
         self.current_suggestions: list = []
+        # Suggestions per segment id for the current model (scored in a worker, ahead of
+        # the coder); the generation tells a result of an older model from a current one.
+        self.suggestion_cache: dict[int, list] = {}
+        self._suggest_generation = 0
         self._learn_timer = None
         self.update_status()
-        self.query_one("#suggestions", Static).update(Text("Suggestions: learning…", "dim"))
+        self.query_one("#suggestions", StatusLine).text = Text("Suggestions: learning…", "dim")
         self.load_suggester()
 
     def load_codes(self) -> None:
@@ -144,7 +139,10 @@ class CodingScreen(CoderScreen):
         tree.show_root = False
         keep: set[int] = set()
         by_id = {c["id"]: c for c in self.codes}
-        self.filter_matches = [c["id"] for c in self.codes if code_matches(c, query)]
+        ranked = rank_codes(self.codes, query) if query.strip() else [
+            (c["id"], 0) for c in self.codes]
+        self.filter_matches = [cid for cid, _ in ranked]  # best first
+        self.filter_why = dict(ranked)
         for code in self.codes:
             if code["id"] in self.filter_matches:
                 node: dict | None = code
@@ -183,7 +181,7 @@ class CodingScreen(CoderScreen):
             (" · u undo · ctrl+y redo · ? keys", "dim"))
         self.show_suggestions()
 
-    def show_code_details(self, code_id: int | None) -> None:
+    def show_code_details(self, code_id: int | None, lead: Text | None = None) -> None:
         details = self.query_one("#code-details", Static)
         code = next((c for c in self.codes if c["id"] == code_id), None)
         if code is None:
@@ -193,7 +191,8 @@ class CodingScreen(CoderScreen):
         if code is None:
             details.update(Text("Keys toggle codes on the current segment.", "dim"))
             return
-        parts: list[Any] = [(code["name"], "bold"), "\n"]
+        parts: list[Any] = [lead] if lead is not None else []
+        parts += [(code["name"], "bold"), "\n"]
         if code["definition"]:
             parts += [code["definition"], "\n"]
         if code["include"]:
@@ -211,21 +210,50 @@ class CodingScreen(CoderScreen):
             self.schedule_learning()
 
     # -- suggestions ----------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="learn")
+    @work(thread=True, exclusive=True, group="learn", exit_on_error=False)
     def load_suggester(self) -> None:
-        """Train on this coder's work in a worker: the screen is usable meanwhile."""
-        from coder.learn.model import LearnSettings
-        from coder.learn.suggest import Suggester
-        from coder.store.db import Store
+        """Train on this coder's work in the suggester's own process: the screen is usable
+        meanwhile, and the training never holds this process's GIL (see suggest_process)."""
+        from coder.tui.suggest_process import SuggestProcess
 
-        settings = LearnSettings(nlp_model=self.capp.study.settings.nlp_model)
-        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
-            suggester = Suggester.load(store, self.capp.coder, settings)
-        self.app.call_from_thread(self._suggester_ready, suggester)
+        process = SuggestProcess(self.capp.study.db_path, self.capp.coder,
+                                 self.capp.study.settings.nlp_model)
+        self._processes.append(process)
+        try:
+            process.wait_ready()
+        except Exception as exc:
+            self.app.call_from_thread(self._suggestions_failed, exc)
+            return
+        self.app.call_from_thread(self._suggester_ready, process)
 
-    def _suggester_ready(self, suggester) -> None:
+    def _suggester_ready(self, suggester: Any) -> None:
+        if suggester.coder != self.capp.coder:  # the coder switched while it trained
+            return
         self.suggester = suggester
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        """The model learnt something: every cached suggestion is stale."""
+        self._suggest_generation += 1
+        self.suggestion_cache.clear()
         self.show_suggestions()
+
+    def restart_suggester(self) -> None:
+        """Another coder: another model (the old process stops)."""
+        self.stop_suggester()
+        self.suggestion_cache.clear()
+        self._suggest_generation += 1
+        self.current_suggestions = []
+        self.query_one("#suggestions", StatusLine).text = Text("Suggestions: learning…", "dim")
+        self.load_suggester()
+
+    def stop_suggester(self) -> None:
+        self.suggester = None
+        while self._processes:
+            self._processes.pop().close()
+
+    def on_unmount(self) -> None:
+        self.stop_suggester()
 
     def schedule_learning(self) -> None:
         """After a change, update the model once typing pauses (debounced, in a worker)."""
@@ -235,31 +263,70 @@ class CodingScreen(CoderScreen):
             self._learn_timer.stop()
         self._learn_timer = self.set_timer(0.4, self.update_suggester)
 
-    @work(thread=True, exclusive=True, group="learn")
+    @work(thread=True, exclusive=True, group="learn", exit_on_error=False)
     def update_suggester(self) -> None:
-        from coder.store.db import Store
-
         suggester = self.suggester
         if suggester is None:
             return
-        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
-            report = suggester.update(store)
-            while report.pending:
-                report = suggester.update(store)
-        self.app.call_from_thread(self.show_suggestions)
+        try:
+            suggester.update()
+        except Exception as exc:
+            self.app.call_from_thread(self._suggestions_failed, exc)
+            return
+        self.app.call_from_thread(self._model_changed)
 
     def show_suggestions(self) -> None:
-        panel = self.query_one("#suggestions", Static)
+        """The current segment's suggestions: from the cache at once, else scored in a
+        worker while the panel says so (the keys never wait for the model)."""
         view = self.query_one(TranscriptView)
         if self.suggester is None or not view.segments:
             return
         seg = view.segments[view.current]
-        try:
-            found = self.suggester.suggest([seg.id], top=5, min_score=0.15,
-                                           store=self.capp.store).get(seg.id, [])
-        except Exception as exc:  # a learning problem must never stop the coding
-            panel.update(Text(f"Suggestions unavailable: {exc}", "dim"))
+        found = self.suggestion_cache.get(seg.id)
+        if found is None:
+            self.current_suggestions = []
+            view.set_highlights(None, [])
+            self.query_one("#suggestions", StatusLine).text = Text(
+                "Suggestions: working…", "dim")
+            self.score_suggestions(view.current)
             return
+        self._show_found(view.current, found)
+
+    @work(thread=True, exclusive=True, group="suggest", exit_on_error=False)
+    def score_suggestions(self, index: int) -> None:
+        """Score the segment at ``index`` and the next few (the coder is likely to go
+        there) through the suggester's public ``suggest``, on this thread's own store."""
+        from textual.worker import get_current_worker
+
+        suggester, generation = self.suggester, self._suggest_generation
+        segments = self.query_one(TranscriptView).segments[index:index + 1 + SUGGEST_AHEAD]
+        ids = [s.id for s in segments if s.id not in self.suggestion_cache]
+        if suggester is None or not ids or get_current_worker().is_cancelled:
+            return
+        try:
+            found = suggester.suggest(ids, top=5, min_score=0.15)
+        except Exception as exc:  # a learning problem must never stop the coding
+            self.app.call_from_thread(self._suggestions_failed, exc)
+            return
+        self.app.call_from_thread(self._suggestions_scored, generation,
+                                  {i: found.get(i, []) for i in ids})
+
+    def _suggestions_scored(self, generation: int, found: dict[int, list]) -> None:
+        if generation != self._suggest_generation:
+            return  # an older model's: the newer one is being asked
+        self.suggestion_cache.update(found)
+        view = self.query_one(TranscriptView)
+        if view.segments and view.segments[view.current].id in found:
+            self._show_found(view.current, found[view.segments[view.current].id])
+
+    def _suggestions_failed(self, exc: Exception) -> None:
+        self.query_one("#suggestions", StatusLine).text = Text(
+            f"Suggestions unavailable: {exc}", "dim")
+
+    def _show_found(self, index: int, found: list) -> None:
+        panel = self.query_one("#suggestions", StatusLine)
+        view = self.query_one(TranscriptView)
+        seg = view.segments[index]
         found = [s for s in found if s.code_id not in seg.mine
                  and (seg.id, s.code_id) not in self.rejected][:3]
         self.current_suggestions = found
@@ -267,7 +334,7 @@ class CodingScreen(CoderScreen):
                  if e.start is not None and e.end is not None]
         view.set_highlights(view.current, spans)
         if not found:
-            panel.update(Text("Suggestions: none for this segment", "dim"))
+            panel.text = Text("Suggestions: none for this segment", "dim")
             return
         lines: list[Any] = [("Suggestions", "bold"), (" (y accept · x reject the first)\n",
                                                         "dim")]
@@ -280,7 +347,7 @@ class CodingScreen(CoderScreen):
                       f" {sug.code} ", ("█" * filled + "░" * (10 - filled), "cyan"),
                       f" {sug.score:.2f} ", (why, "dim"),
                       (f" {words}" if words else "", "italic dim"), "\n"]
-        panel.update(Text.assemble(*lines))
+        panel.text = Text.assemble(*lines, no_wrap=True, overflow="ellipsis")
 
     def _feedback(self, accept: bool) -> None:
         from coder.store.feedback import accept_suggestion, reject_suggestion
@@ -328,9 +395,8 @@ class CodingScreen(CoderScreen):
         view = self.query_one(TranscriptView)
         seg = view.segments[view.current] if view.segments else None
         reviewed = [s.id for s in view.segments if s.reviewed]
-        found = self.suggester.next_suggested(self.transcript_id,
-                                              seg.ordinal if seg else 0, reviewed)
-        self._jump_to_segment(found, "suggested")
+        self.find_segment("next_suggested", "suggested", self.transcript_id,
+                          seg.ordinal if seg else 0, reviewed)
 
     def action_next_uncertain(self) -> None:
         if self.suggester is None:
@@ -340,8 +406,18 @@ class CodingScreen(CoderScreen):
         reviewed = [s.id for s in view.segments if s.reviewed]
         if view.segments:
             reviewed.append(view.segments[view.current].id)
-        found = self.suggester.next_uncertain(self.transcript_id, reviewed)
-        self._jump_to_segment(found, "uncertain")
+        self.find_segment("next_uncertain", "uncertain", self.transcript_id, reviewed)
+
+    @work(thread=True, exclusive=True, group="find", exit_on_error=False)
+    def find_segment(self, call: str, what: str, *args: Any) -> None:
+        """Ask the suggester where to go (s, r) in a worker; jump when it answers."""
+        suggester = self.suggester
+        if suggester is None:
+            return
+        self.app.call_from_thread(self.notify, f"Looking for the next {what} segment…",
+                                  timeout=1)
+        found = getattr(suggester, call)(*args)
+        self.app.call_from_thread(self._jump_to_segment, found, what)
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, action, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
@@ -374,6 +450,8 @@ class CodingScreen(CoderScreen):
             seg = view.segments[index]
             if not in_group:
                 (seg.mine.discard if remove else seg.mine.add)(code_id)
+            if not remove:
+                seg.reviewed = True  # coded means looked at (the core marked it)
             view.segment_changed(index)
         name = code["name"]
         where = f"{len(chosen)} segments" if len(chosen) > 1 else f"¶{chosen[0].ordinal}"
@@ -474,18 +552,21 @@ class CodingScreen(CoderScreen):
         if self.query("HelpPanel"):
             self.app.action_hide_help_panel()
             return
-        code_filter = self.query_one("#code-filter", Input)
-        if self.focused is code_filter and code_filter.value:
-            code_filter.value = ""
-            return
         if isinstance(self.focused, Input) or self.focused is self.query_one(Tree):
-            view.focus()
+            view.focus()  # back to the transcript, which clears the filter
         elif view.anchor is not None:
             view.anchor = None
             view.refresh()
             self.update_status()
         else:
             self.capp.show_home()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        """Back in the transcript, the codebook shows every code again (no stale filter)."""
+        if isinstance(event.widget, TranscriptView):
+            code_filter = self.query_one("#code-filter", Input)
+            if code_filter.value:
+                code_filter.value = ""  # Input.Changed rebuilds the tree
 
     def action_switch_pane(self) -> None:
         view, tree = self.query_one(TranscriptView), self.query_one(Tree)
@@ -504,6 +585,27 @@ class CodingScreen(CoderScreen):
     @on(Input.Changed, "#code-filter")
     def filter_codes(self, event: Input.Changed) -> None:
         self.build_tree(event.value)
+        self.show_best_match(event.value)
+
+    def show_best_match(self, query: str) -> None:
+        """Before Enter: put the tree's cursor on the best match and say what Enter does."""
+        if not query.strip():
+            self.show_code_details(None)
+            return
+        if not self.filter_matches:
+            self.query_one("#code-details", Static).update(
+                Text(f"No code matches “{query}”.", "dim"))
+            return
+        best = self.filter_matches[0]
+        node = self.tree_nodes.get(best)
+        if node is not None:
+            self.query_one(Tree).move_cursor(node)
+        self.show_code_details(best, lead=Text.assemble(
+            ("Enter, Enter toggles ", "bold yellow"),
+            (next(c["name"] for c in self.codes if c["id"] == best), "bold"),
+            (f" ({WHY[self.filter_why[best]]}"
+             + (f"; {len(self.filter_matches) - 1} more" if len(self.filter_matches) > 1
+                else "") + ")\n", "dim")))
 
     @on(Input.Submitted, "#code-filter")
     def filter_submitted(self) -> None:
@@ -607,6 +709,8 @@ class CodingScreen(CoderScreen):
 
     def reload_after_change(self) -> None:
         """Re-read codes and this transcript's codings (after undo, a sync, a new coder)."""
+        if self.suggester is not None and self.suggester.coder != self.capp.coder:
+            self.restart_suggester()
         view = self.query_one(TranscriptView)
         self.load_codes()
         refresh_segments(self.capp.store, view.segments, self.capp.coder)

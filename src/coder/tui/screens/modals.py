@@ -156,7 +156,7 @@ class PromptModal(ModalScreen[str | None]):
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.dismiss(event.value.strip())  # "" (empty) differs from None (Esc)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -56,7 +56,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
     TranscriptView { background: $surface; }
     """
 
-    current: reactive[int] = reactive(0, always_update=True, init=False)
+    current: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
     show_others: reactive[bool] = reactive(False, init=False)
 
     class Clicked(Message):
