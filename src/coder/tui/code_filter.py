@@ -3,8 +3,9 @@
 A query matches a code when each of its words matches the code's name (as a prefix of the
 name, of a word in it, or as letters in order) or, failing that, a word of its definition.
 Matches rank: the name starts with the query, then every word starts a word of the name,
-then the name contains the query, then the letters appear in order in the name (fuzzy),
-then the definition (or "use when") has the words. Ties keep the codebook's order.
+then the name contains the query, then the query is the initials of the name's words
+("stm": seat-time mandates), then its letters appear in order in the name (fuzzy), then
+the definition (or "use when") has the words. Ties keep the codebook's order.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
-NAME_PREFIX, NAME_WORDS, NAME_CONTAINS, NAME_FUZZY, DEFINITION = range(5)
+NAME_PREFIX, NAME_WORDS, NAME_CONTAINS, NAME_INITIALS, NAME_FUZZY, DEFINITION = range(6)
 WHY = {NAME_PREFIX: "name starts so", NAME_WORDS: "words of the name",
-       NAME_CONTAINS: "in the name", NAME_FUZZY: "letters of the name",
-       DEFINITION: "in its definition"}
+       NAME_CONTAINS: "in the name", NAME_INITIALS: "initials of the name",
+       NAME_FUZZY: "letters of the name", DEFINITION: "in its definition"}
 
 
 def _words(text: str) -> list[str]:
@@ -45,6 +46,9 @@ def match_rank(code: Mapping[str, Any], query: str) -> int | None:
         return NAME_WORDS
     if all(q in name for q in words):
         return NAME_CONTAINS
+    if len(words) == 1 and len(joined) >= 2 and _in_order(
+            joined, "".join(w[0] for w in name_words)) and joined[0] == name_words[0][0]:
+        return NAME_INITIALS
     if all(_in_order(q, name.replace(" ", "")) for q in words) and len(joined) >= 3:
         return NAME_FUZZY
     text = " ".join(str(code.get(k) or "") for k in ("definition", "include"))

@@ -72,15 +72,18 @@ class CodingScreen(CoderScreen):
 
     # -- building --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # What a key changes sits together at the top (the status line, the suggestions,
+        # the segments near the top third of the view): Textual repaints the rectangle
+        # around every changed region, so keeping them close keeps a key's frame small.
         yield Header()
+        yield StatusLine(id="status")
         with Horizontal(id="coding"):
             yield TranscriptView(id="transcript")
             with Vertical(id="codebook"):
+                yield StatusLine(id="suggestions")
                 yield Input(placeholder="Filter codes (ctrl+f)…", id="code-filter")
                 yield Tree("Codebook", id="code-tree")
-                yield StatusLine(id="suggestions")
                 yield Static(id="code-details")
-        yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
