@@ -202,8 +202,10 @@ async def test_a_locked_database_is_a_notification_not_a_crash(demo):
         assert len(_codings(demo)) == 1
 
 
-@pytest.mark.parametrize("press", [["enter"], ["enter", "j", "j", "p", "question_mark"]])
-def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press):
+@pytest.mark.parametrize(("press", "size"), [
+    (["enter"], SIZE), (["enter", "j", "j", "p", "question_mark"], SIZE),
+    (["enter", "j", "j", "p"], (80, 24)), (["enter", "j", "j", "p"], (200, 50))])
+def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press, size):
     from coder.store.db import Store
     from coder.study import open_study
     from coder.sync import sync_study
@@ -215,10 +217,11 @@ def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press):
     async def settle(pilot) -> None:  # the suggester trains in a worker: wait for it
         for key in press:
             await pilot.press(key)
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            for _ in range(3):  # training, then scoring the suggestions it starts
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
 
-    assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=size, run_before=settle)
 
 
 async def test_home_and_end_move_the_current_segment_and_reopening_resumes(demo):

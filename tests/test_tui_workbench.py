@@ -316,7 +316,8 @@ def _readme_keys() -> set[str]:
 
 _NAMES = {"down": "↓", "up": "↑", "pagedown": "PgDn", "pageup": "PgUp", "home": "Home",
           "end": "End", "escape": "Esc", "shift+down": "shift+↓", "shift+up": "shift+↑",
-          "slash": "/", "question_mark": "?", "space": "space", "tab": "tab"}
+          "slash": "/", "question_mark": "?", "space": "space", "tab": "tab",
+          "less_than_sign": "<", "greater_than_sign": ">"}
 
 
 def test_the_readme_key_table_lists_every_binding_of_the_coding_screen():
@@ -332,3 +333,49 @@ def test_the_readme_key_table_lists_every_binding_of_the_coding_screen():
     extra = {k for k in documented - bound
              if not re.fullmatch(r"[0-9pi]|1.*9|a code's key.*", k)}
     assert not extra, f"keys in the README's table with no binding: {sorted(extra)}"
+
+
+async def test_typing_filters_the_transcripts_and_q_still_quits(tmp_path):
+    study = _demo(tmp_path)
+    app = CoderApp(study.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"podcast")
+        home = app.screen
+        assert home.query_one("#home-filter").value == "podcast"
+        assert home.query_one("#transcripts").row_count == 1
+        await pilot.press("backspace")
+        assert home.query_one("#home-filter").value == "podcas"
+        await pilot.press("q")
+        await pilot.pause()
+        assert app._exit  # quit, rather than typing "q" into the filter
+
+
+# -- small and large terminals ---------------------------------------------------------------
+async def test_at_80x24_siblings_stay_apart_the_panel_resizes_and_alpha_shows(demo):
+    (demo.codebooks_dir / "pl.yaml").write_text(STAFF_CODEBOOK, encoding="utf-8")
+    assert run(demo, "codebook", "load", str(demo.codebooks_dir / "pl.yaml")).exit_code == 0
+    _three_coders(demo)
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        labels = [str(n.label) for n in screen.query_one("#code-tree").root.children[0].children]
+        ends = [label.rstrip()[-6:] for label in labels]
+        assert len(set(ends)) == len(ends)  # "leadership v…nication" vs "leadership support"
+        before = screen.query_one("#codebook").size.width
+        await pilot.press(">", ">")
+        await pilot.pause()
+        assert screen.query_one("#codebook").size.width == before + 8
+        await pilot.press("escape")
+        app.show_agreement()
+        await _settle(pilot)
+        header = app.screen.query_one("#agreement-table").ordered_columns
+        assert [c.label.plain for c in header][-1] == "α"
+        assert sum(c.get_render_width(app.screen.query_one("#agreement-table"))
+                   for c in header) <= 80
+    again = CoderApp(demo.root, "tester")
+    async with again.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert again.screen.query_one("#codebook").size.width == before + 8  # remembered

@@ -63,3 +63,13 @@ def rank_codes(codes: Iterable[Mapping[str, Any]], query: str) -> list[tuple[int
     ranked = [(rank, n, code["id"]) for n, code in enumerate(codes)
               if (rank := match_rank(code, query)) is not None]
     return [(cid, rank) for rank, _, cid in sorted(ranked)]
+
+
+def fit_name(name: str, width: int) -> str:
+    """``name`` in ``width`` cells: cut in the middle, so both its start and its end show
+    (siblings often share a start: "leadership vision…", "leadership support…")."""
+    width = max(width, 5)
+    if len(name) <= width:
+        return name
+    head = (width - 1) * 3 // 5
+    return name[:head] + "…" + name[len(name) - (width - 1 - head):]

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
 from coder.store.workbench import load_segments, refresh_segments
-from coder.tui.code_filter import WHY, rank_codes
+from coder.tui.code_filter import WHY, fit_name, rank_codes
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
 from coder.tui.widgets.status_line import StatusLine
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     pass
 
 _DEFAULT_COLOR = "#8a8a8a"
+CODEBOOK_WIDTH = "workbench.codebook_width"  # the preference: the codebook panel's cells
 SUGGEST_AHEAD = 10  # segments after the current one scored with it, before the coder gets there
 
 
@@ -54,6 +55,10 @@ class CodingScreen(CoderScreen):
         Binding("ctrl+f", "focus_filter", "Filter codes", show=False, id="codebook.filter"),
         Binding("escape", "escape", "Back", id="screen.back"),
         Binding("tab", "switch_pane", "Transcript ⇄ codebook", show=False, id="pane.switch"),
+        Binding("less_than_sign", "resize_codebook(-4)", "Narrower codebook", show=False,
+                id="codebook.narrower"),
+        Binding("greater_than_sign", "resize_codebook(4)", "Wider codebook", show=False,
+                id="codebook.wider"),
         Binding("y", "accept", "Accept suggestion", id="suggestion.accept"),
         Binding("x", "reject", "Reject suggestion", id="suggestion.reject"),
         Binding("s", "next_suggested", "Next suggested", show=False, id="suggestion.next"),
@@ -87,7 +92,12 @@ class CodingScreen(CoderScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        from coder.store.preferences import get_preference
+
         store = self.capp.store
+        width = get_preference(store, self.capp.coder, CODEBOOK_WIDTH)
+        if isinstance(width, int):
+            self._set_codebook_width(width)
         self.transcript = store.one("SELECT id, name FROM transcripts WHERE id = ?",
                                     (self.transcript_id,))
         self.load_codes()
@@ -163,10 +173,39 @@ class CodingScreen(CoderScreen):
         tree.root.expand()
 
     def _label(self, code: dict[str, Any]) -> Text:
+        """Key, colour, count and name; a name too long for the panel is cut in the middle
+        (its start and end show: "leadership v…nication", "leadership s…port")."""
         key = self.key_of.get(code["id"])
+        tree = self.query_one("#code-tree", Tree)
+        width = tree.content_size.width - (tree.styles.scrollbar_size_vertical or 0)
+        room = width - 10 - tree.guide_depth * (code.get("depth") or 0)
+        name = code["name"] if width <= 0 else fit_name(code["name"], room)
         return Text.assemble((f"[{key}] " if key else "    ", "bold"),
                              ("■ ", code["color"] or _DEFAULT_COLOR),
-                             (f"{code['codings']:>3} ", "dim"), code["name"])
+                             (f"{code['codings']:>3} ", "dim"), name)
+
+    # -- the codebook panel's width ---------------------------------------------------------
+    def _set_codebook_width(self, width: int) -> int:
+        screen_width = self.app.size.width or 120
+        width = max(24, min(width, screen_width - 40))
+        panel = self.query_one("#codebook", Vertical)
+        panel.styles.width = width
+        panel.styles.max_width = None
+        return width
+
+    def action_resize_codebook(self, step: int) -> None:
+        """< / >: narrow or widen the codebook panel; remembered for this coder."""
+        from coder.store.preferences import set_preference
+
+        current = self.query_one("#codebook", Vertical).size.width or 28
+        width = self._set_codebook_width(current + step)
+        self.capp.write(set_preference, self.capp.store, self.capp.coder, CODEBOOK_WIDTH,
+                        width)
+        self.call_after_refresh(self.build_tree, self.query_one("#code-filter", Input).value)
+        self.done(f"codebook panel {width} columns wide (< narrower, > wider)", learn=False)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.build_tree, self.query_one("#code-filter", Input).value)
 
     # -- status ----------------------------------------------------------------------------
     def update_status(self) -> None:

@@ -13,20 +13,12 @@ from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coder.errors import CoderError
+from coder.tui.code_filter import fit_name
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import Choice, PickerModal, PromptModal
 
 if TYPE_CHECKING:
     from coder.reconcile import Disagreement
-
-
-def _fit(name: str, width: int) -> str:
-    """``name`` in ``width`` cells: cut in the middle, so both its start and its end show
-    (siblings often share a start: "leadership vision…", "leadership support…")."""
-    if len(name) <= width:
-        return name
-    head = (width - 1) * 3 // 5
-    return name[:head] + "…" + name[len(name) - (width - 1 - head):]
 
 
 def _num(value: float | None, percent: bool = False) -> str:
@@ -166,7 +158,7 @@ class AgreementScreen(CoderScreen):
             table.add_column(label, width=w)
         for code in report["codes"]:
             flag = "▲" if code.get("below_threshold") else ""
-            table.add_row(flag, _fit(code["code"], width), str(code["units"]),
+            table.add_row(flag, fit_name(code["code"], width), str(code["units"]),
                           _num(code["percent_agreement"], True), _num(code["cohen_kappa"]),
                           _num(code["fleiss_kappa"]), _num(code["krippendorff_alpha"]),
                           key=code["code"])
