@@ -346,6 +346,8 @@ def test_accepting_and_rejecting_suggestions_undo_and_redo(demo):
             store, "tester").message
         assert history.undo(store, "tester") is not None
         assert state() == ([], [])
-        history.redo(store, "tester")
-        history.redo(store, "tester")
+        assert "accepted the suggestion 'need targeted PD'" in history.redo(
+            store, "tester").message
+        assert "redid: rejected the suggestion 'islands of innovation'" in history.redo(
+            store, "tester").message  # not "took back a verdict"
         assert state() == both

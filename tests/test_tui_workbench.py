@@ -7,8 +7,10 @@ import re
 import threading
 
 import pytest
+from click.testing import CliRunner
 from textual.app import App
 
+from coder.cli import cli
 from coder.study import open_study
 from coder.tui import CoderApp
 from coder.tui.screens.coding import CodingScreen
@@ -379,3 +381,12 @@ async def test_at_80x24_siblings_stay_apart_the_panel_resizes_and_alpha_shows(de
         await pilot.press("enter")
         await pilot.pause()
         assert again.screen.query_one("#codebook").size.width == before + 8  # remembered
+
+
+def test_an_empty_quote_bank_warns_and_names_the_coders_with_codings(demo):
+    run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD", coder="gold")
+    result = CliRunner().invoke(cli, ["quotes", "--study", str(demo.root),
+                                       "--coder", "tester"])
+    assert result.exit_code == 0
+    assert "warning: tester has no codings; the bank is empty; coders with codings: " \
+           "gold (1) (name one with --coder, e.g. --coder gold)" in result.stderr

@@ -662,6 +662,9 @@ def describe(store: Store, events: list[Event]) -> str:
         elif action in ("suggestion.accept", "suggestion.reject", "suggestion.revert"):
             p = events[what][1]
             code = store.scalar("SELECT name FROM codes WHERE id = ?", (p["code_id"],))
+            if action == "suggestion.revert":  # what it put back: a verdict (a redo), or none
+                action = "suggestion." + {"accept": "accept", "reject": "reject"}.get(
+                    (p.get("row") or {}).get("verdict") or "", "revert")
             verb = {"suggestion.accept": "accepted", "suggestion.reject": "rejected"}.get(
                 action, "took back a verdict on")
             phrases.append(f"{verb} the suggestion {code!r} on "

@@ -63,3 +63,9 @@ def coded_segment_ids(store: Store, coder: str, code_id: int) -> dict[tuple[str,
            FROM codings g JOIN segments s ON s.id = g.segment_id
            JOIN transcripts t ON t.id = s.transcript_id
            WHERE g.coder = ? AND g.code_id = ?""", (coder, code_id))}
+
+
+def coding_counts(store: Store) -> list[tuple[str, int]]:
+    """Every coder with codings and how many, most first."""
+    return [(r[0], r[1]) for r in store.conn.execute(
+        "SELECT coder, count(*) FROM codings GROUP BY coder ORDER BY count(*) DESC, coder")]
