@@ -220,6 +220,10 @@ def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press, size):
             for _ in range(3):  # training, then scoring the suggestions it starts
                 await pilot.app.workers.wait_for_complete()
                 await pilot.pause()
+        await pilot.pause(0.6)  # a code toggled: the model updates after a 0.4 s pause...
+        for _ in range(3):  # ...and then scores the segment again
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
 
     assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=size, run_before=settle)
 

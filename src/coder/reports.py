@@ -227,6 +227,12 @@ def chart(table: Table, path: Path, kind: str) -> None:
             left += values[:, k]
         ax.invert_yaxis()
         ax.set_xlabel("coded segments")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
+        ax.set_xlim(0, max(float(left.max()), 1.0) * 1.12)  # room for the labels
+        ax.bar_label(ax.containers[-1], labels=[f"{v:g}" for v in left], padding=3,
+                     fontsize=8)
         if len(columns) > 1:
             ax.legend(fontsize=8, loc="lower right")
     else:
