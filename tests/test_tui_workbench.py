@@ -390,3 +390,24 @@ def test_an_empty_quote_bank_warns_and_names_the_coders_with_codings(demo):
     assert result.exit_code == 0
     assert "warning: tester has no codings; the bank is empty; coders with codings: " \
            "gold (1) (name one with --coder, e.g. --coder gold)" in result.stderr
+
+
+async def test_undoing_a_change_in_another_transcript_says_where_and_goes_there(tmp_path):
+    study = _demo(tmp_path)
+    run(study, "code", "apply", "podcast-pd-networks", "12", "need targeted PD")
+    app = CoderApp(study.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        app.open_transcript(next(r["id"] for r in app.store.rows(
+            "SELECT id FROM transcripts WHERE name = 'experts-panel'")))
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        assert any("that was in podcast-pd-networks ¶12" in m for m in _messages(app))
+        go = next(c for c in _ours(app, app.screen)
+                  if c.title == "Go to podcast-pd-networks ¶12")
+        go.callback()
+        await pilot.pause()
+        screen = app.screen
+        assert screen.transcript["name"] == "podcast-pd-networks"
+        view = screen.query_one("#transcript")
+        assert view.segments[view.current].ordinal == 12

@@ -85,3 +85,10 @@ def transcript_of_segment(store: Store, segment_id: int) -> tuple[int, int] | No
     row = store.conn.execute("SELECT transcript_id, ordinal FROM segments WHERE id = ?",
                              (segment_id,)).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def transcript_name(store: Store, transcript_id: int) -> str | None:
+    """A transcript's name."""
+    row = store.conn.execute("SELECT name FROM transcripts WHERE id = ?",
+                             (transcript_id,)).fetchone()
+    return row[0] if row else None

@@ -41,6 +41,8 @@ class CoderApp(App):
         self.study = study if isinstance(study, Study) else open_study(Path(study))
         self.coder = self.study.coder_name(coder)
         self.review_on_move = review_on_move
+        # Where the last undo or redo changed something outside the open transcript.
+        self.elsewhere: tuple[int, int, str] | None = None
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
         self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
         self.title = f"coder · {self.study.settings.name}"
@@ -257,6 +259,10 @@ class CoderApp(App):
             yield self._command("Memo on the highlighted code", "From the codebook panel",
                                 coding.action_memo_code)
             yield self._command("Back to the transcript list", "escape", self.show_home)
+            if self.elsewhere is not None:
+                tid, ordinal, label = self.elsewhere
+                yield self._command(f"Go to {label}", "Where the last undo or redo changed",
+                                    lambda: self.open_transcript(tid, ordinal))
         for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
             yield self._command(f"Open transcript: {row['name']}", "Start coding it",
                                 lambda tid=row["id"]: self.open_transcript(tid))

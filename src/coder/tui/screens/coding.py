@@ -747,6 +747,15 @@ class CodingScreen(CoderScreen):
         if touched:
             view.anchor = None
             view.current = touched[0]
+        elif result.segment_ids:  # the change was in another transcript: say where
+            from coder.store.workbench import transcript_name, transcript_of_segment
+
+            where = transcript_of_segment(self.capp.store, result.segment_ids[0])
+            if where is not None:
+                name = transcript_name(self.capp.store, where[0])
+                self.capp.elsewhere = (where[0], where[1], f"{name} ¶{where[1]}")
+                self.notify(f"{result.message}: that was in {name} ¶{where[1]}; ctrl+p "
+                            f"\"Go to {name} ¶{where[1]}\" opens it.", timeout=10)
         self.done(result.message)
 
     def reload_after_change(self) -> None:
