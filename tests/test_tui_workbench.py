@@ -411,3 +411,21 @@ async def test_undoing_a_change_in_another_transcript_says_where_and_goes_there(
         assert screen.transcript["name"] == "podcast-pd-networks"
         view = screen.query_one("#transcript")
         assert view.segments[view.current].ordinal == 12
+
+
+async def test_the_memo_dialog_leaves_the_segment_it_is_about_in_view(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.screen.query_one("#transcript")
+        top = view.region.y + view.segment_top(view.current)
+        rows = range(top, top + view._heights[view.current])
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = app.screen.query_one("#dialog").region
+        assert not any(dialog.y <= row < dialog.bottom for row in rows)
+        await pilot.press(*"noted", "ctrl+s")
+        await pilot.pause()
+    with open_store(demo) as store:
+        assert store.scalar("SELECT text FROM memos") == "noted"

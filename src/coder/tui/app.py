@@ -135,7 +135,7 @@ class CoderApp(App):
                                      "Search…", search=find), chosen)
 
     def edit_memo(self, kind: str, target_id: int | None, title: str,
-                  on_saved: Callable[[str], None] | None = None) -> None:
+                  on_saved: Callable[[str], None] | None = None, place: str = "middle") -> None:
         from coder.store.memos import get_memo, set_memo
 
         existing = get_memo(self.store, kind, target_id, self.coder)
@@ -148,9 +148,9 @@ class CoderApp(App):
             if ok and on_saved:
                 on_saved("memo deleted" if not value.strip() else "memo saved")
             elif not ok:  # nothing typed is lost: reopen the editor with the text
-                self.push_screen(MemoModal(title + " (not saved yet)", value), saved)
+                self.push_screen(MemoModal(title + " (not saved yet)", value, place), saved)
 
-        self.push_screen(MemoModal(title, text), saved)
+        self.push_screen(MemoModal(title, text, place), saved)
 
     def switch_coder(self) -> None:
         def chosen(name: str | None) -> None:

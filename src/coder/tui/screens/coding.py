@@ -715,9 +715,12 @@ class CodingScreen(CoderScreen):
                 view.segment_changed(index)
                 self.done(message)
 
+            # The dialog goes to the half of the screen the segment is not in.
+            top = view.region.y + view.segment_top(index)
+            place = "bottom" if top < self.app.size.height // 2 else "top"
             self.capp.edit_memo("segment", seg.id,
                                 f"Memo on {self.transcript['name']} ¶{seg.ordinal}",
-                                on_saved=saved)
+                                on_saved=saved, place=place)
 
     def action_memo_transcript(self) -> None:
         self.capp.edit_memo("transcript", self.transcript_id,

@@ -241,6 +241,12 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         target = top - view_height // 3 if height < view_height * 2 // 3 else top
         self.scroll_to(y=max(0, target), animate=animate, immediate=True, force=True)
 
+    def segment_top(self, index: int) -> int:
+        """The row of the view where segment ``index`` starts (negative: above it)."""
+        if not 0 <= index < len(self._heights):
+            return 0
+        return self._starts[index] - int(self.scroll_y)
+
     def selection(self) -> range:
         """The selected segments (the current one, or anchor..current)."""
         if self.anchor is None:
