@@ -57,10 +57,11 @@ class CoderApp(App):
         self.store.close()
 
     # -- nothing crashes the workbench ------------------------------------------------------
-    async def run_action(self, action: str | Any, default_namespace: Any = None) -> bool:
+    async def run_action(self, action: Any, default_namespace: Any = None,
+                         namespaces: Any = None) -> bool:
         """Every key runs here: a ``CoderError`` it raises becomes a notification."""
         try:
-            return await super().run_action(action, default_namespace)
+            return await super().run_action(action, default_namespace, namespaces)
         except CoderError as exc:
             self.notify(str(exc), severity="error", timeout=8)
             return True
@@ -261,8 +262,12 @@ class CoderApp(App):
             yield self._command("Back to the transcript list", "escape", self.show_home)
             if self.elsewhere is not None:
                 tid, ordinal, label = self.elsewhere
+
+                def go_there() -> None:
+                    self.open_transcript(tid, ordinal)
+
                 yield self._command(f"Go to {label}", "Where the last undo or redo changed",
-                                    lambda: self.open_transcript(tid, ordinal))
+                                    go_there)
         for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
             yield self._command(f"Open transcript: {row['name']}", "Start coding it",
                                 lambda tid=row["id"]: self.open_transcript(tid))

@@ -75,7 +75,7 @@ class QuotesScreen(CoderScreen):
         """Choose the highlighted code's quotes in a worker (the quote bank ranks every
         coded segment: seconds on a large study); the list says so meanwhile."""
         code = self.codes[self.code_index]
-        self.rows = []
+        self.rows: list[Any] = []
         listing = self.query_one("#quotes-list", OptionList)
         listing.clear_options()
         listing.add_option(Option(Text(f"Choosing quotes for {code['name']}… (working)",
