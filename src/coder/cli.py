@@ -233,12 +233,17 @@ def sync(ctx: _Context) -> None:
 @click.option("--reviewed", is_flag=True,
               help="REFI-QDA files: mark the imported sources reviewed by each coder who coded "
                    "them, so agreement counts their codings.")
+@click.option("--pause", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Captions: seconds of silence between cues that end a turn.")
+@click.option("--preview", is_flag=True,
+              help="Show what would be imported (format, speakers, first turns, times, "
+                   "warnings) and write nothing.")
 @study_options
 def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
             text_column: str | None, id_column: str | None, replace: bool,
-            offsets: str | None, reviewed: bool) -> None:
-    """Import transcripts (.txt .md .vtt .srt .docx), surveys (.csv .xlsx) and speakers.csv,
-    or REFI-QDA projects and codebooks (.qdpx .qde .qdc) from other tools.
+            offsets: str | None, reviewed: bool, pause: float, preview: bool) -> None:
+    """Import transcripts (.txt .md .vtt .srt .docx .pdf), surveys (.csv .xlsx) and
+    speakers.csv, or REFI-QDA projects and codebooks (.qdpx .qde .qdc) from other tools.
 
     Folders are searched for supported files. All or nothing: if any file is bad, every
     problem is listed and nothing is imported.
@@ -256,7 +261,18 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
                         segmentation=segmentation, convention=offsets, reviewed=reviewed)
         return
     options = ImportOptions(segmentation=segmentation or ctx.study.settings.segmentation,
-                            replace=replace, text_column=text_column, id_column=id_column)
+                            replace=replace, text_column=text_column, id_column=id_column,
+                            segmentation_given=segmentation is not None, pause=pause)
+    if preview:
+        from coder.import_preview import preview_lines, preview_paths
+
+        previews = preview_paths(ctx.study, list(paths), options)
+        if not previews:
+            raise CoderError("no transcript files found in " + ", ".join(map(str, paths)))
+        for line in preview_lines(previews):
+            click.echo(line)
+        click.echo("\nNothing was imported (--preview).")
+        return
     store = ctx.store("import")
     files = expand_paths(list(paths))
     if not files:
@@ -278,6 +294,10 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
         if outcome.detail:
             line += f": {outcome.detail}"
         click.echo(line)
+        for note in outcome.notes:
+            click.echo(f"  note: {note}")
+        for warning in outcome.warnings:
+            click.echo(f"  warning: {warning}", err=True)
         if outcome.replaced:
             rep = outcome.replaced
             click.echo(f"  kept {rep.kept_segments} unchanged segments with "
@@ -358,11 +378,12 @@ def segments(ctx: _Context, transcript: str, ranges: str | None, all_coders: boo
                          _parse_ranges(ranges) if ranges else None)
     if fmt == "json":
         return _json([{k: r[k] for k in ("ordinal", "speaker", "role", "start", "end",
-                                          "time_start", "time_end", "text", "codes",
+                                          "time_start", "time_end", "page", "text", "codes",
                                           "reviewed")} for r in rows])
     _table(row["name"], ["#", "speaker", "time", "text", "codes"],
            [[("✓" if r["reviewed"] else "") + str(r["ordinal"]), r["speaker"] or "",
-             clock(r["time_start"]), r["text"], ", ".join(r["codes"])] for r in rows])
+             clock(r["time_start"]) or (f"p. {r['page']}" if r["page"] else ""), r["text"],
+             ", ".join(r["codes"])] for r in rows])
 
 
 @cli.command()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from coder.errors import CoderError, InputError
 from coder.formatting import plural
+from coder.ingest.cues import PAUSE
 from coder.ingest.model import Document, Turn
 from coder.store.db import Store
 from coder.store.transcripts import (
@@ -29,7 +30,7 @@ SPEAKERS_FILE = "speakers.csv"
 # Files in a folder that are about the transcripts rather than transcripts (named ones still
 # import when given one by one).
 _NOT_TRANSCRIPTS = ("readme", "license", "changelog")
-_TURN_FORMATS = {"txt", "md", "docx"}
+_TURN_FORMATS = {"txt", "md", "docx", "pdf"}
 
 
 class ImportErrors(CoderError):
@@ -54,6 +55,8 @@ class Outcome:
     segments: int = 0
     detail: str = ""
     replaced: ReplaceReport | None = None
+    notes: list[str] = field(default_factory=list)  # guesses coder made
+    warnings: list[str] = field(default_factory=list)  # "file:line: what; what to try"
 
 
 @dataclass
@@ -63,6 +66,7 @@ class _Prepared:
     document: Document
     segments: list[SegmentRow]
     existing_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -72,6 +76,10 @@ class ImportOptions:
     text_column: str | None = None
     id_column: str | None = None
     extra: dict = field(default_factory=dict)
+    # --segment given on the command line: no falling back to paragraphs
+    segmentation_given: bool = False
+    pause: float = PAUSE  # seconds of silence that end a caption turn
+    known_speakers: frozenset[str] = frozenset()  # names in transcripts/speakers.csv
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -94,16 +102,25 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return sorted(unique, key=lambda p: p.name.lower() == SPEAKERS_FILE)
 
 
-def segment_document(doc: Document, segmentation: str) -> list[SegmentRow]:
-    """Cut a parsed document into segments (without the NLP analysis)."""
+def segment_document(doc: Document, segmentation: str,
+                     given: bool = False) -> list[SegmentRow]:
+    """Cut a parsed document into segments (without the NLP analysis).
+
+    Text without speaker turns asked to be cut by turn is cut into paragraphs (and
+    ``doc.notes`` says so), unless ``given`` (``--segment turn`` on the command line):
+    then it is an error that shows the file's first lines and the options that would work.
+    """
     if segmentation not in SEGMENTATIONS:
         raise CoderError(f"segmentation must be one of {', '.join(SEGMENTATIONS)}")
     turns = doc.turns
     if segmentation == "turn" and doc.format in _TURN_FORMATS and turns and not any(
             t.speaker for t in turns):
-        raise InputError(
-            "no speaker turns found (lines like `Name: ...`); use --segment paragraph or "
-            "sentence for text without speaker labels")
+        if given:
+            raise InputError(_no_turns_message(doc))
+        segmentation = "paragraph"
+        if not any(n.startswith("not dialogue") for n in doc.notes):
+            doc.notes.append("no speaker labels (lines like `Name: ...`): imported as "
+                             "paragraphs")
     if segmentation == "paragraph":
         from coder.ingest.paragraphs import split_paragraphs
 
@@ -120,14 +137,31 @@ def segment_document(doc: Document, segmentation: str) -> list[SegmentRow]:
             if pieces and pieces[-1].speaker == turn.speaker:
                 pieces[-1].time_end = turn.time_end
         turns = pieces
+    if doc.times and segmentation != "turn":
+        for piece in turns:  # each piece takes the time of the cue it starts (ends) in
+            first, last = doc.time_at(piece.start), doc.time_at(max(piece.start, piece.end - 1))
+            if first is not None:
+                piece.time_start = first[0]
+            if last is not None:
+                piece.time_end = last[1]
     rows = [
         SegmentRow(ordinal=i, speaker=t.speaker, start=t.start, end=t.end,
-                   time_start=t.time_start, time_end=t.time_end, text=doc.text[t.start:t.end])
+                   time_start=t.time_start, time_end=t.time_end, text=doc.text[t.start:t.end],
+                   page=doc.page_at(t.start))
         for i, t in enumerate((t for t in turns if t.end > t.start), start=1)
     ]
     if not rows:
-        raise InputError("no text to import")
+        raise InputError("empty source (no text to import)")
     return rows
+
+
+def _no_turns_message(doc: Document) -> str:
+    lines = [line for line in doc.text.split("\n") if line.strip()][:5]
+    shown = "\n".join(f"  | {line[:100]}" for line in lines)
+    return ("no speaker turns found (lines like `Name: ...`, `**Name** [00:00]`, "
+            f"`[Name] 12:00:00`). The file starts:\n{shown}\nTo import it: --segment "
+            "paragraph or --segment sentence; if names start its lines without a colon, "
+            "list them in transcripts/speakers.csv")
 
 
 def read_speakers(path: Path) -> dict[str, dict[str, str]]:
@@ -158,6 +192,7 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
                  progress: Callable[[Path], None] | None = None) -> list[Outcome]:
     """Import files and folders into the study; see the module docstring."""
     files = expand_paths(paths)
+    options = with_known_speakers(options, study, files)
     errors: list[CoderError] = []
     outcomes: list[Outcome] = []
     jobs: list[tuple[Path, str, int | None]] = []
@@ -215,6 +250,25 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
     return outcomes
 
 
+def with_known_speakers(options: ImportOptions, study: Study, files: list[Path]
+                        ) -> ImportOptions:
+    """``options`` knowing the names in the study's (and the given) ``speakers.csv``."""
+    import dataclasses
+
+    names = set(options.known_speakers)
+    sources = [p for p in files if p.name.lower() == SPEAKERS_FILE]
+    own = study.transcripts_dir / SPEAKERS_FILE
+    if own.is_file() and own.resolve() not in sources:
+        sources.append(own)
+    for source in sources:
+        try:
+            names |= set(read_speakers(source))
+        except CoderError:
+            if source in files:
+                raise
+    return dataclasses.replace(options, known_speakers=frozenset(names))
+
+
 def _changed_options(existing: dict, options: ImportOptions) -> str:
     """How the options asked for now differ from those of the earlier import ('' if not)."""
     import json
@@ -253,10 +307,11 @@ def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) 
     detail = "; ".join(notes)
     if item.existing_id is None:
         insert_transcript(store, name=doc.name, **common)
-        return Outcome(item.path, doc.name, "imported", len(item.segments), detail=detail)
+        return Outcome(item.path, doc.name, "imported", len(item.segments), detail=detail,
+                       notes=list(doc.notes), warnings=item.warnings)
     report = replace_transcript(store, item.existing_id, **common)
     return Outcome(item.path, doc.name, "replaced", len(item.segments), detail=detail,
-                   replaced=report)
+                   replaced=report, notes=list(doc.notes), warnings=item.warnings)
 
 
 # Worker processes are worth their start-up only for many files.
@@ -283,19 +338,31 @@ def _prepare_all(jobs: list[tuple[Path, str, int | None]], options: ImportOption
         yield from pool.imap(_prepare_one, tasks, chunksize=2)
 
 
-def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Prepared | CoderError:
+def read_document(path: Path, options: ImportOptions
+                  ) -> tuple[Document, list[SegmentRow], list[str]]:
+    """Parse and segment one file as an import would; its warnings name the file."""
     from coder.ingest import parse_file
+    from coder.ingest.checks import check
+
+    document = parse_file(path, text_column=options.text_column, id_column=options.id_column,
+                          pause=options.pause, known_speakers=options.known_speakers)
+    document.name = path.stem
+    segments = segment_document(document, options.segmentation, options.segmentation_given)
+    warnings = [f"{path}: {w}" if not w.startswith("line ") else f"{path}:{w[5:]}"
+                for w in check(document, segments)]
+    return document, segments, warnings
+
+
+def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Prepared | CoderError:
     from coder.nlp import pipeline
 
     path, sha, existing, options, model = task
     try:
-        document = parse_file(path, text_column=options.text_column, id_column=options.id_column)
-        document.name = path.stem
-        segments = segment_document(document, options.segmentation)
+        document, segments, warnings = read_document(path, options)
         analysed = pipeline(model).analyse(s.text for s in segments)
         for seg, (lemmas, tokens) in zip(segments, analysed, strict=True):
             seg.lemmas, seg.tokens = lemmas, tokens
-        return _Prepared(path, sha, document, segments, existing)
+        return _Prepared(path, sha, document, segments, existing, warnings)
     except CoderError as exc:
         exc.path = exc.path or str(path)
         return exc

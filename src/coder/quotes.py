@@ -131,7 +131,8 @@ def coded_segments(store: Store, coder: str,
     rows = store.rows(
         """SELECT DISTINCT s.id AS segment_id, g.code_id, t.name AS transcript,
                   t.metadata, s.ordinal AS segment, s.speaker_id,
-                  coalesce(sp.name, '') AS speaker, s.time_start, s.text, s.lemmas, s.tokens
+                  coalesce(sp.name, '') AS speaker, s.time_start, s.page, s.text, s.lemmas,
+                  s.tokens
            FROM codings g JOIN segments s ON s.id = g.segment_id
            JOIN transcripts t ON t.id = s.transcript_id
            LEFT JOIN speakers sp ON sp.id = s.speaker_id
@@ -190,6 +191,10 @@ def citation(row: dict[str, Any]) -> str:
         parts.append(row["speaker"] + (f" ({', '.join(about)})" if about else ""))
     if row.get("time_start") is not None:
         parts.append(clock(row["time_start"]))
+    if row.get("page"):
+        parts.append(f"p. {row['page']}")
+    if row.get("meta", {}).get("question"):  # a survey answer: the question it answers
+        parts.append(f"answering “{row['meta']['question']}”")
     return ", ".join(parts)
 
 

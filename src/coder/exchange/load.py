@@ -103,7 +103,7 @@ def _prepare(store: Store, source: Source, segmentation: str | None, default: st
     if name != base and existing_id is None:
         notes.append(f"text source {source.name!r}: the study has another transcript of "
                      f"that name; imported as {name!r}")
-    doc = parse_turn_text(text, name=name, fmt="txt", front_matter=False)
+    doc = parse_turn_text(text, name=name, fmt="txt", front_matter=False, keep_text=True)
     chosen = segmentation or default
     if chosen == "turn" and not any(t.speaker for t in doc.turns):
         chosen = "paragraph"

@@ -180,5 +180,11 @@ CREATE TABLE quote_choices (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES]
+# The page a segment starts on, for documents that have pages (PDF): quotes cite "p. 12".
+_SEGMENT_PAGE = """
+ALTER TABLE segments ADD COLUMN page INTEGER;
+"""
+
+MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
+                         _SEGMENT_PAGE]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,6 +23,7 @@ class SegmentRow:
     text: str
     lemmas: str = ""
     tokens: str = ""
+    page: int | None = None  # the page it starts on (PDF)
 
 
 @dataclass
@@ -100,9 +101,9 @@ def _insert_segments(store: Store, transcript_id: int, segments: list[SegmentRow
     last = store.scalar("SELECT coalesce(max(id), 0) FROM segments")
     store.executemany(
         """INSERT INTO segments (transcript_id, ordinal, speaker_id, start, end, time_start,
-           time_end, text, lemmas, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+           time_end, text, lemmas, tokens, page) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
         [(transcript_id, s.ordinal, ids.get(s.speaker) if s.speaker else None, s.start, s.end,
-          s.time_start, s.time_end, s.text, s.lemmas, s.tokens) for s in segments])
+          s.time_start, s.time_end, s.text, s.lemmas, s.tokens, s.page) for s in segments])
     # Index every segment this transaction adds in one statement at commit: FTS5 builds
     # one index segment instead of one per transcript.
     store.before_commit("segments_fts", lambda: store.execute(
@@ -153,9 +154,9 @@ def replace_transcript(store: Store, transcript_id: int, *, source_path: str, sh
         if index in keep:
             store.execute(
                 """UPDATE segments SET ordinal = ?, speaker_id = ?, start = ?, end = ?,
-                   time_start = ?, time_end = ?, lemmas = ?, tokens = ? WHERE id = ?""",
+                   time_start = ?, time_end = ?, lemmas = ?, tokens = ?, page = ? WHERE id = ?""",
                 (seg.ordinal, ids.get(seg.speaker) if seg.speaker else None, seg.start, seg.end,
-                 seg.time_start, seg.time_end, seg.lemmas, seg.tokens, keep[index]))
+                 seg.time_start, seg.time_end, seg.lemmas, seg.tokens, seg.page, keep[index]))
             shift = seg.start - old_start[keep[index]]
             if shift:  # spans are offsets into the transcript text: move them with the segment
                 store.execute(
@@ -204,7 +205,7 @@ def list_segments(store: Store, transcript_id: int, coder: str | None = None,
                   ordinals: list[int] | None = None) -> list[dict[str, Any]]:
     """Segments in order with speaker, and the codes ``coder`` gave (all coders if None)."""
     rows = store.rows(
-        """SELECT s.id, s.ordinal, s.start, s.end, s.time_start, s.time_end, s.text,
+        """SELECT s.id, s.ordinal, s.start, s.end, s.time_start, s.time_end, s.page, s.text,
                   sp.name AS speaker,
                   (SELECT value FROM speaker_attributes a WHERE a.speaker_id = s.speaker_id
                    AND a.key = 'role') AS role,
