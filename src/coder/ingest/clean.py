@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from coder.ingest.timestamps import TIMESTAMP, parse_timestamp
 
 _NEEDS = re.compile(r"[\\*&#\[(]|__")
-_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~>])")
+_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # Markdown: any ASCII punctuation
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _EM = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _F4 = re.compile(r"[ \t]*#(\d{1,2}:\d{2}:\d{2})(?:[-.,](\d{1,3}))?#")

@@ -153,8 +153,8 @@ def _paragraphs(lines: list[str]) -> list[str]:
             current = ""
         if not current:
             current = line
-        elif _HYPHEN_END.search(current) and line[:1].islower():
-            current = current[:-1] + line
+        elif _HYPHEN_END.search(current):  # organi- + sation; Franco- + German
+            current = (current[:-1] if line[:1].islower() else current) + line
         else:
             current += " " + line
         previous = line

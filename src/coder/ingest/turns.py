@@ -194,6 +194,16 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
                     f"{len(counts)} speakers")
     else:
         detected = f"{fmt} text without speaker labels"
+    if not labels:
+        labels = _colonless_labels(body, known)
+        if labels:
+            counts = {}
+            for lab in labels:
+                counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
+            notes.append("speaker names without a colon, recognised because they start many "
+                         f"lines: {', '.join(sorted(counts))}")
+            detected = (f"{fmt} transcript: {len(labels)} lines starting with a speaker's name "
+                        f"(no colon), {len(counts)} speakers")
     turns = _turns_from_labels(body, labels)
     doc = Document(name=name, text=body, turns=turns, format=fmt, metadata=metadata,
                    detected=detected, notes=notes, pages=list(page_starts or []))
@@ -292,6 +302,28 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
         used.append(lab)
         last = lab.start
     return used, unused
+
+
+def _colonless_labels(body: str, known: frozenset[str]) -> list[Label]:
+    """``Tim Davis There are…`` lines: names that start many lines (or are ``known``)."""
+    from coder.ingest.names import leading_names, split_leading_name
+
+    starts = [0] + [m.end() for m in re.finditer(r"\n", body)]
+    lines = [(start, body[start:body.find("\n", start) if "\n" in body[start:] else len(body)])
+             for start in starts]
+    texts = [line.strip() for _, line in lines if line.strip()]
+    names = leading_names(texts, known)
+    labels = []
+    for start, line in lines:
+        lead = len(line) - len(line.lstrip())
+        found = split_leading_name(line.strip(), names)
+        if found is not None:
+            labels.append(Label(found[0], None, start, start + lead + len(found[0]) + 1,
+                                "Name words"))
+    speakers = {lab.speaker for lab in labels}
+    if any(n in known for n in speakers) or (len(speakers) >= 2 and len(labels) >= 4):
+        return labels
+    return []
 
 
 def _otter_extras(body: str, metadata: dict) -> str:
