@@ -303,7 +303,7 @@ def _report_pdf(path: Path) -> Path:
                   f"Nurse Lee: Well, {topic} {'was' if n % 2 else 'felt'} hard. We were under-",
                   f"staffed on {n + 2} days of the week, and the Franco-",
                   "German exchange nurses were" + (" tired, I think, because" if n == 1 else
-                                                   f" fine in week {n}."),
+                                                   f" fine with {topic}."),
                   "", f"Page {n} of 4"]
         pages.append(lines)
     return write_pdf(path, pages)
@@ -545,6 +545,7 @@ def test_pdf_pages_hyphens_and_running_lines(tmp_path):
     assert "understaffed" in segments[1].text and "Franco-German" in segments[1].text
     # the sentence running over the page break continues on page 2
     assert segments[1].text.endswith("because nobody had planned for it.")
+    assert segments[3].text.endswith("nurses were fine with the rota.")  # body lines stay
     assert "Ward 7 Evaluation Report" not in doc.text and "Page 2 of 4" not in doc.text
 
 
@@ -574,7 +575,7 @@ def test_warnings_name_the_file_line_and_what_to_try(tmp_path):
                      encoding="utf-8")
     _, _, warnings = read_document(glued, ImportOptions())
     text = "\n".join(warnings)
-    assert f"{glued}: Bob holds 99% of the words" in text and "speakers.csv" in text
+    assert f"{glued}: Bob holds 98% of the words" in text and "speakers.csv" in text
     assert f"{glued}:5: 'Sam' looks like a speaker label" in text
     long = tmp_path / "long.txt"
     long.write_text(f"Notes.\n\nAnn: Hello?\nBob: Hi.\nAnn: Fine.\n\n{'more words ' * 900}\n",

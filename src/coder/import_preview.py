@@ -80,7 +80,10 @@ def preview_lines(previews: list[FilePreview], width: int = 100) -> list[str]:
             lines.append("")
         lines.append(f"{item.path}")
         if item.error:
-            lines.append(f"  would not import: {item.error.removeprefix(f'{item.path}: ')}")
+            reason = item.error.removeprefix(f"{item.path}:")
+            if reason[:1].isdigit():  # "12: bad cue timing" -> "line 12: bad cue timing"
+                reason = "line " + reason
+            lines.append(f"  would not import: {reason.strip()}")
             continue
         lines.append(f"  format: {item.detected}")
         lines.append(f"  {plural(item.segments, 'segment')}" + (

@@ -41,7 +41,7 @@ def check(doc: Document, segments: Sequence[_Segment]) -> list[str]:
         top, top_words = max(by_speaker.items(), key=lambda kv: kv[1])
         if top_words >= DOMINANT_SHARE * total:
             warnings.append(
-                f"{top} holds {top_words / total:.0%} of the words among "
+                f"{top} holds {int(100 * top_words / total)}% of the words among "
                 f"{len(by_speaker)} speakers: another speaker's lines may be glued into "
                 f"{top}'s turns (labels coder did not recognise?); check with --preview, or "
                 "list the speakers in transcripts/speakers.csv")

@@ -54,6 +54,4 @@ def parse_docx(path: Path | str, *, name: str,
         created = props.created.isoformat()
         if not created.startswith(_TEMPLATE_CREATED):
             metadata["created"] = created
-    doc = build_document(text, name=name, fmt="docx", metadata=metadata, known=known_speakers)
-    doc.detected = doc.detected.replace("docx ", "Word document ", 1)
-    return doc
+    return build_document(text, name=name, fmt="docx", metadata=metadata, known=known_speakers)

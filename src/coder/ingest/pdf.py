@@ -19,7 +19,6 @@ refused: it needs OCR first.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
 from coder.errors import InputError
@@ -49,7 +48,7 @@ def parse_pdf(path: Path | str, *, name: str,
                          page_starts=starts)
     doc.detected = (f"PDF with a text layer ({len(pages)} pages"
                     + (f", {removed} running header/footer lines removed" if removed else "")
-                    + "): " + doc.detected.removeprefix("pdf "))
+                    + "): " + doc.detected.removeprefix("PDF "))
     return doc
 
 
@@ -88,14 +87,22 @@ def _key(line: str) -> str:
 
 
 def _drop_running_lines(pages: list[list[str]]) -> tuple[list[list[str]], int]:
-    """Remove lines repeated at the top or bottom of most pages, and lone page numbers."""
-    edges: list[set[str]] = []
+    """Remove lines repeated at the top or bottom of most pages, and lone page numbers.
+
+    A line counts as running when it recurs unchanged, or when it recurs with only its
+    numbers changed and those numbers follow the page number (``Page 3 of 12``).
+    """
+    edges: list[dict[str, str]] = []
     for lines in pages:
         content = [line for line in lines if line.strip()]
-        edges.append({_key(line) for line in content[:_EDGE] + content[-_EDGE:]})
-    counts = Counter(key for keys in edges for key in keys)
+        edges.append({_key(line): line for line in content[:_EDGE] + content[-_EDGE:]})
+    seen: dict[str, list[tuple[int, str]]] = {}
+    for number, keys in enumerate(edges, start=1):
+        for key, line in keys.items():
+            seen.setdefault(key, []).append((number, line))
     with_text = sum(1 for keys in edges if keys)
-    running = {k for k, c in counts.items() if with_text >= 3 and c >= max(2, with_text / 2)}
+    running = {k for k, where in seen.items()
+               if with_text >= 3 and len(where) >= max(2, with_text / 2) and _repeats(where)}
     removed = 0
     result = []
     for lines in pages:
@@ -109,6 +116,19 @@ def _drop_running_lines(pages: list[list[str]]) -> tuple[list[list[str]], int]:
             kept.append(line)
         result.append(kept)
     return result, removed
+
+
+def _repeats(where: list[tuple[int, str]]) -> bool:
+    """The same line on each page, or one whose numbers move with the page number."""
+    if len({_SPACES.sub(" ", line.strip()) for _, line in where}) == 1:
+        return True
+    offsets = None
+    for number, line in where:
+        here = {int(d) - number for d in _DIGITS.findall(line)}
+        offsets = here if offsets is None else offsets & here
+        if not offsets:
+            return False
+    return True
 
 
 def _join_pages(pages: list[list[str]]) -> tuple[str, list[int]]:

@@ -68,12 +68,12 @@ def parse_survey(
             break
     if header is None:
         raise InputError("empty file", path=path)
-    text_i = _text_index(header, text_column, path)
+    rows, questions, skipped = _qualtrics_rows(header, rows)
+    text_i = _text_index(header, text_column, path, questions)
     id_i = (_column(header, id_column, path) if id_column is not None
             else _guess_id(header, text_i))
     if id_i == text_i:
         raise InputError("the id column and the text column are the same", path=path)
-    rows, questions, skipped = _qualtrics_rows(header, rows)
 
     out: list[str] = []
     turns: list[Turn] = []
@@ -259,7 +259,8 @@ def _column(header: list[str], wanted: str, path: Path | str) -> int:
     raise InputError(f"no column named '{wanted}' (columns: {', '.join(header)})", path=path)
 
 
-def _text_index(header: list[str], text_column: str | None, path: Path | str) -> int:
+def _text_index(header: list[str], text_column: str | None, path: Path | str,
+                questions: dict[str, str] | None = None) -> int:
     if text_column is not None:
         return _column(header, text_column, path)
     candidates = []
@@ -272,6 +273,6 @@ def _text_index(header: list[str], text_column: str | None, path: Path | str) ->
     if candidates:
         names = ", ".join(f"'{header[i]}'" for i in candidates)
         raise InputError(f"several possible text columns ({names}); pass --text-column", path=path)
-    raise InputError(
-        f"no text column found; pass --text-column (columns: {', '.join(header)})", path=path
-    )
+    questions = questions or {}
+    shown = ", ".join(f"{h} ({questions[h][:50]!r})" if questions.get(h) else h for h in header)
+    raise InputError(f"no text column found; pass --text-column (columns: {shown})", path=path)

@@ -76,6 +76,7 @@ _MD_LABEL = re.compile(
 _TIME_FIRST = re.compile(
     rf"^[ \t]*[\[(]?(?P<ts>{TIMESTAMP})[\])]?[ \t]+(?P<name>{_NAME})[ \t]*$", re.MULTILINE
 )
+_KINDS = {"txt": "text", "md": "Markdown", "docx": "Word", "pdf": "PDF"}
 _OTTER_FOOTER = re.compile(r"^[ \t]*Transcribed by https?://otter\.ai[ \t]*$", re.MULTILINE)
 _OTTER_HEADINGS = {"SUMMARY KEYWORDS": "keywords", "SPEAKERS": "speakers"}
 _FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
@@ -180,20 +181,20 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     counts: dict[str, int] = {}
     for lab in labels:
         counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
-    detected = f"{fmt} text"
+    kind = _KINDS.get(fmt, fmt)
     if labels and not _behave_like_turns(counts, known, labels):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
         notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) used once, "
                      "so they look like titles: imported as paragraphs. If they are speakers, "
                      "list them in transcripts/speakers.csv")
-        detected = f"{fmt} text without speaker turns (labels used once: titles, not speakers)"
+        detected = f"{kind} without speaker turns (labels used once: titles, not speakers)"
         labels = []
     elif labels:
         forms = sorted({lab.form for lab in labels})
-        detected = (f"{fmt} transcript: {len(labels)} speaker labels ({', '.join(forms)}), "
+        detected = (f"{kind} transcript: {len(labels)} speaker labels ({', '.join(forms)}), "
                     f"{len(counts)} speakers")
     else:
-        detected = f"{fmt} text without speaker labels"
+        detected = f"{kind} without speaker labels"
     if not labels:
         labels = _colonless_labels(body, known)
         if labels:
@@ -202,7 +203,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
                 counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
             notes.append("speaker names without a colon, recognised because they start many "
                          f"lines: {', '.join(sorted(counts))}")
-            detected = (f"{fmt} transcript: {len(labels)} lines starting with a speaker's name "
+            detected = (f"{kind} transcript: {len(labels)} lines starting with a speaker's name "
                         f"(no colon), {len(counts)} speakers")
     turns = _turns_from_labels(body, labels)
     doc = Document(name=name, text=body, turns=turns, format=fmt, metadata=metadata,
