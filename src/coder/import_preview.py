@@ -13,6 +13,7 @@ from coder.errors import CoderError
 from coder.formatting import clock, plural
 from coder.importer import SPEAKERS_FILE, ImportOptions, expand_paths, read_document
 from coder.importer import with_known_speakers as _with_known_speakers
+from coder.store.db import Store
 from coder.study import Study
 
 FIRST_TURNS = 4
@@ -70,6 +71,24 @@ def preview_paths(study: Study, paths: list[Path], options: ImportOptions) -> li
         item.warnings = warnings
         out.append(item)
     return out
+
+
+def pending_previews(store: Store, study: Study) -> list[FilePreview]:
+    """Previews of the files in ``transcripts/`` that a sync would import or replace."""
+    import hashlib
+
+    from coder.store.transcripts import transcript_hashes
+
+    if not study.transcripts_dir.is_dir():
+        return []
+    known = transcript_hashes(store)
+    pending = [p for p in expand_paths([study.transcripts_dir])
+               if p.name.lower() != SPEAKERS_FILE
+               and known.get(p.stem) != hashlib.sha256(p.read_bytes()).hexdigest()]
+    if not pending:
+        return []
+    options = ImportOptions(segmentation=study.settings.segmentation, replace=True)
+    return preview_paths(study, pending, options)
 
 
 def preview_lines(previews: list[FilePreview], width: int = 100) -> list[str]:

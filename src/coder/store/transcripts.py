@@ -306,3 +306,8 @@ def remove_transcript(store: Store, name: str, *, force: bool = False) -> dict[s
         store.log("transcript.remove", transcript_id=row["id"], name=row["name"],
                   sha256=row["sha256"], **counts)
         return counts
+
+
+def transcript_hashes(store: Store) -> dict[str, str]:
+    """Each transcript's name and the SHA-256 of the file it was imported from."""
+    return {r["name"]: r["sha256"] for r in store.rows("SELECT name, sha256 FROM transcripts")}

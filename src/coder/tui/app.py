@@ -188,6 +188,27 @@ class CoderApp(App):
         changed = [o for o in result.transcripts if o.status != "unchanged"]
         self.call_from_thread(self._synced, len(changed))
 
+    @work(thread=True, exclusive=True, group="sync")
+    def preview_sync(self) -> None:
+        """Show what the new files in transcripts/ would import; sync if confirmed."""
+        from coder.import_preview import pending_previews, preview_lines
+
+        with Store(self.study.db_path, coder=self.coder, command="preview") as store:
+            previews = pending_previews(store, self.study)
+        if not previews:
+            self.call_from_thread(self.sync_study)
+            return
+        from coder.tui.screens.import_preview import ImportPreviewModal
+
+        title = f"{len(previews)} new or changed file(s) in transcripts/: import them?"
+        self.call_from_thread(self.push_screen, ImportPreviewModal(title, preview_lines(previews)),
+                              self._import_confirmed)
+
+    def _import_confirmed(self, ok: bool | None) -> None:
+        if ok:
+            self.notify("Importing…")
+            self.sync_study()
+
     def _synced(self, changed: int) -> None:
         screen = self.coding_screen()
         if screen is not None:
@@ -220,7 +241,8 @@ class CoderApp(App):
         yield SystemCommand("Export my codings (CSV)", "Write them to exports/",
                             self.export_codings)
         yield SystemCommand("Import new transcripts and reload codebooks",
-                            "Bring the study up to date with its folders", self.sync_study)
+                            "Preview the new files, then bring the study up to date",
+                            self.preview_sync)
         yield SystemCommand("Mark reviewed when moving on: "
                             + ("on" if self.review_on_move else "off"),
                             "Toggle the setting", self.toggle_review_on_move)
