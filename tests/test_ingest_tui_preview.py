@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import open_store
-from test_ingest_formats import PODCAST_MD
-
 from coder.tui import CoderApp
 from coder.tui.screens.import_preview import ImportPreviewModal
+from conftest import open_store
+from test_ingest_formats import PODCAST_MD
 
 
 def _names(study) -> set[str]:
