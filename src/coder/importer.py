@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from coder.errors import CoderError, InputError
 from coder.formatting import plural
@@ -235,7 +236,8 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
     with store.transaction("import"):
         for result in _prepare_all(jobs, options, study.settings.nlp_model):
             if progress:
-                progress(result.path if isinstance(result, _Prepared) else Path(result.path))
+                progress(result.path if isinstance(result, _Prepared)
+                         else Path(result.path or ""))
             if isinstance(result, CoderError):
                 errors.append(result)
             elif not errors:
@@ -243,10 +245,10 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
         if errors:
             raise ImportErrors(errors)
         for path, attributes in speakers:
-            changed = set_speaker_attributes(store, attributes)
-            outcomes.append(Outcome(path, path.name, "speakers" if changed else "unchanged",
+            values = set_speaker_attributes(store, attributes)
+            outcomes.append(Outcome(path, path.name, "speakers" if values else "unchanged",
                                     detail=f"{plural(len(attributes), 'speaker')}, "
-                                    f"{plural(changed, 'attribute value')} set or changed"))
+                                    f"{plural(values, 'attribute value')} set or changed"))
     return outcomes
 
 
@@ -288,9 +290,10 @@ def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) 
     doc = item.document
     if doc.speaker_attributes:
         set_speaker_attributes(store, doc.speaker_attributes)
-    common = dict(source_path=_display_path(item.path, study.root), sha256=item.sha256,
-                  fmt=doc.format, segmentation=options.segmentation, metadata=doc.metadata,
-                  text=doc.text, segments=item.segments)
+    common: dict[str, Any] = dict(
+        source_path=_display_path(item.path, study.root), sha256=item.sha256, fmt=doc.format,
+        segmentation=options.segmentation, metadata=doc.metadata, text=doc.text,
+        segments=item.segments)
     notes = []
     if doc.metadata.get("rows_without_answer"):
         rows = doc.metadata["rows_without_answer"]

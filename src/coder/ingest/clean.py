@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 from coder.ingest.timestamps import TIMESTAMP, parse_timestamp
 
-_NEEDS = re.compile(r"[\\*&#\[(]|__")
+# what any of the rules below could change: escapes, emphasis, entities, f4 marks, headings,
+# a line that starts with a bracket (a time, [music]), a bracketed time anywhere
+_NEEDS = re.compile(r"[&#\[](?:#\d+;|#x[0-9a-fA-F]+;|[a-zA-Z]{2,8};|\d)")
+_LINE_OPENS = re.compile(r"\n[ \t]*[#\[(]")  # a heading, [music], (laughter), [00:12]
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # Markdown: any ASCII punctuation
 _STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _EM = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
@@ -47,7 +50,13 @@ class Cleaned:
 
 def needs_cleaning(text: str) -> bool:
     """Cheap check: could ``clean_words`` change ``text``?"""
-    return _NEEDS.search(text) is not None
+    if "\\" in text or "*" in text or "__" in text:
+        return True
+    if ("&" in text or "#" in text or "[" in text or "(" in text) is False:
+        return False
+    if text.lstrip(" \t")[:1] in ("#", "[", "("):
+        return True
+    return _NEEDS.search(text) is not None or _LINE_OPENS.search(text) is not None
 
 
 def clean_words(text: str) -> Cleaned:

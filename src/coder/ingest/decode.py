@@ -82,10 +82,10 @@ def _decode(data: bytes, path: Path | str | None, kind: str) -> str:
         if data.startswith(bom):
             return _strict(data[len(bom) :], encoding, path)
     if b"\x00" in data[:_SAMPLE]:
-        encoding = _utf16_without_bom(data[:_SAMPLE])
-        if encoding is None:
+        utf16 = _utf16_without_bom(data[:_SAMPLE])
+        if utf16 is None:
             raise InputError(f"binary file, not a {kind}", path=path)
-        return _strict(data, encoding, path)
+        return _strict(data, utf16, path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

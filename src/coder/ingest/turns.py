@@ -65,16 +65,18 @@ _LABEL = re.compile(
 )
 # Markdown exports of Otter, Descript, Riverside: **Emma** [0:00] words / **Emma** 0:00 /
 # **Lindsey** [00:00] alone on a line / *Joe Patti (1:00:05)* alone on a line
-_MD_LABEL = re.compile(
-    rf"""^[ \t]*(?P<mark>\*\*|\*|__)(?P<name>{_NAME})
+_MD_LABEL = re.compile(  # searched in "\n" + body, as _TIME_FIRST
+    rf"""\n[ \t]*(?P<mark>\*\*|\*|__)(?P<name>{_NAME})
       (?:[ \t]*\\?[\[(](?P<ts1>{TIMESTAMP})\\?[\])])?(?P=mark)
       (?:[ \t]*(?:\\?[\[(](?P<ts2>{TIMESTAMP})\\?[\])]|(?P<ts3>{TIMESTAMP})))?
       (?P<alone>[ \t]*$)?[ \t]*""",
     re.MULTILINE | re.VERBOSE,
 )
 # Word / Microsoft 365 Transcribe: "00:00:03 Speaker 1" alone on a line, words below
+# searched in "\n" + body: the literal newline lets the regex engine skip ahead fast
 _TIME_FIRST = re.compile(
-    rf"^[ \t]*[\[(]?(?P<ts>{TIMESTAMP})[\])]?[ \t]+(?P<name>{_NAME})[ \t]*$", re.MULTILINE
+    rf"\n[ \t]*[\[(]?(?P<ts>{TIMESTAMP})[\])]?[ \t]+(?=[^:\n]*$)(?P<name>{_NAME})[ \t]*$",
+    re.MULTILINE,
 )
 _KINDS = {"txt": "text", "md": "Markdown", "docx": "Word", "pdf": "PDF"}
 _OTTER_FOOTER = re.compile(r"^[ \t]*Transcribed by https?://otter\.ai[ \t]*$", re.MULTILINE)
@@ -264,11 +266,13 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
     found: list[tuple[Label, bool]] = []
     for m in _LABEL.finditer(body):
         if (lab := _label(m)) is not None:
-            tight = m.group("tight") is not None
-            found.append((Label(lab.speaker, lab.time, lab.start, lab.end,
-                                "Name:text" if tight else "Name:"), tight))
+            if m.group("tight") is None:
+                found.append((lab, False))
+            else:
+                found.append((Label(lab.speaker, lab.time, lab.start, lab.end, "Name:text"),
+                              True))
     if "*" in body or "__" in body:
-        for m in _MD_LABEL.finditer(body):
+        for m in _MD_LABEL.finditer("\n" + body):
             ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
             alone = m.group("alone") is not None
             if ts is None and not alone:
@@ -277,12 +281,13 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
             if not _is_speaker(speaker):
                 continue
             time = parse_timestamp(ts) if ts else None
-            found.append((Label(speaker, time, m.start(), m.end(), "**Name**"), ts is None))
-    for m in _TIME_FIRST.finditer(body):
+            found.append((Label(speaker, time, m.start(), m.end() - 1, "**Name**"),
+                          ts is None))
+    for m in _TIME_FIRST.finditer("\n" + body):  # offsets in body = offsets here - 1
         speaker = _SPACES.sub(" ", m.group("name")).strip()
         if _after_blank_line(body, m.start()) and _is_speaker(speaker):
-            found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(), m.end(),
-                                "time Name"), True))
+            found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
+                                m.end() - 1, "time Name"), True))
     found.sort(key=lambda item: item[0].start)
     counts: dict[str, int] = {}
     forms: dict[str, int] = {}
@@ -361,13 +366,16 @@ def clean_document(doc: Document) -> Document:
 
     if not any(needs_cleaning(doc.text[t.start:t.end]) for t in doc.turns):
         return doc
+    cleaned_turns = [clean_words(doc.text[t.start:t.end]) for t in doc.turns]
+    if all(c.text == doc.text[t.start:t.end] and c.time_start is None and c.time_end is None
+           for c, t in zip(cleaned_turns, doc.turns, strict=True)):
+        return doc  # nothing to take out: keep the file's own text and offsets
     out: list[str] = []
     turns: list[Turn] = []
     moved: list[tuple[int, int, int]] = []  # old start, new start, new length
     pos = 0
     previous_end: float | None = None
-    for turn in doc.turns:
-        cleaned = clean_words(doc.text[turn.start:turn.end])
+    for turn, cleaned in zip(doc.turns, cleaned_turns, strict=True):
         if not cleaned.text:
             continue
         start = turn.time_start if turn.time_start is not None else cleaned.time_start
