@@ -210,6 +210,10 @@ def sync(ctx: _Context) -> None:
             click.echo(f"{outcome.status}: {outcome.name}"
                        + (f" ({n_(outcome.segments, 'segment')})" if outcome.segments else "")
                        + (f", {outcome.detail}" if outcome.detail else ""))
+            for note in outcome.notes:
+                click.echo(f"  note: {note}")
+            for warning in outcome.warnings:
+                click.echo(f"  warning: {warning}", err=True)
     for name, changes in result.codebooks.items():
         if changes.added or changes.updated:
             click.echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "

@@ -109,7 +109,7 @@ def preview_lines(previews: list[FilePreview], width: int = 100) -> list[str]:
             f" on {plural(item.pages, 'page')}" if item.pages else ""))
         if item.speakers:
             lines.append("  speakers: " + "; ".join(
-                f"{name} ({plural(turns, 'turn')}, {plural(words, 'word')})"
+                f"{name} ({plural(turns, 'turn')}, {words:,} word{'s' * (words != 1)})"
                 for name, turns, words in item.speakers[:12])
                 + (f"; … {len(item.speakers) - 12} more" if len(item.speakers) > 12 else ""))
         else:

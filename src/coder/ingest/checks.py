@@ -73,6 +73,15 @@ def check(doc: Document, segments: Sequence[_Segment]) -> list[str]:
 
 
 def _line(doc: Document, seg: _Segment) -> str:
-    """`` (line N)`` when the stored text is the file's own text (else nothing)."""
+    """`` (line N)`` when the stored text is the file's own text, else `` (at 00:12:03)``
+    or `` (p. 4)`` when the file has times or pages (else nothing)."""
+    from coder.formatting import clock
+
     line = doc.line_at(seg.start)
-    return f" (line {line})" if line is not None else ""
+    if line is not None:
+        return f" (line {line})"
+    if (time := doc.time_at(seg.start)) is not None:
+        return f" (at {clock(time[0])})"
+    if (page := doc.page_at(seg.start)) is not None:
+        return f" (p. {page})"
+    return ""
