@@ -87,3 +87,29 @@ def test_a_survey_quote_cites_the_question(study, tmp_path):
     assert bank.codes[0].quotes[0].citation == (
         "coaching-survey ¶1, R_1abcDEFghi, answering “What would make the coaching program "
         "better?”")
+
+
+def test_preview_refuses_refi_projects_rather_than_importing_them(study, tmp_path):
+    project = tmp_path / "their.qdpx"
+    project.write_bytes(b"PK\x03\x04")
+    before = snapshot(study)
+    result = run(study, "import", "--preview", str(project))
+    assert result.exit_code == 1 and "not REFI-QDA projects" in result.output
+    assert snapshot(study) == before
+
+
+def test_sync_says_what_it_guessed(study):
+    _write(FIXTURES["article-not-dialogue"], study.transcripts_dir)
+    result = run(study, "sync")
+    assert "imported: hirek (3 segments)" in result.output
+    assert "note: not dialogue" in result.output
+
+
+def test_a_broken_pdf_gets_one_line_and_changes_nothing(study, tmp_path):
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\n\x00\x01 not really a pdf")
+    before = snapshot(study)
+    result = run(study, "import", str(broken))
+    assert result.exit_code == 1
+    assert result.output.strip() == f"coder: error: {broken}: not a readable PDF file"
+    assert snapshot(study) == before

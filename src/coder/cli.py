@@ -258,6 +258,8 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
     if refi:
         if len(refi) != len(paths):
             raise CoderError("import REFI-QDA files (.qdpx, .qde, .qdc) on their own")
+        if preview:
+            raise CoderError("--preview reads transcripts and surveys, not REFI-QDA projects")
         from coder.commands.exchange import import_refi
 
         for path in refi:

@@ -66,7 +66,8 @@ def _page_lines(path: Path | str) -> list[list[str]]:
         count = len(reader.pages)
     except InputError:
         raise
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, AttributeError,
+            IndexError, RecursionError, AssertionError):  # what pypdf raises on broken files
         raise InputError("not a readable PDF file") from None
     if count == 0:
         raise InputError("empty source (a PDF with no pages)")
