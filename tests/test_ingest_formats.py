@@ -391,6 +391,19 @@ FIXTURES: dict[str, Case] = {
     "article-not-dialogue": Case(
         "hirek.txt", ARTICLE_TXT, speakers=[None, None, None],
         texts={0: "Koronavírus: egyszerre zajlik a járvány és a tájékoztatás válsága"}),
+    "trint-name-then-time": Case(
+        "trint.txt", "Speaker 1 [00:00:05] So how did the garden start?\n"
+        "Speaker 2 [00:00:09] In lockdown, with three of us.\nSpeaker 1 [00:00:15] Right.\n",
+        speakers=["Speaker 1", "Speaker 2", "Speaker 1"], times=[5.0, 9.0, 15.0],
+        texts={1: "In lockdown, with three of us."}),
+    "sonix-glued-numbers": Case(
+        "sonix.txt", "Speaker1: [00:00:05] Hello, can you hear me?\n"
+        "Speaker2: [00:00:07] Yes, loud and clear.\n",
+        speakers=["Speaker1", "Speaker2"], times=[5.0, 7.0]),
+    "teams-unpadded-vtt": Case(
+        "teams.vtt", "WEBVTT\n\n0:0:0.0 --> 0:0:5.120\n<v Jane Doe>Hello everyone.</v>\n\n"
+        "0:0:5.500 --> 0:0:8.0\n<v Li Wei>Hi Jane.</v>\n",
+        speakers=["Jane Doe", "Li Wei"], times=[0.0, 5.5]),
     "report-pdf": Case(
         "ward7-report.pdf", build=_report_pdf,
         speakers=["Interviewer", "Nurse Lee"] * 4),

@@ -33,7 +33,8 @@ from coder.ingest.model import Document
 from coder.ingest.names import leading_names, split_leading_name
 from coder.ingest.turns import looks_like_heading, match_label, parse_timestamp
 
-_CUE_TIME = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):([0-5]\d)(?:[.,](\d{1,3}))?")
+# 00:00:01.000, 01.000 without hours, and Teams' old unpadded 0:0:1.0
+_CUE_TIME = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):([0-5]?\d)(?:[.,](\d{1,3}))?")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[^>]*>|\{\\[^}]*\}")
 _SPACES = re.compile(r"\s+")

@@ -72,6 +72,10 @@ _MD_LABEL = re.compile(  # searched in "\n" + body, as _TIME_FIRST
       (?P<alone>[ \t]*$)?[ \t]*""",
     re.MULTILINE | re.VERBOSE,
 )
+# Trint, Temi, Descript text: "Speaker 1 [00:00:05] words" / "Jane Doe (1:02:03)" alone
+_PLAIN_TIMED = re.compile(
+    rf"\n[ \t]*(?P<name>{_NAME})[ \t]*[\[(](?P<ts>{TIMESTAMP})[\])](?![ \t]*[:：])[ \t]*",
+)
 # Word / Microsoft 365 Transcribe: "00:00:03 Speaker 1" alone on a line, words below
 # searched in "\n" + body: the literal newline lets the regex engine skip ahead fast
 _TIME_FIRST = re.compile(
@@ -84,6 +88,7 @@ _OTTER_HEADINGS = {"SUMMARY KEYWORDS": "keywords", "SPEAKERS": "speakers"}
 _FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
 _CODE = re.compile(r"[A-Z]{1,3}\d{1,3}")
+_GLUED_NUMBER = re.compile(r"([^\W\d_]+)\d{1,3}")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -263,11 +268,12 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
     a line, ``00:00:03 Speaker 1``) count only for names that recur or are ``known``;
     the others are returned as ``unused`` so a preview can show them.
     """
+    plain: list[Label] = []
     found: list[tuple[Label, bool]] = []
     for m in _LABEL.finditer(body):
         if (lab := _label(m)) is not None:
             if m.group("tight") is None:
-                found.append((lab, False))
+                plain.append(lab)
             else:
                 found.append((Label(lab.speaker, lab.time, lab.start, lab.end, "Name:text"),
                               True))
@@ -283,12 +289,21 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
             time = parse_timestamp(ts) if ts else None
             found.append((Label(speaker, time, m.start(), m.end() - 1, "**Name**"),
                           ts is None))
+    if "[" in body or "(" in body:
+        for m in _PLAIN_TIMED.finditer("\n" + body):
+            speaker = _SPACES.sub(" ", m.group("name")).strip()
+            if _is_speaker(speaker):
+                found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
+                                    m.end() - 1, "Name [time]"), True))
     for m in _TIME_FIRST.finditer("\n" + body):  # offsets in body = offsets here - 1
         speaker = _SPACES.sub(" ", m.group("name")).strip()
         if _after_blank_line(body, m.start()) and _is_speaker(speaker):
             found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
                                 m.end() - 1, "time Name"), True))
-    found.sort(key=lambda item: item[0].start)
+    if not found:
+        return plain, []  # the common case: only ordinary labels
+    found += [(lab, False) for lab in plain]
+    found.sort(key=lambda item: (item[0].start, item[1]))  # ordinary labels first on a line
     counts: dict[str, int] = {}
     forms: dict[str, int] = {}
     for lab, _ in found:
@@ -500,7 +515,8 @@ def _is_speaker(name: str) -> bool:
             if j != len(words) - 1 or lowered[j - 1] not in _NUMBERED:
                 return False
         elif any(c.isdigit() for c in word):
-            if not _CODE.fullmatch(word):  # P3, FG12
+            glued = _GLUED_NUMBER.fullmatch(word)  # Sonix's "Speaker1", "Participant12"
+            if not _CODE.fullmatch(word) and not (glued and glued.group(1).lower() in _NUMBERED):
                 return False
         elif first.islower():
             if j == i or lowered[j] not in _PARTICLES:
