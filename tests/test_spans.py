@@ -1,0 +1,193 @@
+"""Span codings: the core functions, the CLI paths, undo/redo and the table round trip."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from coder.errors import CoderError
+from coder.spans import find_text, quote_spans, whole_words
+from coder.store import history
+from coder.store.codes import find_code
+from coder.store.spans import code_span, segment_spans, set_span_memo, uncode_span
+from coder.store.transcripts import segment_id
+from conftest import open_store, run, snapshot
+
+T = "ephrata-interview"
+
+
+def _spans(study, coder: str = "tester") -> list[tuple[str, int, int, str, str | None]]:
+    """(code, start, end, spanned text, memo) of every span, read back from the database:
+    the stored transcript offsets must cut exactly these words from the transcript text."""
+    with open_store(study) as store:
+        rows = store.rows(
+            """SELECT c.name, g.span_start - s.start AS a, g.span_end - s.start AS b,
+                      substr(t.text, g.span_start + 1, g.span_end - g.span_start) AS words,
+                      g.memo
+               FROM codings g JOIN segments s ON s.id = g.segment_id
+               JOIN transcripts t ON t.id = s.transcript_id JOIN codes c ON c.id = g.code_id
+               WHERE g.span_start IS NOT NULL AND g.coder = ? ORDER BY g.span_start""",
+            (coder,))
+    return [(r["name"], r["a"], r["b"], r["words"], r["memo"]) for r in rows]
+
+
+def test_find_text_prefers_exact_then_ignores_case_and_matches_any_white_space():
+    text = "We needed more targeted PD.\nMore   targeted PD, please."
+    assert find_text(text, "targeted PD") == ((15, 26), False)
+    assert find_text(text, "targeted PD", 2) == ((35, 46), False)
+    assert find_text(text, "PD. more") == ((24, 32), True)  # a line break, another case
+    with pytest.raises(CoderError, match="twice|2 times"):
+        find_text(text, "targeted PD", 3)
+    with pytest.raises(CoderError, match="does not contain"):
+        find_text(text, "coaching")
+
+
+def test_quote_spans_keeps_whole_words_and_marks_cuts():
+    text = "We needed more targeted PD before the program started. Most was drive-by."
+    assert whole_words(text, 17, 25) == (15, 26)
+    assert quote_spans(text, [(17, 25)]) == ("… targeted PD …", True)
+    assert quote_spans(text, [(0, 9), (63, 73)]) == ("We needed … drive-by.", True)
+    sentences = [(0, 54), (55, 73)]
+    assert quote_spans(text, [(15, 26)], sentences) == (text[:54] + " …", True)
+    assert quote_spans(text, [(0, len(text))]) == (text, False)
+
+
+def test_a_span_is_stored_as_transcript_offsets_and_replaced_when_recoded(demo):
+    with open_store(demo) as store:
+        _, seg = segment_id(store, T, 2)
+        code = find_code(store, "need targeted PD")["id"]
+        first = code_span(store, seg, code, 10, 26, coder="tester")  # "more targeted PD"
+        assert (first.action, first.text) == ("added", "more targeted PD")
+        wider = code_span(store, seg, code, 3, 30, coder="tester")  # overlaps: replaces it
+        assert (wider.action, wider.replaced) == ("replaced", [(10, 26)])
+        assert code_span(store, seg, code, 3, 30, coder="tester").action == "unchanged"
+        other = code_span(store, seg, code, 59, 78, coder="tester")  # elsewhere: a second
+        assert other.action == "added"
+    assert [(c, w) for c, _, _, w, _ in _spans(demo)] == [
+        ("need targeted PD", "needed more targeted PD bef"),
+        ("need targeted PD", "of it was drive-by")]
+
+
+def test_whole_segment_and_span_codings_of_one_code_are_distinct(demo):
+    assert run(demo, "code", "apply", T, "2", "need targeted PD").exit_code == 0
+    result = run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "targeted PD")
+    assert result.exit_code == 0, result.output
+    assert "Coded ephrata-interview ¶2 characters 15-26 “targeted PD”" in result.output
+    rows = json.loads(run(demo, "segments", T, "--segments", "2", "--format", "json").output)
+    assert rows[0]["codes"] == ["need targeted PD"]
+    assert [(s["code"], s["start"], s["end"], s["text"]) for s in rows[0]["spans"]] == [
+        ("need targeted PD", 15, 26, "targeted PD")]
+    table = run(demo, "segments", T, "--segments", "2").output
+    assert "› need targeted PD 15-26 “targeted PD”" in table
+    # Removing the words takes off the span only; removing the code takes off both.
+    assert run(demo, "code", "remove", T, "2", "need targeted PD", "--text",
+               "PD").exit_code == 0
+    rows = json.loads(run(demo, "segments", T, "--segments", "2", "--format", "json").output)
+    assert (rows[0]["codes"], rows[0]["spans"]) == (["need targeted PD"], [])
+
+
+def test_cli_chars_and_occurrence(demo):
+    result = run(demo, "code", "apply", T, "5", "seat-time mandates", "--chars", "10-26")
+    assert result.exit_code == 0, result.output
+    assert _spans(demo) == [("seat-time mandates", 10, 26, "still counts sea", None)]
+    run(demo, "code", "add", "place")
+    ok = run(demo, "code", "apply", T, "2", "place", "--text", "the", "--occurrence", "1")
+    assert ok.exit_code == 0, ok.output
+    assert _spans(demo)[0][1:4] == (34, 37, "the")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--text", "coaching"], "ephrata-interview ¶5: the segment does not contain 'coaching'"),
+    (["--text", "seat time", "--occurrence", "2"], "has 'seat time' once, not 2"),
+    (["--chars", "40-400"], "not inside the segment"),
+    (["--chars", "ten-twenty"], "use START-END"),
+    (["--chars", "9-10"], "only white space"),
+    (["--text", "x", "--chars", "1-2"], "either --text or --chars"),
+    (["--occurrence", "2"], "--occurrence goes with --text"),
+])
+def test_bad_span_arguments_are_one_line_errors_that_change_nothing(demo, args, message):
+    before = snapshot(demo)
+    result = run(demo, "code", "apply", T, "5", "seat-time mandates", *args)
+    assert result.exit_code == 1
+    assert message in result.output and "Traceback" not in result.output
+    assert snapshot(demo) == before
+
+
+def test_span_changes_undo_and_redo_across_processes(demo):
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "more targeted PD")
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "needed more targeted PD")
+    assert [w for *_, w, _ in _spans(demo)] == ["needed more targeted PD"]
+    undo = run(demo, "undo")
+    assert "undid" in undo.output and "words in ephrata-interview ¶2" in undo.output
+    assert [w for *_, w, _ in _spans(demo)] == ["more targeted PD"]
+    run(demo, "redo")
+    assert [w for *_, w, _ in _spans(demo)] == ["needed more targeted PD"]
+    with open_store(demo) as store:
+        store.coder = "tester"
+        coding = store.scalar("SELECT id FROM codings WHERE span_start IS NOT NULL")
+        with store.transaction("memo"):
+            assert set_span_memo(store, coding, "the key words", coder="tester") == "added"
+    assert _spans(demo)[0][4] == "the key words"
+    with open_store(demo) as store:
+        result = history.undo(store, "tester")
+        assert result is not None and "edited the memo" in result.message
+    assert _spans(demo)[0][4] is None
+    with open_store(demo) as store:
+        history.redo(store, "tester")
+    assert _spans(demo)[0][4] == "the key words"
+
+
+def test_uncode_span_and_segment_spans(demo):
+    with open_store(demo) as store:
+        _, seg = segment_id(store, T, 2)
+        code = find_code(store, "need targeted PD")["id"]
+        code_span(store, seg, code, 15, 26, coder="tester")
+        code_span(store, seg, code, 15, 26, coder="bo")
+        assert [(s["coder"], s["text"]) for s in segment_spans(store, [seg])[seg]] == [
+            ("bo", "targeted PD"), ("tester", "targeted PD")]
+        assert uncode_span(store, seg, code, 20, 20, coder="tester") == [(15, 26)]
+        assert [s["coder"] for s in segment_spans(store, [seg])[seg]] == ["bo"]
+
+
+def test_codings_export_and_import_keep_spans(demo, tmp_path):
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "targeted PD")
+    run(demo, "code", "apply", T, "2", "need targeted PD")
+    out = tmp_path / "codings.csv"
+    assert run(demo, "codings", "export", "--out", str(out)).exit_code == 0
+    lines = list(csv.reader(io.StringIO(out.read_text())))
+    assert lines[0][:8] == ["transcript", "segment", "code", "coder", "memo", "start", "end",
+                            "span_text"]
+    assert [line[5:8] for line in lines[1:]] == [["", "", ""], ["15", "26", "targeted PD"]]
+    # Into another coder's hands and back: the same codings, spans included.
+    text = out.read_text().replace(",tester,", ",bo,")
+    (tmp_path / "bo.csv").write_text(text, encoding="utf-8")
+    result = run(demo, "codings", "import", str(tmp_path / "bo.csv"))
+    assert result.exit_code == 0 and "2 codings added" in result.output
+    assert _spans(demo, "bo") == _spans(demo, "tester")
+    # A plain sheet naming the words in a text column.
+    sheet = tmp_path / "words.csv"
+    sheet.write_text("transcript,segment,code,coder,text\n"
+                     f"{T},5,seat-time mandates,cy,seat time\n"
+                     f"{T},5,seat-time mandates,cy,\n", encoding="utf-8")
+    assert run(demo, "codings", "import", str(sheet)).exit_code == 0
+    assert _spans(demo, "cy") == [("seat-time mandates", 23, 32, "seat time", None)]
+    rows = json.loads(run(demo, "segments", T, "--segments", "5", "--all-coders",
+                          "--format", "json").output)
+    assert rows[0]["codes"] == ["seat-time mandates (cy)"]
+
+
+def test_a_span_import_with_wrong_words_imports_nothing(demo, tmp_path):
+    before = snapshot(demo)
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("transcript,segment,code,start,end,span_text\n"
+                     f"{T},5,seat-time mandates,23,32,seat time\n"
+                     f"{T},5,seat-time mandates,0,3,seat\n"
+                     f"{T},5,seat-time mandates,3,x,\n", encoding="utf-8")
+    result = run(demo, "codings", "import", str(sheet))
+    assert result.exit_code == 1
+    assert f"{sheet}:3: characters 0-3 hold 'The', not 'seat'" in result.output
+    assert f"{sheet}:4: start and end must both be whole numbers" in result.output
+    assert snapshot(demo) == before
