@@ -191,3 +191,26 @@ def test_a_span_import_with_wrong_words_imports_nothing(demo, tmp_path):
     assert f"{sheet}:3: characters 0-3 hold 'The', not 'seat'" in result.output
     assert f"{sheet}:4: start and end must both be whole numbers" in result.output
     assert snapshot(demo) == before
+
+
+def test_the_quote_bank_quotes_the_coded_words(demo):
+    from coder.quotes import Options, build_bank
+
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--chars", "17-25")  # "rgeted P"
+    run(demo, "code", "apply", T, "5", "seat-time mandates")  # the whole segment
+    run(demo, "code", "apply", T, "5", "seat-time mandates", "--text", "seat time")
+    with open_store(demo) as store:
+        def quote(code: str, **options) -> tuple[str, bool]:
+            bank = build_bank(store, study="s", coder="tester", codes=[code],
+                              options=Options(**options))
+            found = bank.codes[0].quotes[0]
+            return found.text, found.trimmed
+
+        assert quote("need targeted PD") == ("… targeted PD …", True)
+        assert quote("need targeted PD", context=True) == (
+            "We needed more targeted PD before the program started. …", True)
+        # A whole-segment coding of the code quotes the segment, spans or not.
+        assert quote("seat-time mandates") == (
+            "The state still counts seat time, so our schedule cannot move.", False)
+    md = run(demo, "quotes", "--codes", "need targeted PD", "--out", "-").output
+    assert "> … targeted PD …" in md

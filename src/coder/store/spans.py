@@ -181,3 +181,19 @@ def unspan_by_name(store: Store, transcript: str, ordinal: int, code: str, *, co
         except CoderError as exc:
             raise CoderError(f"{transcript} ¶{ordinal}: {exc.reason}") from None
         return row, uncode_span(store, seg, row["id"], start, end, coder=coder)
+
+
+def coded_spans(store: Store, coder: str) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """``{(segment id, code id): spans}`` (segment offsets, in order) where ``coder`` coded
+    only words of the segment with the code, not the whole segment."""
+    out: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    whole: set[tuple[int, int]] = set()
+    for seg, code, start, end in store.conn.execute(
+            """SELECT g.segment_id, g.code_id, g.span_start - s.start, g.span_end - s.start
+               FROM codings g JOIN segments s ON s.id = g.segment_id WHERE g.coder = ?
+               ORDER BY g.span_start""", (coder,)):
+        if start is None:
+            whole.add((seg, code))
+        else:
+            out.setdefault((seg, code), []).append((start, end))
+    return {k: v for k, v in out.items() if k not in whole}
