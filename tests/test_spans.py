@@ -214,3 +214,88 @@ def test_the_quote_bank_quotes_the_coded_words(demo):
             "The state still counts seat time, so our schedule cannot move.", False)
     md = run(demo, "quotes", "--codes", "need targeted PD", "--out", "-").output
     assert "> … targeted PD …" in md
+
+
+def _span_rows(study) -> list[tuple]:
+    return [(r["segment"], r["code"], r["coder"], r["start"], r["end"], r["span_text"],
+             r["memo"]) for r in json.loads(run(study, "codings", "export", "--format", "json",
+                                                "--all-coders").output)]
+
+
+def test_refi_qda_round_trip_keeps_spans_exactly(demo, tmp_path):
+    import zipfile
+
+    from coder.study import init_study
+    from test_exchange import _selections
+
+    for args, coder in [
+        (("2", "need targeted PD", "--text", "more targeted PD", "--memo", "the ask"), "ana"),
+        (("2", "need targeted PD", "--text", "drive-by workshops"), "ana"),
+        (("2", "islands of innovation", "--text", "targeted PD before"), "ana"),
+        (("2", "need targeted PD", "--chars", "3-26"), "bo"),
+        (("5", "seat-time mandates", "--text", "seat time"), "bo"),
+    ]:
+        result = run(demo, "code", "apply", T, *args, coder=coder)
+        assert result.exit_code == 0, result.output
+    out = tmp_path / "spans.qdpx"
+    assert run(demo, "export", "qdpx", str(out)).exit_code == 0
+    fresh = init_study(tmp_path / "fresh", "Test study")  # GUIDs derive from the name
+    result = run(fresh, "import-qdpx", str(out))
+    assert result.exit_code == 0, result.output
+    assert _span_rows(fresh) == _span_rows(demo)
+    again = tmp_path / "again.qdpx"
+    assert run(fresh, "export", "qdpx", str(again)).exit_code == 0
+    with zipfile.ZipFile(out) as a, zipfile.ZipFile(again) as b:
+        assert _selections(a) == _selections(b)
+        assert len(_selections(a)) == 5
+
+
+def test_character_agreement_on_random_overlapping_spans_equals_a_direct_count(study):
+    """Spans (overlapping, of two codes, with whole-segment codings mixed in) compared
+    character by character with scikit-learn over the segments' characters."""
+    import random
+
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+
+    from coder.agreement import compute_agreement
+    from coder.store.codings import apply_coding, mark_reviewed
+    from coder.store.transcripts import SegmentRow, insert_transcript
+
+    rng = random.Random(12)
+    pieces = ["word " * n for n in (30, 45, 12, 60)]
+    text, rows, pos = "", [], 0
+    for n, piece in enumerate(pieces, start=1):
+        text += piece + "\n\n"
+        rows.append(SegmentRow(n, None, pos, pos + len(piece), None, None, piece))
+        pos = len(text)
+    coders, names = ("ana", "ben"), ("X", "Y")
+    truth = {(c, k): np.zeros(len(text), dtype=int) for c in coders for k in names}
+    with open_store(study) as store, store.transaction("setup"):
+        insert_transcript(store, name="t", source_path="t.txt", sha256="2" * 64, fmt="txt",
+                          segmentation="turn", metadata={}, text=text, segments=rows)
+        segs = [r["id"] for r in store.rows("SELECT id FROM segments ORDER BY ordinal")]
+        ids = {k: store.execute("INSERT INTO codes (name, created_at) VALUES (?, '')",
+                                (k,)).lastrowid for k in names}
+        for coder in coders:
+            mark_reviewed(store, segs, coder=coder)
+            for seg, row in zip(segs, rows, strict=True):
+                for k in names:
+                    if rng.random() < 0.2:
+                        apply_coding(store, seg, ids[k], coder=coder)
+                        truth[(coder, k)][row.start:row.end] = 1
+                    for _ in range(rng.randint(0, 3)):
+                        a = rng.randrange(row.start, row.end - 1)
+                        b = rng.randrange(a + 1, row.end + 1)
+                        apply_coding(store, seg, ids[k], coder=coder, span=(a, b))
+                        truth[(coder, k)][a:b] = 1
+    inside = np.zeros(len(text), dtype=bool)
+    for row in rows:
+        inside[row.start:row.end] = True
+    with open_store(study) as store:
+        report = compute_agreement(store, unit="character")
+    assert report["units"] == int(inside.sum())
+    for code in report["codes"]:
+        ana, ben = truth[("ana", code["code"])][inside], truth[("ben", code["code"])][inside]
+        assert code["percent_agreement"] == pytest.approx(100 * float(np.mean(ana == ben)))
+        assert code["cohen_kappa"] == pytest.approx(cohen_kappa_score(ana, ben))
