@@ -299,3 +299,35 @@ def test_character_agreement_on_random_overlapping_spans_equals_a_direct_count(s
         ana, ben = truth[("ana", code["code"])][inside], truth[("ben", code["code"])][inside]
         assert code["percent_agreement"] == pytest.approx(100 * float(np.mean(ana == ben)))
         assert code["cohen_kappa"] == pytest.approx(cohen_kappa_score(ana, ben))
+
+
+def test_merge_brings_in_span_codings_with_their_words(demo, tmp_path):
+    from coder.study import init_study
+    from conftest import CODEBOOK, INTERVIEW
+
+    other = init_study(tmp_path / "ben-copy", "Test study")
+    (other.transcripts_dir / "ephrata-interview.md").write_text(INTERVIEW, encoding="utf-8")
+    (other.codebooks_dir / "pl.yaml").write_text(CODEBOOK, encoding="utf-8")
+    assert run(other, "sync").exit_code == 0
+    run(other, "code", "apply", T, "2", "need targeted PD", "--text", "targeted PD",
+        "--memo", "the words", coder="ben")
+    run(other, "code", "apply", T, "2", "need targeted PD", coder="ben")
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "more targeted",
+        coder="ana")
+    result = run(demo, "merge", str(other.root), coder="lead")
+    assert result.exit_code == 0, result.output
+    assert [r for r in _span_rows(demo) if r[2] == "ben"] == [
+        (2, "need targeted PD", "ben", None, None, "", ""),
+        (2, "need targeted PD", "ben", 15, 26, "targeted PD", "the words")]
+    assert run(demo, "merge", str(other.root), coder="lead").exit_code == 0  # nothing twice
+    assert len(_span_rows(demo)) == 3
+
+
+def test_the_suggester_learns_from_the_segment_a_span_is_in(demo):
+    from coder.store.feedback import learner_labels
+
+    run(demo, "code", "apply", T, "5", "seat-time mandates", "--text", "seat time")
+    with open_store(demo) as store:
+        _, seg = segment_id(store, T, 5)
+        code = find_code(store, "seat-time mandates")["id"]
+        assert learner_labels(store, "tester").codings == [(seg, code)]

@@ -266,7 +266,8 @@ class CodingScreen(SpanSelectMixin, CoderScreen):
         except Exception as exc:  # a learning problem must never stop the coding
             panel.update(Text(f"Suggestions unavailable: {exc}", "dim"))
             return
-        found = [s for s in found if s.code_id not in seg.mine
+        spanned = {m.code_id for m in seg.my_spans(self.capp.coder)}
+        found = [s for s in found if s.code_id not in seg.mine and s.code_id not in spanned
                  and (seg.id, s.code_id) not in self.rejected][:3]
         self.current_suggestions = found
         spans = [(e.start, e.end) for s in found[:1] for e in s.evidence
