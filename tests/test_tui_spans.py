@@ -53,6 +53,7 @@ async def test_select_words_with_keys_code_them_undo_redo_and_reopen(demo):
         await pilot.press("p")  # the code key codes the selection, not the segment
         assert _spans(demo) == [(2, "need targeted PD", "needed more targeted PD", None)]
         assert _whole(demo) == []
+        assert next(c["codings"] for c in app.screen.codes if c["name"] == "need targeted PD") == 1
         view = _view(app)
         assert [c[1] for line in view._chips[1] for c in line] == ["› need targeted PD"]
         assert "need targeted PD · tester" in str(

@@ -8,6 +8,7 @@ segment: moving to another segment ends it.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from rich.text import Text
@@ -159,7 +160,8 @@ class SpanSelectMixin:
 
         saved, removed = self.capp.write(change)
         if saved:
-            self._span_changed(view, seg)
+            lost = Counter(m.code_id for m in mine)
+            self._span_changed(view, seg, {code_id: -n for code_id, n in lost.items()})
             self.done(f"removed {len(removed)} span{'s' if len(removed) != 1 else ''} "  # type: ignore[attr-defined]
                       f"from ¶{seg.ordinal}")
 
@@ -188,7 +190,9 @@ class SpanSelectMixin:
         if not saved:
             return
         self.last_code = code_id
-        self._span_changed(view, seg)
+        delta = -len(result) if same else 1 - len(result.replaced) if \
+            result.action != "unchanged" else 0
+        self._span_changed(view, seg, {code_id: delta})
         if same:
             message = f"removed {name!r} from {self.span_words()}"
         elif result.action == "replaced":
@@ -206,10 +210,13 @@ class SpanSelectMixin:
             return
         self.span_code(code_id)
 
-    def _span_changed(self, view: TranscriptView, seg: Any) -> None:
+    def _span_changed(self, view: TranscriptView, seg: Any, counts: dict[int, int]) -> None:
+        """Re-read the segment's codings; ``counts``: how many codings each code gained."""
         refresh_segments(self.capp.store, [seg], self.capp.coder)
         view.segment_changed(view.current)
-        self.load_codes()  # type: ignore[attr-defined]  # the counts in the tree
+        for code_id, delta in counts.items():
+            if delta:
+                self._bump_count(code_id, delta)  # type: ignore[attr-defined]
         self.show_span_details()
 
     # -- details ---------------------------------------------------------------------------
@@ -264,7 +271,7 @@ class SpanSelectMixin:
 
             ok, what = self.capp.write(change)
             if ok:
-                self._span_changed(view, seg)
+                self._span_changed(view, seg, {})
                 self.done(f"memo {what} on {names.get(mark.code_id)!r} "  # type: ignore[attr-defined]
                           f"“{seg.text[mark.start:mark.end][:30]}”")
 
