@@ -331,3 +331,47 @@ def test_the_suggester_learns_from_the_segment_a_span_is_in(demo):
         _, seg = segment_id(store, T, 5)
         code = find_code(store, "seat-time mandates")["id"]
         assert learner_labels(store, "tester").codings == [(seg, code)]
+
+
+def _span_disagreement(demo) -> None:
+    for coder in ("ana", "ben"):
+        run(demo, "review", T, coder=coder)
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "more targeted PD",
+        coder="ana")
+    run(demo, "code", "apply", T, "2", "islands of innovation", coder="ana")
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "drive-by workshops",
+        coder="ben")
+
+
+def test_reconciling_shows_both_spans_and_taking_a_coder_takes_their_span(demo):
+    _span_disagreement(demo)
+    out = json.loads(run(demo, "reconcile", "--list", "--format", "json").output)
+    (item,) = out["pending"]
+    assert {c: [(s["code"], s["text"]) for s in w["spans"]]
+            for c, w in item["coders"].items()} == {
+        "ana": [("need targeted PD", "more targeted PD")],
+        "ben": [("need targeted PD", "drive-by workshops")]}
+    result = run(demo, "reconcile", "--segment", T, "2", "--take", "ben", coder="lead")
+    assert result.exit_code == 0, result.output
+    assert [r for r in _span_rows(demo) if r[2] == "consensus"] == [
+        (2, "need targeted PD", "consensus", 70, 88, "drive-by workshops", "")]
+    run(demo, "undo", coder="lead")
+    assert [r for r in _span_rows(demo) if r[2] == "consensus"] == []
+
+
+async def test_the_reconcile_screen_shows_each_coders_words(demo):
+    from coder.tui import CoderApp
+
+    _span_disagreement(demo)
+    app = CoderApp(demo.root, "lead")
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.show_reconcile()
+        await pilot.pause()
+        shown = str(app.screen.query_one("#reconcile-segment").render())
+        assert "› need targeted PD: “more targeted PD” (10-26)" in shown
+        assert "› need targeted PD: “drive-by workshops” (70-88)" in shown
+        await pilot.press("1")  # take ana's reading: her span, and her whole-segment code
+        await pilot.pause()
+    consensus = [r for r in _span_rows(demo) if r[2] == "consensus"]
+    assert sorted((r[1], r[5]) for r in consensus) == [("islands of innovation", ""),
+                                                       ("need targeted PD", "more targeted PD")]
