@@ -151,3 +151,25 @@ async def test_v_stays_a_code_key_when_the_codebook_gives_it_one(demo):
         assert _whole(demo) == [(1, "islands of innovation")]
         await pilot.press("shift+right", "v")  # shift+→ selects; v then codes the words
         assert _spans(demo) == [(1, "islands of innovation", "How", None)]
+
+
+async def test_a_pattern_suggestion_can_be_accepted_as_its_sentence(demo):
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        app.toggle_accept_as_span()
+        assert app.accept_as_span
+        await pilot.press("j")
+        await pilot.pause()
+        assert app.screen.current_suggestions[0].code == "need targeted PD"
+        await pilot.press("y")
+        await pilot.pause()
+    # Both patterns matched, in two sentences: each sentence is a span.
+    assert _spans(demo) == [
+        (2, "need targeted PD", "We needed more targeted PD before the program started.", None),
+        (2, "need targeted PD", "Most of it was drive-by workshops.", None)]
+    with open_store(demo) as store:
+        assert store.scalar("SELECT group_concat(DISTINCT origin) FROM codings") == "suggestion"
+        assert store.scalar("SELECT verdict FROM suggestion_feedback") == "accept"

@@ -117,3 +117,14 @@ def quote_spans(text: str, spans: Sequence[tuple[int, int]],
         out.append(ELLIPSIS)
         cut = True
     return " ".join(out), cut
+
+
+def hit_sentences(text: str, start: int, end: int) -> tuple[int, int]:
+    """A pattern hit ``[start, end)`` widened to the sentence(s) it is in: the span a
+    pattern suggestion is accepted as, when that setting is on."""
+    from coder.selection import units
+
+    around = [(a, b) for a, b in units(text, "sentence") if a < end and start < b]
+    if not around:
+        return whole_words(text, start, end)
+    return min(around[0][0], start), max(around[-1][1], end)

@@ -302,9 +302,18 @@ class CodingScreen(SpanSelectMixin, CoderScreen):
         sug = self.current_suggestions[0]
         index = view.current
         seg = view.segments[index]
+        extra = {}
+        if accept:
+            from coder.spans import hit_sentences
+
+            hits = [e for e in sug.evidence if e.source == "rule" and e.start is not None
+                    and e.end is not None]
+            if hits and self.capp.accept_as_span:  # a setting (ctrl+p): the hits' sentences
+                extra["spans"] = [hit_sentences(seg.text, e.start, e.end) for e in hits]
         action = accept_suggestion if accept else reject_suggestion
         saved, _ = self.write(action, self.capp.store, seg.id, sug.code_id,
-                              coder=self.capp.coder, score=sug.score, sources=sug.sources)
+                              coder=self.capp.coder, score=sug.score, sources=sug.sources,
+                              **extra)
         if not saved:
             return
         if accept:
