@@ -110,6 +110,11 @@ async def test_recoding_overlapping_words_replaces_the_span_and_x_removes_it(dem
         assert "memo: key phrase" in str(app.screen.query_one("#code-details").render())
         await pilot.press("u")
         assert _spans(demo)[0][3] is None
+        # Back onto the coded span, narrowed by a character at each end and re-coded.
+        await pilot.press("escape", "semicolon")
+        assert _selected(app) == "needed more targeted PD"
+        await pilot.press("h", "L", "p")
+        assert [s[2] for s in _spans(demo)] == ["eeded more targeted P"]
         await pilot.press("j")  # another segment: the selection ends there
         assert _view(app).span is None
 

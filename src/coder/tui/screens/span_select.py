@@ -58,6 +58,10 @@ SPAN_BINDINGS = [
             id="span.start_right"),
     Binding("H", "span_nudge('start', -1)", "Start one character back", show=False,
             id="span.start_left"),
+    Binding("semicolon", "span_next_coded(1)", "Select your next coded span", show=False,
+            id="span.coded_next"),
+    Binding("comma", "span_next_coded(-1)", "Select your previous coded span", show=False,
+            id="span.coded_previous"),
     Binding("delete,backspace", "span_remove", "Remove spans under the selection",
             show=False, id="span.remove"),
 ]
@@ -131,6 +135,25 @@ class SpanSelectMixin:
             self.span_select(sel.first(seg.text))
             return
         self.span_select(sel.extend(seg.text, view.span, kind, step))
+
+    def action_span_next_coded(self, step: int) -> None:
+        """Put the selection on my next (previous) coded span in the segment, to adjust it
+        with h/l/H/L and re-code it; without a selection, start at the first one."""
+        view, seg = self._span_view()
+        mine = sorted({(m.start, m.end) for m in seg.my_spans(self.capp.coder)})
+        if not mine:
+            if view.span is None:
+                raise SkipAction()
+            self.notify("You have no spans in this segment.")  # type: ignore[attr-defined]
+            return
+        here = view.span
+        if here is None:
+            found = mine[0] if step > 0 else mine[-1]
+        elif step > 0:
+            found = next((m for m in mine if m > (here.start, here.end)), mine[0])
+        else:
+            found = next((m for m in reversed(mine) if m < (here.start, here.end)), mine[-1])
+        self.span_select(sel.Selection(*found))
 
     def action_span_nudge(self, edge: str, delta: int) -> None:
         found = self._span_or_start()
