@@ -110,7 +110,7 @@ def test_undoing_a_removal_restores_the_coding_as_it_was(demo):
         remove_coding(store, segment, islands, coder="tester")
         assert store.rows("SELECT * FROM codings") == []
         result = undo(store, "tester")
-        assert result.message == f"undid: removed 'islands of innovation' from {T} ¶4"
+        assert result.message == f"undid: removed 'islands of innovation' from words in {T} ¶4"
         assert store.rows("SELECT * FROM codings") == original  # same id, span, memo, time
 
 

@@ -385,11 +385,18 @@ def segments(ctx: _Context, transcript: str, ranges: str | None, all_coders: boo
     if fmt == "json":
         return _json([{k: r[k] for k in ("ordinal", "speaker", "role", "start", "end",
                                           "time_start", "time_end", "page", "text", "codes",
-                                          "reviewed")} for r in rows])
+                                          "spans", "reviewed")} for r in rows])
     _table(row["name"], ["#", "speaker", "time", "text", "codes"],
            [[("✓" if r["reviewed"] else "") + str(r["ordinal"]), r["speaker"] or "",
              clock(r["time_start"]) or (f"p. {r['page']}" if r["page"] else ""), r["text"],
-             ", ".join(r["codes"])] for r in rows])
+             "\n".join([", ".join(r["codes"])] * bool(r["codes"])
+                       + [_span_label(s, all_coders) for s in r["spans"]])] for r in rows])
+
+
+def _span_label(span: dict[str, Any], with_coder: bool) -> str:
+    """``› need targeted PD 15-26 “targeted PD”`` (a span chip in a table)."""
+    who = f" ({span['coder']})" if with_coder else ""
+    return f"› {span['code']}{who} {span['start']}-{span['end']} {_span_words(span['text'], 40)}"
 
 
 @cli.command()
@@ -587,32 +594,79 @@ def code_move(ctx: _Context, name: str, parent: str) -> None:
     click.echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
 
 
+def _span_options(func: Callable) -> Callable:
+    """--text / --occurrence / --chars: words inside the segment instead of all of it."""
+    func = click.option("--chars", metavar="START-END",
+                        help="Only these characters of the segment's text (0 = its first; "
+                             "END not included).")(func)
+    func = click.option("--occurrence", type=click.IntRange(min=1), default=1,
+                        show_default=True, help="With --text: which occurrence.")(func)
+    return click.option("--text", "words", metavar="WORDS",
+                        help="Only these exact words of the segment (the first time they "
+                             "occur, or --occurrence N).")(func)
+
+
+def _span_words(text: str, limit: int = 60) -> str:
+    return "“" + (text if len(text) <= limit else text[:limit - 1] + "…") + "”"
+
+
 @code.command("apply")
 @click.argument("transcript")
 @click.argument("segment", type=int)
 @click.argument("code_name", metavar="CODE")
 @click.option("--memo", help="A note on why.")
+@_span_options
 @study_options
 def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
-               memo: str | None) -> None:
-    """Give segment SEGMENT of TRANSCRIPT the code CODE."""
+               memo: str | None, words: str | None, occurrence: int,
+               chars: str | None) -> None:
+    """Give segment SEGMENT of TRANSCRIPT the code CODE (or only some of its words)."""
     from coder.store.codings import apply_by_name
+    from coder.store.spans import span_by_name
 
-    row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
-                               coder=ctx.coder, memo=memo)
-    click.echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
-               f"{row['name']!r} ({ctx.coder})")
+    if words is None and chars is None:
+        if occurrence != 1:
+            raise CoderError("--occurrence goes with --text")
+        row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
+                                   coder=ctx.coder, memo=memo)
+        click.echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
+                   f"{row['name']!r} ({ctx.coder})")
+        return
+    row, change, note = span_by_name(ctx.store("code apply"), transcript, segment, code_name,
+                                     coder=ctx.coder, words=words, occurrence=occurrence,
+                                     chars=chars, memo=memo)
+    verb = {"added": "Coded", "replaced": "Re-coded", "unchanged": "Already coded"}
+    was = "; was " + ", ".join(f"{a}-{b}" for a, b in change.replaced) if change.replaced \
+        else ""
+    click.echo(f"{verb[change.action]} {transcript} ¶{segment} characters "
+               f"{change.start}-{change.end} {_span_words(change.text)} {row['name']!r} "
+               f"({ctx.coder}{'; ' + note if note else ''}{was})")
 
 
 @code.command("remove")
 @click.argument("transcript")
 @click.argument("segment", type=int)
 @click.argument("code_name", metavar="CODE")
+@_span_options
 @study_options
-def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str) -> None:
-    """Take the code CODE off segment SEGMENT of TRANSCRIPT."""
+def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str,
+                words: str | None, occurrence: int, chars: str | None) -> None:
+    """Take the code CODE off segment SEGMENT of TRANSCRIPT (all of it: the whole-segment
+    coding and its spans; with --text or --chars only the spans over those words)."""
     from coder.store.codings import remove_by_name
+    from coder.store.spans import unspan_by_name
 
+    if words is not None or chars is not None:
+        row, spans = unspan_by_name(ctx.store("code remove"), transcript, segment, code_name,
+                                    coder=ctx.coder, words=words, occurrence=occurrence,
+                                    chars=chars)
+        if not spans:
+            raise CoderError(f"{transcript} ¶{segment} has no span of {row['name']!r} from "
+                             f"{ctx.coder} over those words")
+        click.echo(f"Removed {row['name']!r} from characters "
+                   f"{', '.join(f'{a}-{b}' for a, b in spans)} of {transcript} ¶{segment} "
+                   f"({ctx.coder})")
+        return
     row, removed = remove_by_name(ctx.store("code remove"), transcript, segment, code_name,
                                   coder=ctx.coder)
     if not removed:
@@ -632,7 +686,10 @@ def codings() -> None:
 def codings_import(ctx: _Context, file: Path) -> None:
     """Apply codings from a CSV with columns transcript,segment,code[,coder][,memo].
 
-    Rows without a coder are yours (--coder, CODER_NAME, ...).
+    Rows without a coder are yours (--coder, CODER_NAME, ...). Optional columns make a
+    row a span coding: start,end (offsets in the segment's text, as `codings export`
+    writes them) or the coded words in span_text (or text; the first time they occur,
+    or the occurrence-th).
 
     All or nothing: every bad row is reported and then nothing is applied.
     """
@@ -647,7 +704,8 @@ def codings_import(ctx: _Context, file: Path) -> None:
     if missing:
         raise CoderError(f"missing column(s) {', '.join(missing)} (columns: "
                          f"{', '.join(columns) or 'none'}); expected "
-                         "transcript,segment,code[,coder][,memo]", path=file)
+                         "transcript,segment,code[,coder][,memo][,start,end|,text]",
+                         path=file)
     rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()} for row in reader]
     added, present, problems = import_codings(ctx.store("codings import"), rows,
                                               default_coder=ctx.coder)

@@ -435,7 +435,8 @@ def _decide(ctx: _Context, store: Any, segment_ref: tuple[str, str], who: list[s
             scope = set(core.code_scope(store, code))
         codes = core.proposal(item, take, scope)
     decision = core.decide(store, seg, codes, adjudicator=ctx.coder, note=note,
-                           consensus=consensus)
+                           consensus=consensus, spans_from=take if take and set_codes is None
+                           and take not in (*core.UNION, core.AGREED) else None)
     names = core.names_of(store, decision.codes)
     if fmt == "table":
         changes = []
@@ -456,7 +457,11 @@ def _pending_json(store: Any, item: Any) -> dict[str, Any]:
             "text": item.text, "agreed": core.names_of(store, item.agreed),
             "disputed": core.names_of(store, item.disputed),
             "coders": {c: {"reviewed": w.reviewed, "codes": core.names_of(store, w.codes),
-                           "memo": w.memo} for c, w in item.coders.items()}}
+                           "memo": w.memo,
+                           "spans": [{"code": core.names_of(store, [k])[0], "start": a,
+                                      "end": b, "text": item.text[a:b]}
+                                     for k, a, b in w.spans]}
+                       for c, w in item.coders.items()}}
 
 
 def _pending_table(rows: list[dict[str, Any]]) -> None:

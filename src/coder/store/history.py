@@ -34,7 +34,8 @@ from typing import Any
 from coder.errors import CoderError
 from coder.store.db import Store, now
 
-UNDOABLE = frozenset({"coding.add", "coding.remove", "review.add", "review.remove",
+UNDOABLE = frozenset({"coding.add", "coding.remove", "coding.memo", "review.add",
+                      "review.remove",
                       "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete",
                       "code.rename", "code.move", "consensus.decide", "consensus.retract",
                       "suggestion.accept", "suggestion.reject", "suggestion.revert",
@@ -336,6 +337,17 @@ class _Inverter:
         self._log("coding.add", **_coding_payload(
             store.one("SELECT * FROM codings WHERE id = ?", (cursor.lastrowid,))))
 
+    def _coding_memo(self, p: dict[str, Any]) -> None:
+        self.segments.add(p["segment_id"])
+        row = self._find_coding(p)
+        if row is None or row["memo"] != p["new"]:
+            self.skipped.append(f"the memo on {_coding_words(self.store, p)} changed since")
+            return
+        self.store.execute("UPDATE codings SET memo = ? WHERE id = ?", (p["old"], row["id"]))
+        self._log("coding.memo", coding_id=row["id"], segment_id=row["segment_id"],
+                  code_id=row["code_id"], coder=row["coder"], span=p.get("span"),
+                  old=p["new"], new=p["old"])
+
     # reviewed marks
     def _review_add(self, p: dict[str, Any]) -> None:
         self.segments.add(p["segment_id"])
@@ -621,7 +633,8 @@ def describe(store: Store, events: list[Event]) -> str:
             if code_id not in code_names:
                 code_names[code_id] = store.scalar(
                     "SELECT name FROM codes WHERE id = ?", (code_id,)) or f"code #{code_id}"
-            groups.setdefault((action, code_names[code_id]), []).append(p["segment_id"])
+            kind = action + (".span" if p.get("span") else "")  # words, not the segment
+            groups.setdefault((kind, code_names[code_id]), []).append(p["segment_id"])
         elif action in ("review.add", "review.remove"):
             groups.setdefault((action, None), []).append(p["segment_id"])
         else:
@@ -633,10 +646,17 @@ def describe(store: Store, events: list[Event]) -> str:
             phrases.append(f"coded {where} {what!r}")
         elif action == "coding.remove":
             phrases.append(f"removed {what!r} from {where}")
+        elif action == "coding.add.span":
+            phrases.append(f"coded words in {where} {what!r}")
+        elif action == "coding.remove.span":
+            phrases.append(f"removed {what!r} from words in {where}")
         elif action == "review.add":
             phrases.append(f"marked {where} reviewed")
         elif action == "review.remove":
             phrases.append(f"unmarked {where} as reviewed")
+        elif action == "coding.memo":
+            p = events[what][1]
+            phrases.append(f"edited the memo on {_coding_words(store, p)}")
         elif action.startswith("memo."):
             p = events[what][1]
             verb = {"memo.add": "wrote", "memo.edit": "edited"}.get(action, "deleted")

@@ -203,7 +203,9 @@ def list_transcripts(store: Store, coder: str | None = None) -> list[dict[str, A
 
 def list_segments(store: Store, transcript_id: int, coder: str | None = None,
                   ordinals: list[int] | None = None) -> list[dict[str, Any]]:
-    """Segments in order with speaker, and the codes ``coder`` gave (all coders if None)."""
+    """Segments in order with speaker, and the codes ``coder`` gave (all coders if None):
+    ``codes`` (whole-segment codings) and ``spans`` (code, coder, start, end, text, memo;
+    offsets in the segment's text)."""
     rows = store.rows(
         """SELECT s.id, s.ordinal, s.start, s.end, s.time_start, s.time_end, s.page, s.text,
                   sp.name AS speaker,
@@ -220,8 +222,12 @@ def list_segments(store: Store, transcript_id: int, coder: str | None = None,
     codes = store.rows(
         """SELECT g.segment_id, c.name, g.coder FROM codings g JOIN codes c ON c.id = g.code_id
            JOIN segments s ON s.id = g.segment_id WHERE s.transcript_id = ?
-           AND (? IS NULL OR g.coder = ?) ORDER BY c.position, c.name""",
+           AND (? IS NULL OR g.coder = ?) AND g.span_start IS NULL
+           ORDER BY c.position, c.name""",
         (transcript_id, coder, coder))
+    from coder.store.spans import segment_spans
+
+    spans = segment_spans(store, [r["id"] for r in rows], coder)
     by_segment: dict[int, list[str]] = {}
     for row in codes:
         label = row["name"] if coder else f"{row['name']} ({row['coder']})"
@@ -229,6 +235,8 @@ def list_segments(store: Store, transcript_id: int, coder: str | None = None,
     for row in rows:
         row["reviewed"] = bool(row["reviewed"])
         row["codes"] = by_segment.get(row["id"], [])
+        row["spans"] = [{k: span[k] for k in ("code", "coder", "start", "end", "text", "memo")}
+                        for span in spans.get(row["id"], [])]
     return rows
 
 

@@ -173,6 +173,14 @@ class CoderApp(App):
 
         self.push_screen(ReconcileScreen())
 
+    accept_as_span = False  # accepting a pattern suggestion codes the hit's sentence only
+
+    def toggle_accept_as_span(self) -> None:
+        self.accept_as_span = not self.accept_as_span
+        self.notify("Accepting a pattern suggestion codes the sentence it matched in."
+                    if self.accept_as_span else
+                    "Accepting a suggestion codes the whole segment.")
+
     def toggle_review_on_move(self) -> None:
         self.review_on_move = not self.review_on_move
         self.notify("Moving on marks a segment reviewed." if self.review_on_move else
@@ -246,6 +254,10 @@ class CoderApp(App):
         yield SystemCommand("Mark reviewed when moving on: "
                             + ("on" if self.review_on_move else "off"),
                             "Toggle the setting", self.toggle_review_on_move)
+        yield SystemCommand("Accept pattern suggestions as spans: "
+                            + ("on" if self.accept_as_span else "off"),
+                            "y codes the sentence a codebook pattern matched in, not the "
+                            "whole segment", self.toggle_accept_as_span)
         coding = self.coding_screen()
         if coding is not None:
             yield SystemCommand("Show or hide other coders' codes", "ctrl+o",

@@ -17,6 +17,7 @@ from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unma
 from coder.store.workbench import load_segments, refresh_segments
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
+from coder.tui.screens.span_select import SPAN_BINDINGS, SpanSelectMixin
 from coder.tui.widgets.status_line import StatusLine
 from coder.tui.widgets.transcript_view import CodeStyle, TranscriptView
 
@@ -38,10 +39,11 @@ def code_matches(code: dict[str, Any], query: str) -> bool:
     return all(any(w.startswith(word) for w in starts) or word in name for word in words)
 
 
-class CodingScreen(CoderScreen):
-    """Code one transcript, segment by segment."""
+class CodingScreen(SpanSelectMixin, CoderScreen):
+    """Code one transcript, segment by segment (or words inside one: see span_select)."""
 
     BINDINGS = [
+        *SPAN_BINDINGS,
         Binding("down,j", "move(1)", "Next", id="segment.next"),
         Binding("up,k", "move(-1)", "Previous", id="segment.previous"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="segment.page_down"),
@@ -100,6 +102,7 @@ class CodingScreen(CoderScreen):
         self.load_codes()
         view = self.query_one(TranscriptView)
         segments = load_segments(store, self.transcript_id, self.capp.coder)
+        view.coder = self.capp.coder
         # Start where the work is: the first segment I have not reviewed yet.
         start = next((i for i, s in enumerate(segments) if not s.reviewed), 0)
         if self.start_ordinal is not None:
@@ -168,7 +171,7 @@ class CodingScreen(CoderScreen):
                              (f"{code['codings']:>3} ", "dim"), code["name"])
 
     # -- status ----------------------------------------------------------------------------
-    def update_status(self) -> None:
+    def update_status(self, suggest: bool = True) -> None:
         view = self.query_one(TranscriptView)
         total = len(view.segments)
         reviewed = view.reviewed_count
@@ -176,12 +179,15 @@ class CodingScreen(CoderScreen):
         position = f"¶{seg.ordinal} ({view.current + 1}/{total})" if seg else "empty"
         chosen = len(view.selection())
         selection = f" · {chosen} selected" if chosen > 1 else ""
+        if view.span is not None:
+            selection = f" · selecting {self.span_words()}"
         share = f"{reviewed / total:.0%}" if total else "0%"
         self.query_one(StatusLine).text = Text.assemble(
             (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
             f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
             (" · u undo · ctrl+y redo · ? keys", "dim"))
-        self.show_suggestions()
+        if suggest:
+            self.show_suggestions()
 
     def show_code_details(self, code_id: int | None) -> None:
         details = self.query_one("#code-details", Static)
@@ -260,7 +266,8 @@ class CodingScreen(CoderScreen):
         except Exception as exc:  # a learning problem must never stop the coding
             panel.update(Text(f"Suggestions unavailable: {exc}", "dim"))
             return
-        found = [s for s in found if s.code_id not in seg.mine
+        spanned = {m.code_id for m in seg.my_spans(self.capp.coder)}
+        found = [s for s in found if s.code_id not in seg.mine and s.code_id not in spanned
                  and (seg.id, s.code_id) not in self.rejected][:3]
         self.current_suggestions = found
         spans = [(e.start, e.end) for s in found[:1] for e in s.evidence
@@ -286,15 +293,27 @@ class CodingScreen(CoderScreen):
         from coder.store.feedback import accept_suggestion, reject_suggestion
 
         view = self.query_one(TranscriptView)
+        if view.span is not None:  # words selected: y codes them, x takes spans off
+            self.span_accept() if accept else self.action_span_remove()
+            return
         if not self.current_suggestions or not view.segments:
             self.notify("No suggestion for this segment.")
             return
         sug = self.current_suggestions[0]
         index = view.current
         seg = view.segments[index]
+        extra = {}
+        if accept:
+            from coder.spans import hit_sentences
+
+            hits = [e for e in sug.evidence if e.source == "rule" and e.start is not None
+                    and e.end is not None]
+            if hits and self.capp.accept_as_span:  # a setting (ctrl+p): the hits' sentences
+                extra["spans"] = [hit_sentences(seg.text, e.start, e.end) for e in hits]
         action = accept_suggestion if accept else reject_suggestion
         saved, _ = self.write(action, self.capp.store, seg.id, sug.code_id,
-                              coder=self.capp.coder, score=sug.score, sources=sug.sources)
+                              coder=self.capp.coder, score=sug.score, sources=sug.sources,
+                              **extra)
         if not saved:
             return
         if accept:
@@ -351,6 +370,9 @@ class CodingScreen(CoderScreen):
     def toggle_code(self, code_id: int) -> None:
         view = self.query_one(TranscriptView)
         if not view.segments:
+            return
+        if view.span is not None:
+            self.span_code(code_id)
             return
         chosen = [view.segments[i] for i in view.selection()]
         store, coder = self.capp.store, self.capp.coder
@@ -426,6 +448,9 @@ class CodingScreen(CoderScreen):
             view.anchor = None
         if index != view.current and reading and not extend:
             self._leave(view.current)
+        if index != view.current and view.span is not None:  # a selection stays in its segment
+            view.set_span(None)
+            self.show_span_details()
         view.current = index
         self.update_status()
 
@@ -473,6 +498,9 @@ class CodingScreen(CoderScreen):
         view = self.query_one(TranscriptView)
         if self.query("HelpPanel"):
             self.app.action_hide_help_panel()
+            return
+        if view.span is not None:
+            self.span_select(None)
             return
         code_filter = self.query_one("#code-filter", Input)
         if self.focused is code_filter and code_filter.value:
@@ -528,6 +556,11 @@ class CodingScreen(CoderScreen):
     def segment_clicked(self, event: TranscriptView.Clicked) -> None:
         self.go(event.index)
 
+    @on(TranscriptView.Dragged)
+    def words_dragged(self, event: TranscriptView.Dragged) -> None:
+        self.go(event.index)
+        self.span_select(event.selection)
+
     # -- dialogs ---------------------------------------------------------------------------
     def action_pick_code(self) -> None:
         choices = [Choice(("[" + self.key_of[c["id"]] + "] " if c["id"] in self.key_of else "")
@@ -538,8 +571,9 @@ class CodingScreen(CoderScreen):
             if code_id is not None:
                 self.toggle_code(int(code_id))  # type: ignore[arg-type]
 
-        self.app.push_screen(PickerModal("Toggle a code", choices, "Type part of a code…"),
-                             chosen)
+        title = (f"Code {self.span_words()}" if self.query_one(TranscriptView).span
+                 else "Toggle a code")
+        self.app.push_screen(PickerModal(title, choices, "Type part of a code…"), chosen)
 
     def action_add_code(self) -> None:
         parents = [c["name"] for c in self.codes]
@@ -562,6 +596,8 @@ class CodingScreen(CoderScreen):
 
     def action_memo_segment(self) -> None:
         view = self.query_one(TranscriptView)
+        if view.span is not None and self.span_memo():
+            return
         if view.segments:
             index = view.current
             seg = view.segments[index]
@@ -602,12 +638,16 @@ class CodingScreen(CoderScreen):
         touched = [i for i, s in enumerate(view.segments) if s.id in set(result.segment_ids)]
         if touched:
             view.anchor = None
+            if touched[0] != view.current:
+                view.set_span(None)
             view.current = touched[0]
+            self.show_span_details()
         self.done(result.message)
 
     def reload_after_change(self) -> None:
         """Re-read codes and this transcript's codings (after undo, a sync, a new coder)."""
         view = self.query_one(TranscriptView)
+        view.coder = self.capp.coder
         self.load_codes()
         refresh_segments(self.capp.store, view.segments, self.capp.coder)
         view.set_codes(self._styles())

@@ -20,6 +20,23 @@ if TYPE_CHECKING:
     from coder.reconcile import Disagreement
 
 
+_CODER_COLORS = ("cyan", "magenta", "yellow", "green", "blue", "red")
+
+
+def coder_color(number: int) -> str:
+    """The colour of the ``number``-th compared coder (1-based)."""
+    return _CODER_COLORS[(number - 1) % len(_CODER_COLORS)]
+
+
+def span_text(item: Any) -> Text:
+    """A disagreement's text with every coder's spans underlined in that coder's colour."""
+    text = Text(item.text)
+    for number, work_ in enumerate(item.coders.values(), start=1):
+        for _, a, b in work_.spans:
+            text.stylize(f"underline {coder_color(number)}", a, b)
+    return text
+
+
 def _num(value: float | None, percent: bool = False) -> str:
     if value is None:
         return "n/a"
@@ -237,11 +254,16 @@ class ReconcileScreen(CoderScreen):
         item = self.items[self.index]
         names = self.code_names
         parts: list[Any] = [(f"{item.transcript} ¶{item.ordinal}", "bold"),
-                            f"  {item.speaker or ''}\n\n", item.text, "\n\n"]
+                            f"  {item.speaker or ''}\n\n", span_text(item), "\n\n"]
         for number, (coder, work_) in enumerate(item.coders.items(), start=1):
             codes = ", ".join(names.get(c, "?") for c in work_.codes) or "(no codes)"
             state = "" if work_.reviewed else " (not reviewed: does not count)"
-            parts += [(f"[{number}] {coder}{state}: ", "bold cyan"), codes, "\n"]
+            parts += [(f"[{number}] {coder}{state}: ", f"bold {coder_color(number)}"), codes,
+                      "\n"]
+            for code_id, a, b in work_.spans:  # the words each coder coded, side by side
+                parts += [(f"     › {names.get(code_id, '?')}: ", "dim"),
+                          (f"“{item.text[a:b]}”", f"underline {coder_color(number)}"),
+                          (f" ({a}-{b})", "dim"), "\n"]
             if work_.memo:
                 parts += [("     memo: ", "dim"), (work_.memo, "italic"), "\n"]
         parts += ["\n", ("Agreed: ", "bold green"),
@@ -291,16 +313,17 @@ class ReconcileScreen(CoderScreen):
         from coder.reconcile import proposal
 
         item = self.items[self.index]
-        self.decide(proposal(item, take, self.scope), f"took {take}")
+        self.decide(proposal(item, take, self.scope), f"took {take}",
+                    spans_from=take if take in item.coders else None)
 
-    def decide(self, codes: set[int], how: str) -> None:
+    def decide(self, codes: set[int], how: str, spans_from: str | None = None) -> None:
         from coder.reconcile import decide, load_segment
 
         item = self.items[self.index]
         saved, _ = self.capp.write(decide, self.capp.store, item.segment_id, codes,
                                    adjudicator=self.capp.coder, note=self.note,
                                    consensus=self.capp.consensus,
-                                   coders=list(item.coders))
+                                   coders=list(item.coders), spans_from=spans_from)
         if not saved:
             return
         self.items[self.index] = load_segment(self.capp.store, item.segment_id,
