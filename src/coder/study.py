@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coder.errors import CoderError
+from coder.files import write_text
 
 CONFIG_NAME = "coder.toml"
 DB_NAME = "coder.db"
@@ -131,8 +132,8 @@ def init_study(root: Path, name: str | None = None) -> Study:
     config = root / CONFIG_NAME
     if not config.exists():
         title = (name or root.name).replace("\\", "\\\\").replace('"', '\\"')
-        config.write_text(_TEMPLATE.format(name=title), encoding="utf-8")
+        write_text(config, _TEMPLATE.format(name=title))
     ignore = root / ".gitignore"
     if not ignore.exists():
-        ignore.write_text(f"{DB_NAME}\n{DB_NAME}-wal\n{DB_NAME}-shm\n", encoding="utf-8")
+        write_text(ignore, f"{DB_NAME}\n{DB_NAME}-wal\n{DB_NAME}-shm\n")
     return open_study(root)

@@ -1,0 +1,190 @@
+"""Hostile input: each case is one line naming the file and the reason, a non-zero exit, no
+traceback, and the study's database and files exactly as they were.
+
+Every input is generated here, small; the ones that would be huge are built so the bound
+stops them early (a billion laughs is a few hundred bytes until something expands it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from coder.cli import cli
+
+
+def fingerprint(root: Path) -> dict[str, str]:
+    """A hash of every file in the study (SQLite's -wal/-shm side files aside)."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.name.endswith(("-wal", "-shm")):
+            out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def refused(study, *args: str, names: str | Path | None = None, reason: str = "",
+            extra: tuple[Path, ...] = ()):
+    """Run the CLI, expect one clear error line, and prove nothing changed."""
+    before = fingerprint(study.root), {p: p.read_bytes() for p in extra if p.exists()}
+    result = CliRunner().invoke(cli, [*args, "--study", str(study.root)],
+                                catch_exceptions=False)
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("coder: error")]
+    assert errors, result.output
+    assert len(errors) == 1, result.stderr
+    if names is not None:
+        assert str(Path(names).name) in errors[0], errors[0]
+    assert reason.lower() in errors[0].lower(), errors[0]
+    assert fingerprint(study.root) == before[0]
+    assert {p: p.read_bytes() for p in extra if p.exists()} == before[1]
+    return errors[0]
+
+
+# -- 1. YAML front matter --------------------------------------------------------------------
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n"
+    for i in range(9))
+
+FRONT_MATTER = {
+    "impossible date": ("date: 2024-13-45\n", "2024-13-45"),
+    "recursive alias": ("site: &x [*x]\n", "refers to itself"),
+    "5000-digit integer": ("n: " + "9" * 5000 + "\n", "as a number"),
+    "billion laughs": (LAUGHS, "billion-laughs"),
+    "deep nesting": ("x: " + "[" * 3000 + "]" * 3000 + "\n", "nested deeper"),
+    "deep block nesting": ("".join("  " * i + f"k{i}:\n" for i in range(400)) + "  " * 400
+                           + "v\n", "nested deeper"),
+}
+
+
+@pytest.mark.parametrize("case", FRONT_MATTER, ids=list(FRONT_MATTER))
+def test_hostile_front_matter_is_one_line_at_sync_and_import(demo, tmp_path, case):
+    body, reason = FRONT_MATTER[case]
+    path = demo.transcripts_dir / "bad.md"
+    path.write_text(f"---\n{body}---\nAna: hi\n", encoding="utf-8")
+    line = refused(demo, "sync", names=path, reason=reason)
+    assert "bad.md:" in line  # with the line number
+    outside = tmp_path / "outside.md"
+    outside.write_text(f"---\n{body}---\nAna: hi\n", encoding="utf-8")
+    refused(demo, "import", str(outside), names=outside, reason=reason)
+
+
+def test_front_matter_error_names_the_line_in_the_file(demo):
+    path = demo.transcripts_dir / "bad.md"
+    path.write_text("---\ntitle: ok\ndate: 2024-13-45\n---\nAna: hi\n", encoding="utf-8")
+    assert "bad.md:3:" in refused(demo, "sync", names=path, reason="as a date")
+
+
+# -- 6. Codebook YAML ------------------------------------------------------------------------
+CODEBOOKS = {
+    "block nesting 400": ("codes:\n" + "".join("  " * i + f"- k{i}:\n" for i in range(400))
+                          + "  " * 400 + "- v\n", "nested deeper"),
+    "flow nesting 3000": ("codes: " + "[" * 3000 + "]" * 3000 + "\n", "nested deeper"),
+    "aliased long string": ("s: &s " + "x" * 100_000 + "\ncodes:\n"
+                            + "".join(f"  - name: c{i}\n    definition: *s\n"
+                                      for i in range(2000)), "billion-laughs"),
+    "nested laughs": ("codes: []\n" + LAUGHS, "billion-laughs"),
+    "recursive": ("codes: &c [*c]\n", "refers to itself"),
+    "bad exclusive value": ("codes:\n  - name: a\n    exclusive: 2024-13-45\n    children:\n"
+                            "      - name: b\n", "2024-13-45"),
+}
+
+
+@pytest.mark.parametrize("case", CODEBOOKS, ids=list(CODEBOOKS))
+def test_hostile_codebooks_are_one_line_at_load_and_sync(demo, tmp_path, case):
+    text, reason = CODEBOOKS[case]
+    outside = tmp_path / "cb.yaml"
+    outside.write_text(text, encoding="utf-8")
+    refused(demo, "codebook", "load", str(outside), names=outside, reason=reason)
+    inside = demo.codebooks_dir / "zz.yaml"
+    inside.write_text(text, encoding="utf-8")
+    refused(demo, "sync", names=inside, reason=reason)
+
+
+def test_the_bounded_loader_still_reads_ordinary_yaml():
+    from coder import safe_yaml
+
+    data = safe_yaml.load("a: &x [1, 2]\nb: *x\nwhen: 2024-01-02\n")
+    assert data["a"] == data["b"] == [1, 2]
+    assert str(data["when"]) == "2024-01-02"
+
+
+# -- 3. Atomic writes ------------------------------------------------------------------------
+def _disk_full_at(limit: int):
+    """Run a child as if the disk filled up after ``limit`` bytes of any one file."""
+    import resource
+    import signal
+
+    def limit_writes() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_writes
+
+
+def _coder(study, *args: str, preexec=None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "coder", *args, "--study", str(study.root)],
+                          capture_output=True, text=True, preexec_fn=preexec, timeout=120)
+
+
+@pytest.mark.parametrize("what", [["codebook", "export"], ["codings", "export", "--all-coders"]])
+def test_a_write_that_fails_half_way_leaves_the_old_file_whole(demo, what):
+    from coder.store.codes import add_code
+    from coder.store.codings import apply_by_name
+    from conftest import open_store
+
+    with open_store(demo) as store, store.transaction("test"):
+        for i in range(400):
+            add_code(store, f"code {i}", definition="a long definition " * 10)
+            apply_by_name(store, "ephrata-interview", 1 + i % 5, f"code {i}", coder="tester",
+                          memo="why " * 40)
+    out = demo.root / "exports" / "old.txt"
+    out.write_text("the old file\n", encoding="utf-8")
+    before = fingerprint(demo.root)
+    result = _coder(demo, *what, "--out", str(out), preexec=_disk_full_at(40_000))
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "old.txt" in result.stderr and "too large" in result.stderr.lower(), result.stderr
+    assert out.read_text(encoding="utf-8") == "the old file\n"
+    assert fingerprint(demo.root) == before  # no temp file left behind either
+    assert _coder(demo, *what, "--out", str(out)).returncode == 0
+    assert out.stat().st_size > 40_000
+
+
+def test_only_the_atomic_writer_writes_files():
+    """Every write in src/ goes to the temporary path that coder.files.write_atomic hands out."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "coder"
+    offences = []
+    for path in src.rglob("*.py"):
+        if path.name == "files.py" and path.parent == src:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            target: ast.expr | None = None
+            if name in ("write_text", "write_bytes") and isinstance(func, ast.Attribute):
+                target = func.value
+            elif name in ("open", "ZipFile", "savefig") and node.args:
+                mode = node.args[1] if len(node.args) > 1 else next(
+                    (k.value for k in node.keywords if k.arg == "mode"), None)
+                writes = isinstance(mode, ast.Constant) and any(c in str(mode.value)
+                                                                for c in "wax+")
+                if name == "savefig" or writes:
+                    target = node.args[0]
+            else:
+                continue
+            if target is None:
+                continue
+            if not (isinstance(target, ast.Name) and target.id == "tmp"):
+                offences.append(f"{path.relative_to(src)}:{node.lineno}: {ast.unparse(node)}")
+    assert not offences, "\n".join(offences)
