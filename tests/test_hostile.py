@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from coder.cli import cli
+from conftest import run
 
 
 def fingerprint(root: Path) -> dict[str, str]:
@@ -188,3 +189,136 @@ def test_only_the_atomic_writer_writes_files():
             if not (isinstance(target, ast.Name) and target.id == "tmp"):
                 offences.append(f"{path.relative_to(src)}:{node.lineno}: {ast.unparse(node)}")
     assert not offences, "\n".join(offences)
+
+
+# -- 5. Archives that lie --------------------------------------------------------------------
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _patch_central(path: Path, member: str, *, crc: int | None = None,
+                   size: int | None = None) -> None:
+    """Rewrite what the central directory (and local header) claims about ``member``."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    while at >= 0:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        name = bytes(data[at + 46:at + 46 + name_len]).decode()
+        local = struct.unpack_from("<I", data, at + 42)[0]
+        if name == member:
+            for base, crc_at in ((at, 16), (local, 14)):
+                if crc is not None:
+                    struct.pack_into("<I", data, base + crc_at, crc)
+                if size is not None:
+                    struct.pack_into("<I", data, base + crc_at + 8, size)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+
+
+def _corrupt_deflate(path: Path, member: str) -> None:
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = data.index(b"PK\x01\x02")
+    while True:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46:at + 46 + name_len]).decode() == member:
+            local = struct.unpack_from("<I", data, at + 42)[0]
+            break
+        at = data.index(b"PK\x01\x02", at + 4)
+    start = local + 30 + struct.unpack_from("<H", data, local + 26)[0] + struct.unpack_from(
+        "<H", data, local + 28)[0]
+    data[start:start + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+
+
+def _qdpx(demo, tmp_path: Path) -> Path:
+    out = tmp_path / "good.qdpx"
+    assert run(demo, "export", "qdpx", str(out)).exit_code == 0
+    return out
+
+
+def _bomb_member(path: Path, name: str, unpacked: int) -> None:
+    """Add ``name`` inflating to ``unpacked`` zero bytes, streamed, never held in memory."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive, \
+            archive.open(name, "w", force_zip64=True) as member:
+        chunk = b"\0" * 2**20
+        for _ in range(unpacked // len(chunk)):
+            member.write(chunk)
+
+
+def _lying(qdpx: Path, tmp_path: Path, how: str) -> Path:
+    import zipfile
+
+    out = tmp_path / f"{how}.qdpx"
+    with zipfile.ZipFile(qdpx) as src:
+        members = {info.filename: src.read(info) for info in src.infolist()}
+    _zip(out, members)
+    source = next(n for n in members if n.startswith("sources/"))
+    if how == "bad-crc-project":
+        _patch_central(out, "project.qde", crc=0x12345678)
+    elif how == "bad-crc-source":
+        _patch_central(out, source, crc=0x12345678)
+    elif how == "corrupt-deflate":
+        _corrupt_deflate(out, "project.qde")
+    elif how == "lying-size":
+        _bomb_member(out, "sources/extra.txt", 64 * 2**20)
+        _patch_central(out, "sources/extra.txt", size=1000)
+    elif how == "truncated":
+        out.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
+    return out
+
+
+LIES = {"bad-crc-project": "project.qde", "bad-crc-source": "cannot be unpacked",
+        "corrupt-deflate": "project.qde", "lying-size": "extra.txt", "truncated": ""}
+
+
+@pytest.mark.parametrize("how", LIES, ids=list(LIES))
+def test_archives_that_lie_are_refused_in_one_line(demo, tmp_path, how):
+    bad = _lying(_qdpx(demo, tmp_path), tmp_path, how)
+    refused(demo, "import", str(bad), names=bad, reason=LIES[how])
+    fresh = tmp_path / "fresh"
+    result = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(bad)],
+                                catch_exceptions=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "ready" not in result.output
+    assert not fresh.exists()  # nothing is left behind
+
+
+def test_a_docx_bomb_that_lies_about_its_size_is_refused_without_unpacking_it(demo, tmp_path):
+    import tracemalloc
+
+    import docx
+
+    path = tmp_path / "bomb.docx"
+    document = docx.Document()
+    document.add_paragraph("Ana: hi")
+    document.save(str(path))
+    _bomb_member(path, "word/media/huge.bin", 64 * 2**20)
+    _patch_central(path, "word/media/huge.bin", size=4096)
+    tracemalloc.start()
+    refused(demo, "import", str(path), names=path, reason="huge.bin")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 32 * 2**20
+
+
+def test_init_from_a_bad_file_leaves_an_existing_folder_as_it_was(tmp_path):
+    target = tmp_path / "here"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine\n", encoding="utf-8")
+    bad = tmp_path / "bad.qdpx"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    result = CliRunner().invoke(cli, ["init", str(target), "--from", str(bad)],
+                                catch_exceptions=False)
+    assert result.exit_code == 1 and "bad.qdpx" in result.stderr
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]

@@ -179,20 +179,21 @@ def tui(ctx: _Context, no_sync: bool) -> None:
 def init(directory: Path | None, name: str | None, source: Path | None) -> None:
     """Make DIRECTORY (default: here) a study: coder.toml, codebooks/, transcripts/, exports/."""
     from coder.store.db import Store
-    from coder.study import init_study
+    from coder.study import new_study
 
-    study = init_study(directory or Path.cwd(), name)
-    Store(study.db_path).close()
+    with new_study(directory or Path.cwd(), name) as study:
+        Store(study.db_path).close()
+        if source is not None:
+            from coder.commands.exchange import import_refi
+
+            here = _Context(study.root, None)
+            try:
+                import_refi(here, source, "table", codes_only=source.suffix.lower() == ".qdc")
+            finally:
+                if here._store is not None:
+                    here._store.close()
     click.echo(f"Study {study.settings.name!r} ready in {study.root}")
     if source is not None:
-        from coder.commands.exchange import import_refi
-
-        here = _Context(study.root, None)
-        try:
-            import_refi(here, source, "table", codes_only=source.suffix.lower() == ".qdc")
-        finally:
-            if here._store is not None:
-                here._store.close()
         return
     click.echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
                "`coder import transcripts/` and `coder codebook load codebooks/FILE.yaml`.")

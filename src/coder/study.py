@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,3 +139,32 @@ def init_study(root: Path, name: str | None = None) -> Study:
     if not ignore.exists():
         write_text(ignore, f"{DB_NAME}\n{DB_NAME}-wal\n{DB_NAME}-shm\n")
     return open_study(root)
+
+
+_CREATED = ("codebooks", "transcripts", "exports", CONFIG_NAME, ".gitignore", DB_NAME,
+            f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal")
+
+
+@contextlib.contextmanager
+def new_study(root: Path, name: str | None = None) -> Iterator[Study]:
+    """Create a study for the block; if the block fails, remove what was created for it.
+
+    Only what did not exist before goes (folders only while empty), so a failed
+    ``coder init DIR --from FILE`` leaves DIR as it was, or absent if it was.
+    """
+    root = root.resolve()
+    had_root = root.exists()
+    before = {part for part in _CREATED if (root / part).exists()}
+    try:
+        yield init_study(root, name)
+    except BaseException:
+        for part in reversed(_CREATED):  # files first, then the folders
+            path = root / part
+            if part in before or not path.exists():
+                continue
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() else path.unlink()
+        if not had_root:
+            with contextlib.suppress(OSError):
+                root.rmdir()
+        raise
