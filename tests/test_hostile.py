@@ -322,3 +322,108 @@ def test_init_from_a_bad_file_leaves_an_existing_folder_as_it_was(tmp_path):
                                 catch_exceptions=False)
     assert result.exit_code == 1 and "bad.qdpx" in result.stderr
     assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+
+
+# -- 2. Terminal escape injection ------------------------------------------------------------
+TITLE = "\x1b]0;PWNED-TITLE\x07"
+CLEAR = "\x1b[2J"
+
+
+def _hostile_transcript(study) -> Path:
+    path = study.transcripts_dir / "esc.txt"
+    path.write_text(f"Ana: hello {TITLE} there{CLEAR}\x9b31m\n\nBo: fine\n", encoding="utf-8")
+    return path
+
+
+def test_control_characters_in_text_never_reach_cli_tables_but_stay_stored(demo):
+    _hostile_transcript(demo)
+    assert run(demo, "sync").exit_code == 0
+    shown = run(demo, "segments", "esc")
+    assert shown.exit_code == 0
+    assert "\x1b" not in shown.output and "\x07" not in shown.output
+    assert "\x9b" not in shown.output
+    assert "␛]0;PWNED-TITLE␇" in shown.output
+    search = run(demo, "search", "hello")
+    assert "\x1b" not in search.output
+    import json
+
+    stored = json.loads(run(demo, "segments", "esc", "--format", "json").output)
+    assert stored[0]["text"].startswith(f"hello {TITLE}")  # kept faithfully
+
+
+@pytest.mark.parametrize("args", [
+    ["code", "add", f"x{CLEAR}"],
+    ["code", "rename", "islands of innovation", f"new{TITLE}"],
+    ["code", "add", "two\nlines"],
+    ["status", "--coder", f"me{CLEAR}"],
+])
+def test_control_characters_in_names_are_refused(demo, args):
+    line = refused(demo, *args, reason="control characters")
+    assert "\x1b" not in line and "␛" in line or "U+000A" in line
+
+
+def test_a_codebook_name_with_control_characters_is_refused(demo, tmp_path):
+    path = tmp_path / "cb.yaml"
+    path.write_text('codes:\n  - name: "bad\\e[2J"\n', encoding="utf-8")
+    assert "cb.yaml:2:" in refused(demo, "codebook", "load", str(path), names=path,
+                                   reason="control characters")
+
+
+def test_a_file_name_with_control_characters_is_refused(demo, tmp_path):
+    path = tmp_path / f"x{CLEAR}y.txt"
+    path.write_text("Ana: hi\n", encoding="utf-8")
+    line = refused(demo, "import", str(path), reason="control characters")
+    assert "x␛[2Jy" in line
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line(demo, tmp_path):
+    import os
+
+    folder = tmp_path / "d"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9.txt")
+    (folder / name).write_text("Ana: hi\n", encoding="utf-8")
+    line = refused(demo, "import", str(folder), reason="not valid UTF-8")
+    assert "caf\\xe9.txt" in line
+
+
+async def test_the_workbench_never_writes_control_characters_to_the_terminal(demo):
+    from coder.tui import CoderApp
+
+    _hostile_transcript(demo)
+    assert run(demo, "sync").exit_code == 0
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one("DataTable")
+        names = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        table.move_cursor(row=names.index("esc"))
+        await pilot.press("enter")
+        await pilot.pause()
+        lines = [app.screen._compositor.render_update(full=True).render_segments(app.console)]
+        view = app.screen.query_one("TranscriptView")
+        text = "".join(strip.text for strip in (view.render_line(y) for y in range(6)))
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    assert "\x1b]0;" not in Strip([Segment(TITLE + "x")]).render(app.console)  # the guard
+    sequence = lines[0]
+    assert "PWNED" in sequence  # the text is there, shown
+    assert "\x1b]0;" not in sequence and "\x07" not in sequence and "\x1b[2J" not in sequence
+    assert "\x9b" not in sequence
+    assert "␛]0;PWNED-TITLE␇" in text and "there␛[2J" in text
+
+
+def test_refi_export_writes_what_import_accepted_and_says_what_it_replaced(demo, tmp_path):
+    _hostile_transcript(demo)
+    assert run(demo, "sync").exit_code == 0
+    assert run(demo, "memo", "set", f"see {TITLE}", "--whole-study").exit_code == 0
+    assert run(demo, "code", "apply", "esc", "1", "need targeted PD",
+               "--memo", f"why{CLEAR}").exit_code == 0
+    out = tmp_path / "out.qdpx"
+    result = run(demo, "export", "qdpx", str(out))
+    assert result.exit_code == 0, result.output
+    assert "written as U+FFFD" in result.output
+    fresh = tmp_path / "fresh"
+    again = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(out)],
+                               catch_exceptions=False)
+    assert again.exit_code == 0, again.output

@@ -30,15 +30,31 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CoderError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"coder: error: {line}", err=True)
-            sys.exit(1)
-        except sqlite3.OperationalError as exc:
-            click.echo(f"coder: error: the study database is busy or damaged ({exc})", err=True)
-            sys.exit(1)
+            _fail(str(exc))
+        except sqlite3.Error as exc:
+            from coder.store.db import database_error
+
+            _fail(str(database_error(exc, ctx.find_root().meta.get("coder.db"))))
+        except MemoryError:
+            _fail("out of memory; nothing half-written was kept")
         except KeyboardInterrupt:
-            click.echo("coder: interrupted; nothing half-written was kept", err=True)
+            _echo("coder: interrupted; nothing half-written was kept", err=True)
             sys.exit(130)
+
+
+def _echo(message: Any = "", **kwargs: Any) -> None:
+    """click.echo for messages: control characters in names are shown, not obeyed."""
+    from coder.formatting import visible
+
+    click.echo(visible(str(message)), **kwargs)
+
+
+def _fail(message: str) -> None:
+    from coder.formatting import visible
+
+    for line in message.splitlines():
+        click.echo(f"coder: error: {visible(line)}", err=True)
+    sys.exit(1)
 
 
 def study_options(func: Callable) -> Callable:
@@ -84,6 +100,7 @@ class _Context:
         if self._store is None:
             from coder.store.db import Store
 
+            click.get_current_context().find_root().meta["coder.db"] = self.study.db_path
             self._store = Store(self.study.db_path, coder=self.coder, command=command)
             # Close (and checkpoint the WAL into coder.db) when the command ends.
             click.get_current_context().call_on_close(self._store.close)
@@ -101,13 +118,15 @@ def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(title) if title else None, show_lines=False)
+    from coder.formatting import visible
+
+    table = Table(title=escape(visible(title)) if title else None, show_lines=False)
     for column in columns:
         justify = "right" if column.lower() in {"#", "segments", "codings", "reviewed", "n",
                                                 "speakers", "count", "share", "segment"} else "left"
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else escape(str(v)) for v in row])
+        table.add_row(*["" if v is None else escape(visible(str(v))) for v in row])
     _console().print(table)
 
 
@@ -162,7 +181,7 @@ def tui(ctx: _Context, no_sync: bool) -> None:
     if not no_sync:
         here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        click.echo("Not a terminal, so the workbench does not open; here is the study:")
+        _echo("Not a terminal, so the workbench does not open; here is the study:")
         here.invoke(status, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
         return
     from coder.tui import CoderApp
@@ -192,10 +211,10 @@ def init(directory: Path | None, name: str | None, source: Path | None) -> None:
             finally:
                 if here._store is not None:
                     here._store.close()
-    click.echo(f"Study {study.settings.name!r} ready in {study.root}")
+    _echo(f"Study {study.settings.name!r} ready in {study.root}")
     if source is not None:
         return
-    click.echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
+    _echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
                "`coder import transcripts/` and `coder codebook load codebooks/FILE.yaml`.")
 
 
@@ -208,15 +227,15 @@ def sync(ctx: _Context) -> None:
     result = sync_study(ctx.store("sync"), ctx.study)
     for outcome in result.transcripts:
         if outcome.status != "unchanged":
-            click.echo(f"{outcome.status}: {outcome.name}"
+            _echo(f"{outcome.status}: {outcome.name}"
                        + (f" ({n_(outcome.segments, 'segment')})" if outcome.segments else "")
                        + (f", {outcome.detail}" if outcome.detail else ""))
     for name, changes in result.codebooks.items():
         if changes.added or changes.updated:
-            click.echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
+            _echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
                        f"{len(changes.updated)} updated")
     if not result.changed:
-        click.echo("The study is up to date.")
+        _echo("The study is up to date.")
 
 
 # -- import --------------------------------------------------------------------------------
@@ -278,13 +297,13 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
             line += f" ({n_(outcome.segments, 'segment')})"
         if outcome.detail:
             line += f": {outcome.detail}"
-        click.echo(line)
+        _echo(line)
         if outcome.replaced:
             rep = outcome.replaced
-            click.echo(f"  kept {rep.kept_segments} unchanged segments with "
+            _echo(f"  kept {rep.kept_segments} unchanged segments with "
                        f"{rep.kept_codings} codings")
             for lost in rep.lost_codings:
-                click.echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
+                _echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
                            f"by {lost['coder']} (its text changed)")
 
 
@@ -297,7 +316,7 @@ def remove(ctx: _Context, transcript: str, force: bool) -> None:
     from coder.store.transcripts import remove_transcript
 
     counts = remove_transcript(ctx.store("remove"), transcript, force=force)
-    click.echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
+    _echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
                f"{n_(counts['codings'], 'coding')})")
 
 
@@ -313,15 +332,15 @@ def status(ctx: _Context, fmt: str) -> None:
     data = {"study": ctx.study.settings.name, "path": str(ctx.study.root), **data}
     if fmt == "json":
         return _json(data)
-    click.echo(f"Study: {data['study']}  ({data['path']})")
-    click.echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
+    _echo(f"Study: {data['study']}  ({data['path']})")
+    _echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
         "transcripts", "segments", "tokens", "speakers", "codes", "codings", "memos")))
     if data["coders"]:
         _table("Coders", ["coder", "codings", "coded segments", "reviewed", "share"],
                [[c["coder"], c["codings"], c["coded_segments"], c["reviewed"],
                  f"{c['reviewed_share']:.0%}"] for c in data["coders"]])
     else:
-        click.echo("No codings yet.")
+        _echo("No codings yet.")
 
 
 @cli.command()
@@ -406,13 +425,13 @@ def codebook_load(ctx: _Context, file: Path, prune: bool) -> None:
         raise CoderError("no such file", path=file)
     specs = load_codebook(file)
     changes = apply_codebook(ctx.store("codebook load"), specs, prune=prune, source=file.name)
-    click.echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
+    _echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
                f"{len(changes.updated)} updated, {len(changes.unchanged)} unchanged")
     if changes.kept:
-        click.echo(f"Not in {file.name} but kept (--prune would delete them and their "
+        _echo(f"Not in {file.name} but kept (--prune would delete them and their "
                    f"codings): {', '.join(changes.kept)}")
     for name, n in changes.pruned.items():
-        click.echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
+        _echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
 
 
 @codebook.command("show")
@@ -428,13 +447,17 @@ def codebook_show(ctx: _Context, fmt: str) -> None:
     from rich.markup import escape
     from rich.tree import Tree
 
-    tree = Tree(f"[bold]{ctx.study.settings.name}[/] codebook ({len(codes)} codes)")
+    from coder.formatting import visible
+
+    name = escape(visible(ctx.study.settings.name))
+    tree = Tree(f"[bold]{name}[/] codebook ({len(codes)} codes)")
     nodes = {None: tree}
     for code in codes:
         key = f"[bold]{escape('[' + code['key'] + ']')}[/] " if code["key"] else ""
         colour = code["color"] or "white"
         label = (f"{key}[{colour}]■[/] {escape(code['name'])}  [dim]{code['codings']} codings"
                  f"{' · exclusive' if code['exclusive'] else ''}[/]")
+        label = visible(label)
         nodes[code["id"]] = nodes[code["parent_id"]].add(label)
     _console().print(tree)
 
@@ -493,7 +516,7 @@ def _write(text: str, out: Path | None) -> None:
     from coder.files import write_text
 
     write_text(out, text)
-    click.echo(f"Wrote {out}", err=True)
+    _echo(f"Wrote {out}", err=True)
 
 
 # -- codes and codings ----------------------------------------------------------------------
@@ -519,7 +542,7 @@ def code_add(ctx: _Context, name: str, parent: str | None, definition: str, key:
         raise CoderError(f"color {color!r} must be a hex colour like #1f77b4")
     add_code(ctx.store("code add"), name, parent=parent, definition=definition,
              key=key.lower() if key else None, color=color)
-    click.echo(f"Added code {name!r}" + (f" under {parent!r}" if parent else ""))
+    _echo(f"Added code {name!r}" + (f" under {parent!r}" if parent else ""))
 
 
 @code.command("rename")
@@ -531,7 +554,7 @@ def code_rename(ctx: _Context, old: str, new: str) -> None:
     from coder.store.codes import rename_code
 
     rename_code(ctx.store("code rename"), old, new)
-    click.echo(f"Renamed {old!r} to {new!r}")
+    _echo(f"Renamed {old!r} to {new!r}")
 
 
 @code.command("merge")
@@ -543,7 +566,7 @@ def code_merge(ctx: _Context, source: str, into: str) -> None:
     from coder.store.codes import merge_code
 
     result = merge_code(ctx.store("code merge"), source, into)
-    click.echo(f"Merged {source!r} into {into!r}: {result['moved']} codings moved, "
+    _echo(f"Merged {source!r} into {into!r}: {result['moved']} codings moved, "
                f"{result['already_there']} were already there")
 
 
@@ -556,7 +579,7 @@ def code_move(ctx: _Context, name: str, parent: str) -> None:
     from coder.store.codes import move_code
 
     move_code(ctx.store("code move"), name, parent or None)
-    click.echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
+    _echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
 
 
 @code.command("apply")
@@ -572,7 +595,7 @@ def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
 
     row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
                                coder=ctx.coder, memo=memo)
-    click.echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
+    _echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
                f"{row['name']!r} ({ctx.coder})")
 
 
@@ -590,7 +613,7 @@ def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str) ->
     if not removed:
         raise CoderError(f"{transcript} ¶{segment} does not have {row['name']!r} "
                          f"from {ctx.coder}")
-    click.echo(f"Removed {row['name']!r} from {transcript} ¶{segment} ({ctx.coder})")
+    _echo(f"Removed {row['name']!r} from {transcript} ¶{segment} ({ctx.coder})")
 
 
 @cli.group(cls=_Group)
@@ -627,7 +650,7 @@ def codings_import(ctx: _Context, file: Path) -> None:
         raise CoderError("\n".join(
             [f"{file}:{p.row}: {p.reason}" for p in problems]
             + [f"{file}: {n_(len(problems), 'bad row')}; no codings were imported"]))
-    click.echo(f"{file.name}: {added} codings added, {present} already present")
+    _echo(f"{file.name}: {added} codings added, {present} already present")
 
 
 @codings.command("export")
@@ -673,7 +696,7 @@ def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo
     with store.transaction("review"):
         n = change(store, ids, coder=ctx.coder)
     verb = "Unmarked" if undo else "Marked"
-    click.echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
+    _echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
                f"({len(ids) - n} already {'unmarked' if undo else 'reviewed'})")
 
 
@@ -689,7 +712,7 @@ def undo_(ctx: _Context) -> None:
     from coder.store.history import undo
 
     result = undo(ctx.store("undo"), ctx.coder)
-    click.echo(result.message if result else "Nothing to undo.")
+    _echo(result.message if result else "Nothing to undo.")
 
 
 @cli.command("redo")
@@ -699,7 +722,7 @@ def redo_(ctx: _Context) -> None:
     from coder.store.history import redo
 
     result = redo(ctx.store("redo"), ctx.coder)
-    click.echo(result.message if result else "Nothing to redo.")
+    _echo(result.message if result else "Nothing to redo.")
 
 
 @cli.command("history")
@@ -716,7 +739,7 @@ def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
     if fmt == "json":
         return _json(rows)
     if not rows:
-        click.echo("No changes yet." if all_coders else f"No changes by {ctx.coder} yet.")
+        _echo("No changes yet." if all_coders else f"No changes by {ctx.coder} yet.")
         return
     state = {"undo": "undo of {target}", "redo": "redo of {target}"}
     _table("History" if all_coders else f"History (coder: {ctx.coder})",
@@ -787,10 +810,10 @@ def memo_set(ctx: _Context, selector: dict[str, Any], text: str) -> None:
     had = get_memo(store, kind, target_id, ctx.coder) is not None
     outcome = set_memo(store, kind, target_id, ctx.coder, text)
     if outcome == "unchanged":
-        click.echo(f"Memo on {where} unchanged ({ctx.coder})" if had
+        _echo(f"Memo on {where} unchanged ({ctx.coder})" if had
                    else f"No memo on {where} to delete ({ctx.coder})")
     else:
-        click.echo(f"{outcome.capitalize()} memo on {where} ({ctx.coder})")
+        _echo(f"{outcome.capitalize()} memo on {where} ({ctx.coder})")
 
 
 @memo.command("show")
@@ -809,13 +832,13 @@ def memo_show(ctx: _Context, selector: dict[str, Any], all_coders: bool, fmt: st
     if fmt == "json":
         return _json([_memo_json(r) for r in rows])
     if not rows:
-        click.echo(f"No memo on {target_label(store, kind, target_id)}"
+        _echo(f"No memo on {target_label(store, kind, target_id)}"
                    + ("." if all_coders else f" by {ctx.coder}."))
         return
     for number, row in enumerate(rows):
         if all_coders:
-            click.echo(("\n" if number else "") + f"## {row['coder']} ({row['updated_at']})")
-        click.echo(row["text"])
+            _echo(("\n" if number else "") + f"## {row['coder']} ({row['updated_at']})")
+        _echo(row["text"])
 
 
 def _memo_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -837,7 +860,7 @@ def memo_list(ctx: _Context, kind: str | None, all_coders: bool, fmt: str) -> No
     if fmt == "json":
         return _json([_memo_json(r) for r in rows])
     if not rows:
-        click.echo("No memos yet." if all_coders else f"No memos by {ctx.coder} yet.")
+        _echo("No memos yet." if all_coders else f"No memos by {ctx.coder} yet.")
         return
     _table(f"{len(rows)} memos" + ("" if all_coders else f" (coder: {ctx.coder})"),
            ["on", "target", "coder", "updated", "memo"],

@@ -14,6 +14,7 @@ from typing import Any
 
 from coder import safe_yaml
 from coder.errors import CoderError
+from coder.formatting import check_name
 
 FIELDS = (
     "name", "definition", "include", "exclude", "examples", "key", "color", "patterns",
@@ -108,6 +109,10 @@ def parse_codebook_node(root: Any, path: Path) -> list[CodeSpec]:
         name = _text(fields["name"][1], fail, "name").strip()
         if not name:
             raise fail("a code name cannot be empty", fields["name"][1])
+        try:
+            check_name(name, "a code name")
+        except CoderError as exc:
+            raise fail(exc.reason, fields["name"][1]) from None
         line = node.start_mark.line + 1
         folded = name.casefold()
         if folded in names:

@@ -169,6 +169,7 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
                 speakers.append((path, read_speakers(path)))
                 continue
             name = path.stem
+            _check_file_name(path)
             if name in names:
                 raise InputError(f"same transcript name {name!r} as {names[name]}", path=path)
             names[name] = path
@@ -308,3 +309,19 @@ def _display_path(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root))
     except ValueError:
         return str(path.resolve())
+
+
+def _check_file_name(path: Path) -> None:
+    """A transcript is named after its file: refuse names that cannot be stored or shown."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("the file name is not valid UTF-8; rename the file (e.g. with "
+                         "`convmv` or your file manager) and import it again",
+                         path=path) from None
+    from coder.formatting import check_name
+
+    try:
+        check_name(path.stem, "a file name")
+    except CoderError as exc:
+        raise InputError(f"{exc.reason}; rename the file", path=path) from None

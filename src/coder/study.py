@@ -66,7 +66,9 @@ class Study:
         """The coder: ``--coder``, else ``CODER_NAME``, else ``coder.toml``, else the login."""
         for candidate in (explicit, os.environ.get("CODER_NAME"), self.settings.coder):
             if candidate and candidate.strip():
-                return candidate.strip()
+                from coder.formatting import check_name
+
+                return check_name(candidate.strip(), "a coder name")
         try:
             return getpass.getuser()
         except (KeyError, OSError):

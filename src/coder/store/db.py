@@ -38,7 +38,7 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
-            raise CoderError(f"cannot open the study database ({exc})", path=self.path) from exc
+            raise database_error(exc, self.path) from exc
         if str(self.path) != ":memory:" and mode.lower() != "wal":
             raise CoderError(f"cannot switch the database to WAL mode ({mode})", path=self.path)
         self.conn = conn
@@ -172,3 +172,28 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
+    """What an SQLite error means for the user, naming the database file."""
+    text = str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        reason = ("the study database is busy: another coder (or program) is writing to it; "
+                  "try again in a moment")
+    elif "readonly" in lowered or "read-only" in lowered:
+        reason = ("the study database is read-only: coder can show the study but not change "
+                  "it (check the permissions of the file and its folder)")
+    elif "full" in lowered:
+        reason = "the disk is full: nothing was changed; free some space and try again"
+    elif "unable to open" in lowered or "cannot open" in lowered:
+        reason = "cannot open the study database (does the folder exist and can you write it?)"
+    elif "i/o error" in lowered:
+        reason = "the disk reported an error while reading or writing the study database"
+    elif isinstance(exc, sqlite3.OperationalError):
+        reason = f"the study database refused the command ({text})"
+    else:
+        reason = ("the study database is damaged; nothing more was changed. Check it with "
+                  "`coder check`; recover with `coder backup restore` (the latest snapshot; "
+                  "the event log replays later changes)")
+    return CoderError(f"{reason} [{text}]", path=path)

@@ -36,6 +36,9 @@ class CoderApp(App):
 
     def __init__(self, study: Study | Path | str, coder: str | None = None, *,
                  review_on_move: bool = True, consensus: str = "consensus") -> None:
+        from coder.tui.guard import install
+
+        install()  # no control character from the study reaches the terminal
         super().__init__()
         self.consensus = consensus
         self.study = study if isinstance(study, Study) else open_study(Path(study))
