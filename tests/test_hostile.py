@@ -27,8 +27,8 @@ def fingerprint(root: Path) -> dict[str, str]:
 
 
 def refused(study, *args: str, names: str | Path | None = None, reason: str = "",
-            extra: tuple[Path, ...] = ()):
-    """Run the CLI, expect one clear error line, and prove nothing changed."""
+            extra: tuple[Path, ...] = (), lines: int = 1):
+    """Run the CLI, expect one clear error line (per bad row), and prove nothing changed."""
     before = fingerprint(study.root), {p: p.read_bytes() for p in extra if p.exists()}
     result = CliRunner().invoke(cli, [*args, "--study", str(study.root)],
                                 catch_exceptions=False)
@@ -36,7 +36,7 @@ def refused(study, *args: str, names: str | Path | None = None, reason: str = ""
     assert "Traceback" not in result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("coder: error")]
     assert errors, result.output
-    assert len(errors) == 1, result.stderr
+    assert len(errors) == lines, result.stderr
     if names is not None:
         assert str(Path(names).name) in errors[0], errors[0]
     assert reason.lower() in errors[0].lower(), errors[0]
@@ -427,3 +427,70 @@ def test_refi_export_writes_what_import_accepted_and_says_what_it_replaced(demo,
     again = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(out)],
                                catch_exceptions=False)
     assert again.exit_code == 0, again.output
+
+
+# -- 4. Resource bounds ----------------------------------------------------------------------
+@pytest.mark.parametrize("args", [
+    ["segments", "ephrata-interview", "--segments", "1-999999999999"],
+    ["review", "ephrata-interview", "--segments", "2-99999999999999999999"],
+])
+def test_huge_ranges_are_intervals_clipped_to_the_transcript(demo, args):
+    import tracemalloc
+
+    tracemalloc.start()
+    result = run(demo, *args)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert result.exit_code == 0, result.output
+    assert peak < 64 * 2**20
+
+
+def test_a_range_past_the_end_or_backwards_is_one_line(demo):
+    refused(demo, "review", "ephrata-interview", "--segments", "90-99", reason="no segment")
+    refused(demo, "review", "ephrata-interview", "--segments", "12", reason="no segment(s) 12")
+    refused(demo, "segments", "ephrata-interview", "--segments", "9-2", reason="bad segment")
+    refused(demo, "segments", "ephrata-interview", "--segments", "1-" + "9" * 5000,
+            reason="bad segment")
+
+
+@pytest.mark.parametrize("args", [
+    ["code", "apply", "ephrata-interview", "99999999999999999999999", "need targeted PD"],
+    ["code", "remove", "ephrata-interview", "99999999999999999999999", "need targeted PD"],
+    ["memo", "set", "x", "--segment", "ephrata-interview", "99999999999999999999999"],
+])
+def test_numbers_too_large_for_the_database_are_one_line(demo, args):
+    refused(demo, *args, reason="has no segment")
+
+
+def test_a_codings_row_with_a_huge_number_is_listed_not_a_traceback(demo, tmp_path):
+    path = tmp_path / "codings.csv"
+    path.write_text("transcript,segment,code\nephrata-interview,99999999999999999999999,"
+                    "need targeted PD\n", encoding="utf-8")
+    line = refused(demo, "codings", "import", str(path), names=path, reason="has no segment",
+                   lines=2)
+    assert "codings.csv:2:" in line
+
+
+def test_a_codings_csv_field_over_the_csv_limit(demo, tmp_path):
+    path = tmp_path / "codings.csv"
+    memo = "m" * 200_000  # over the csv module's 128 KiB default: allowed
+    path.write_text(f"transcript,segment,code,memo\nephrata-interview,2,need targeted PD,{memo}\n",
+                    encoding="utf-8")
+    assert run(demo, "codings", "import", str(path)).exit_code == 0
+    path.write_text('transcript,segment,code,memo\nephrata-interview,2,islands of innovation,"'
+                    + "m" * (2**20 + 10) + '"\n', encoding="utf-8")
+    refused(demo, "codings", "import", str(path), names=path, reason="field larger")
+    speakers = tmp_path / "speakers.csv"
+    speakers.write_text('speaker,role\nAna,"' + "r" * (2**20 + 10) + '"\n', encoding="utf-8")
+    refused(demo, "import", str(speakers), names=speakers, reason="field larger")
+
+
+# -- 7. Database errors ----------------------------------------------------------------------
+def test_a_damaged_database_page_is_one_line_saying_how_to_check_and_recover(demo):
+    data = bytearray(demo.db_path.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    for at in range(page, len(data), page):  # every page but the first (the schema)
+        data[at + 8:at + 64] = b"\xa5" * 56
+    demo.db_path.write_bytes(bytes(data))
+    line = refused(demo, "segments", "ephrata-interview", names=demo.db_path, reason="damaged")
+    assert "coder check" in line and "backup" in line

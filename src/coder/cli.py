@@ -20,6 +20,8 @@ from coder.formatting import clock
 from coder.formatting import plural as n_
 
 FORMATS = click.Choice(["table", "json"])
+MAX_CSV = 256 * 2**20  # a codings table
+MAX_CSV_FIELD = 2**20  # one cell (a memo): 1 MB
 
 
 # -- plumbing ------------------------------------------------------------------------------
@@ -134,24 +136,11 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _parse_ranges(spec: str) -> list[int]:
-    """`1-9,12` -> [1..9, 12]."""
-    out: list[int] = []
-    for part in spec.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                low, high = (int(x) for x in part.split("-", 1))
-                if low > high:
-                    raise ValueError
-                out.extend(range(low, high + 1))
-            else:
-                out.append(int(part))
-        except ValueError:
-            raise CoderError(f"bad segment range {part!r} (use e.g. 1-9,12)") from None
-    return out
+def _parse_ranges(spec: str):
+    """`1-9,12` -> intervals (see :mod:`coder.ranges`)."""
+    from coder.ranges import parse_ranges
+
+    return parse_ranges(spec)
 
 
 # -- the group -----------------------------------------------------------------------------
@@ -636,14 +625,25 @@ def codings_import(ctx: _Context, file: Path) -> None:
 
     if not file.is_file():
         raise CoderError("no such file", path=file)
+    if file.stat().st_size > MAX_CSV:
+        raise CoderError(f"refused: {file.stat().st_size / 2**20:.0f} MB is more than a "
+                         f"codings table needs (at most {MAX_CSV // 2**20} MB)", path=file)
     reader = csv.DictReader(io.StringIO(decode_bytes(file.read_bytes(), file)))
-    columns = [(c or "").strip().lower() for c in reader.fieldnames or []]
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
+    try:
+        fieldnames = reader.fieldnames
+        raw = list(reader)
+    except csv.Error as exc:
+        raise CoderError(f"not a readable CSV table ({exc})", path=file,
+                         line=reader.line_num) from None
+    columns = [(c or "").strip().lower() for c in fieldnames or []]
     missing = [c for c in ("transcript", "segment", "code") if c not in columns]
     if missing:
         raise CoderError(f"missing column(s) {', '.join(missing)} (columns: "
                          f"{', '.join(columns) or 'none'}); expected "
                          "transcript,segment,code[,coder][,memo]", path=file)
-    rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()} for row in reader]
+    rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()
+             if isinstance(v, str | None)} for row in raw]
     added, present, problems = import_codings(ctx.store("codings import"), rows,
                                               default_coder=ctx.coder)
     if problems:
@@ -686,11 +686,11 @@ def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo
         row = get_transcript(store, name)
         segs = list_segments(store, row["id"], ctx.coder, wanted)
         if wanted:
-            found = {s["ordinal"] for s in segs}
-            absent = [n for n in wanted if n not in found]
+            found = [s["ordinal"] for s in segs]
+            absent = [str(n) for n in wanted.missing(found)] + wanted.empty_spans(found)
             if absent:
                 raise CoderError(f"{row['name']} has no segment(s) "
-                                 f"{', '.join(map(str, absent[:10]))}")
+                                 f"{', '.join(absent[:10])}")
         ids += [s["id"] for s in segs]
     change = unmark_reviewed if undo else mark_reviewed
     with store.transaction("review"):

@@ -145,7 +145,12 @@ def read_speakers(path: Path) -> dict[str, dict[str, str]]:
         raise InputError(
             f"needs a 'speaker' column (columns: {', '.join(columns) or 'none'})", path=path)
     out: dict[str, dict[str, str]] = {}
-    for line, row in enumerate(reader, start=2):
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV table ({exc})", path=path,
+                         line=reader.line_num) from None
+    for line, row in enumerate(rows, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
         name = row.pop(key, "")
         if not name:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,7 +202,7 @@ def list_transcripts(store: Store, coder: str | None = None) -> list[dict[str, A
 
 
 def list_segments(store: Store, transcript_id: int, coder: str | None = None,
-                  ordinals: list[int] | None = None) -> list[dict[str, Any]]:
+                  ordinals: Container[int] | None = None) -> list[dict[str, Any]]:
     """Segments in order with speaker, and the codes ``coder`` gave (all coders if None)."""
     rows = store.rows(
         """SELECT s.id, s.ordinal, s.start, s.end, s.time_start, s.time_end, s.text,
@@ -213,9 +214,8 @@ def list_segments(store: Store, transcript_id: int, coder: str | None = None,
            FROM segments s LEFT JOIN speakers sp ON sp.id = s.speaker_id
            WHERE s.transcript_id = :t ORDER BY s.ordinal""", {"t": transcript_id,
                                                               "coder": coder or ""})
-    if ordinals is not None:
-        wanted = set(ordinals)
-        rows = [r for r in rows if r["ordinal"] in wanted]
+    if ordinals is not None:  # a set, or intervals (coder.ranges): never expanded
+        rows = [r for r in rows if r["ordinal"] in ordinals]
     codes = store.rows(
         """SELECT g.segment_id, c.name, g.coder FROM codings g JOIN codes c ON c.id = g.code_id
            JOIN segments s ON s.id = g.segment_id WHERE s.transcript_id = ?
@@ -235,7 +235,7 @@ def segment_id(store: Store, transcript: str, ordinal: int) -> tuple[dict[str, A
     """The transcript row and the id of its segment number ``ordinal``."""
     row = get_transcript(store, transcript)
     found = store.scalar("SELECT id FROM segments WHERE transcript_id = ? AND ordinal = ?",
-                         (row["id"], ordinal))
+                         (row["id"], ordinal)) if 0 < ordinal < 2**63 else None
     if found is None:
         count = store.scalar("SELECT count(*) FROM segments WHERE transcript_id = ?",
                              (row["id"],))
