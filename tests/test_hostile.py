@@ -494,3 +494,56 @@ def test_a_damaged_database_page_is_one_line_saying_how_to_check_and_recover(dem
     demo.db_path.write_bytes(bytes(data))
     line = refused(demo, "segments", "ephrata-interview", names=demo.db_path, reason="damaged")
     assert "coder check" in line and "backup" in line
+
+
+# -- 8. merge trusts nothing -----------------------------------------------------------------
+def _other_copy(demo, tmp_path: Path, tamper: str) -> Path:
+    import shutil
+    import sqlite3
+
+    other = tmp_path / "other"
+    shutil.copytree(demo.root, other)
+    assert run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD",
+               coder="ana").exit_code == 0
+    shutil.copy(demo.db_path, other / "coder.db")
+    conn = sqlite3.connect(other / "coder.db")
+    conn.executescript("PRAGMA ignore_check_constraints = ON;" + tamper)
+    conn.commit()
+    conn.close()
+    return other
+
+
+TAMPERED = {
+    "schema 999": ("PRAGMA user_version = 999", "schema version 999"),
+    "span past the segment": ("UPDATE codings SET span_start = 99999999, span_end = 100000000",
+                              "outside their segment"),
+    "negative span": ("UPDATE codings SET span_start = -5, span_end = 3", "outside"),
+    "ESC in a coder": ("UPDATE codings SET coder = 'x' || char(27) || '[2J'",
+                       "control characters"),
+    "ESC in a code name": ("UPDATE codes SET name = name || char(27) WHERE id = 1",
+                           "control characters"),
+    "text offsets": ("UPDATE segments SET start = 'a' WHERE ordinal = 1", "offsets"),
+}
+
+
+@pytest.mark.parametrize("case", TAMPERED, ids=list(TAMPERED))
+def test_merge_validates_the_other_study_like_an_import(demo, tmp_path, case):
+    tamper, reason = TAMPERED[case]
+    other = _other_copy(demo, tmp_path, tamper)
+    line = refused(demo, "merge", str(other), reason=reason)
+    assert "other" in line and "nothing was merged" in line and "\x1b" not in line
+
+
+def test_merge_lists_many_coders_without_printing_them_all(demo, tmp_path):
+    import sqlite3
+
+    other = _other_copy(demo, tmp_path, "SELECT 1")
+    conn = sqlite3.connect(other / "coder.db")
+    seg = conn.execute("SELECT segment_id, code_id FROM codings LIMIT 1").fetchone()
+    conn.executemany("INSERT INTO reviewed (segment_id, coder, created_at) VALUES (?,?,?)",
+                     [(seg[0], f"coder{i}", "2026-01-01") for i in range(5000)])
+    conn.commit()
+    conn.close()
+    result = run(demo, "merge", str(other))
+    assert result.exit_code == 0, result.output
+    assert "and 4,9" in result.output and max(map(len, result.output.splitlines())) < 2000

@@ -76,3 +76,9 @@ def xml_safe(text: str) -> tuple[str, int]:
     if not _NOT_XML.search(text):
         return text, 0
     return _NOT_XML.subn("\ufffd", text)
+
+
+def some(items: list[str] | tuple[str, ...], limit: int = 10) -> str:
+    """``'a, b, c'``, or the first ``limit`` and ``'… and 1,990 more'``."""
+    shown = ", ".join(items[:limit])
+    return shown if len(items) <= limit else f"{shown} … and {len(items) - limit:,} more"

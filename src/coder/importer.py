@@ -127,6 +127,11 @@ def segment_document(doc: Document, segmentation: str) -> list[SegmentRow]:
     ]
     if not rows:
         raise InputError("no text to import")
+    from coder.long_segments import MAX_SEGMENT_CHARS, split_long
+
+    rows, split = split_long(rows)
+    if split:  # shown after the import, and kept with the transcript
+        doc.metadata["split_segments"] = {"limit": MAX_SEGMENT_CHARS, "segments": split}
     return rows
 
 
@@ -256,6 +261,12 @@ def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) 
         notes.append(f"answers from {doc.metadata['text_column']!r}, respondents "
                      + (f"from {doc.metadata['id_column']!r}" if doc.metadata.get("id_column")
                         else "numbered by row"))
+    if doc.metadata.get("split_segments"):
+        split = doc.metadata["split_segments"]
+        notes.append(f"{plural(len(split['segments']), 'segment')} longer than "
+                     f"{split['limit']:,} characters split into pieces (turn "
+                     f"{', '.join(map(str, split['segments'][:5]))}"
+                     f"{'…' if len(split['segments']) > 5 else ''})")
     detail = "; ".join(notes)
     if item.existing_id is None:
         insert_transcript(store, name=doc.name, **common)
