@@ -547,3 +547,53 @@ def test_merge_lists_many_coders_without_printing_them_all(demo, tmp_path):
     result = run(demo, "merge", str(other))
     assert result.exit_code == 0, result.output
     assert "and 4,9" in result.output and max(map(len, result.output.splitlines())) < 2000
+
+
+def test_a_segment_over_a_million_characters_is_split_and_said_so(demo, tmp_path):
+    path = tmp_path / "one-line.txt"
+    path.write_text("Ana: " + "word " * 500_000 + "\n", encoding="utf-8")  # 2.5 MB, one line
+    result = run(demo, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "(3 segments)" in result.output and "split into pieces" in result.output
+    import json
+
+    rows = json.loads(run(demo, "segments", "one-line", "--format", "json").output)
+    assert all(len(r["text"]) <= 1_000_000 and r["speaker"] == "Ana" for r in rows)
+    assert "".join(r["text"] for r in rows).split() == ["word"] * 500_000
+
+
+# -- 10. Read-only studies and database errors that say what happened ------------------------
+def test_a_read_only_study_runs_read_commands(demo, monkeypatch):
+    """The tests run as root, which may write anything: coder is told the file is not writable."""
+    import coder.store.db as db
+
+    monkeypatch.setattr(db, "writable", lambda path: False)
+    before = fingerprint(demo.root)
+    for args in (["status"], ["segments", "ephrata-interview"], ["codebook", "show"],
+                 ["search", "seat"], ["history"]):
+        result = run(demo, *args)
+        assert result.exit_code == 0, (args, result.output)
+    assert fingerprint(demo.root) == before
+    from coder.errors import CoderError
+
+    store = db.Store(demo.db_path, read_only=True)
+    with pytest.raises(CoderError, match="read-only"), store.transaction("x"):
+        pass
+    store.close()
+
+
+@pytest.mark.parametrize(("message", "says"), [
+    ("database is locked", "busy: another coder"),
+    ("attempt to write a readonly database", "read-only"),
+    ("database or disk is full", "disk is full"),
+    ("disk I/O error", "disk reported an error"),
+])
+def test_database_errors_say_what_happened_and_name_the_file(message, says):
+    import sqlite3
+
+    from coder.store.db import database_error
+
+    error = database_error(sqlite3.OperationalError(message), "/s/coder.db")
+    assert str(error).startswith("/s/coder.db: ") and says in str(error)
+    damaged = database_error(sqlite3.DatabaseError("database disk image is malformed"), "x.db")
+    assert "damaged" in str(damaged) and "coder check" in str(damaged)

@@ -100,10 +100,13 @@ class _Context:
 
     def store(self, command: str = ""):
         if self._store is None:
-            from coder.store.db import Store
+            from coder.store.db import Store, writable
 
-            click.get_current_context().find_root().meta["coder.db"] = self.study.db_path
-            self._store = Store(self.study.db_path, coder=self.coder, command=command)
+            path = self.study.db_path
+            click.get_current_context().find_root().meta["coder.db"] = path
+            # Commands that only read (no command name) work in a read-only study.
+            read_only = not command and path.exists() and not writable(path)
+            self._store = Store(path, coder=self.coder, command=command, read_only=read_only)
             # Close (and checkpoint the WAL into coder.db) when the command ends.
             click.get_current_context().call_on_close(self._store.close)
         return self._store

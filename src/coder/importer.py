@@ -63,6 +63,7 @@ class _Prepared:
     document: Document
     segments: list[SegmentRow]
     existing_id: int | None = None
+    analysed: bool = True  # False: analysed batch by batch while stored (a huge file)
 
 
 @dataclass
@@ -183,7 +184,8 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
             if name in names:
                 raise InputError(f"same transcript name {name!r} as {names[name]}", path=path)
             names[name] = path
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open("rb") as stream:  # in chunks: a 200 MB file is not held twice
+                sha = hashlib.file_digest(stream, "sha256").hexdigest()
             existing = store.one(
                 "SELECT id, sha256, segmentation, metadata FROM transcripts WHERE name = ?",
                 (name,))
@@ -268,9 +270,13 @@ def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) 
                      f"{', '.join(map(str, split['segments'][:5]))}"
                      f"{'…' if len(split['segments']) > 5 else ''})")
     detail = "; ".join(notes)
+    model = study.settings.nlp_model
     if item.existing_id is None:
-        insert_transcript(store, name=doc.name, **common)
+        insert_transcript(store, name=doc.name, **common, prepare=None if item.analysed
+                          else lambda batch: _analyse(batch, model))
         return Outcome(item.path, doc.name, "imported", len(item.segments), detail=detail)
+    if not item.analysed:
+        _analyse(item.segments, model)
     report = replace_transcript(store, item.existing_id, **common)
     return Outcome(item.path, doc.name, "replaced", len(item.segments), detail=detail,
                    replaced=report)
@@ -300,18 +306,31 @@ def _prepare_all(jobs: list[tuple[Path, str, int | None]], options: ImportOption
         yield from pool.imap(_prepare_one, tasks, chunksize=2)
 
 
+# Above this many characters a file's segments are analysed batch by batch as they are
+# stored, so their lemmas and token offsets (about twice the text) are never all in memory.
+_ANALYSE_WHILE_STORING = 16 * 2**20
+
+
+def _analyse(segments: list[SegmentRow], model: str) -> None:
+    """Give each segment its lemmas and token offsets (the spaCy pipeline)."""
+    from coder.nlp import pipeline
+
+    analysed = pipeline(model).analyse(s.text for s in segments)
+    for seg, (lemmas, tokens) in zip(segments, analysed, strict=True):
+        seg.lemmas, seg.tokens = lemmas, tokens
+
+
 def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Prepared | CoderError:
     from coder.ingest import parse_file
-    from coder.nlp import pipeline
 
     path, sha, existing, options, model = task
     try:
         document = parse_file(path, text_column=options.text_column, id_column=options.id_column)
         document.name = path.stem
         segments = segment_document(document, options.segmentation)
-        analysed = pipeline(model).analyse(s.text for s in segments)
-        for seg, (lemmas, tokens) in zip(segments, analysed, strict=True):
-            seg.lemmas, seg.tokens = lemmas, tokens
+        if len(document.text) > _ANALYSE_WHILE_STORING:
+            return _Prepared(path, sha, document, segments, existing, analysed=False)
+        _analyse(segments, model)
         return _Prepared(path, sha, document, segments, existing)
     except CoderError as exc:
         exc.path = exc.path or str(path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,27 +83,41 @@ def set_speaker_attributes(store: Store, attributes: dict[str, dict[str, str]]) 
 
 def insert_transcript(store: Store, *, name: str, source_path: str, sha256: str, fmt: str,
                       segmentation: str, metadata: dict, text: str,
-                      segments: list[SegmentRow]) -> int:
-    """Store a new transcript and its segments; returns its id."""
+                      segments: list[SegmentRow],
+                      prepare: Callable[[list[SegmentRow]], None] | None = None) -> int:
+    """Store a new transcript and its segments; returns its id.
+
+    With ``prepare``, segments are stored in batches, each passed to ``prepare`` first
+    (to fill in lemmas and tokens) and emptied of them after: memory stays bounded.
+    """
     cursor = store.execute(
         """INSERT INTO transcripts (name, source_path, sha256, format, segmentation, metadata,
            text, imported_at) VALUES (?,?,?,?,?,?,?,?)""",
         (name, source_path, sha256, fmt, segmentation, json.dumps(metadata), text, now()))
     transcript_id = cursor.lastrowid
-    _insert_segments(store, transcript_id, segments)
+    _insert_segments(store, transcript_id, segments, prepare)
     store.log("transcript.import", transcript_id=transcript_id, name=name, sha256=sha256,
               source_path=source_path, segments=len(segments), segmentation=segmentation)
     return transcript_id
 
 
-def _insert_segments(store: Store, transcript_id: int, segments: list[SegmentRow]) -> None:
+def _insert_segments(store: Store, transcript_id: int, segments: list[SegmentRow],
+                     prepare: Callable[[list[SegmentRow]], None] | None = None) -> None:
     ids = speaker_ids(store, {s.speaker for s in segments if s.speaker})
     last = store.scalar("SELECT coalesce(max(id), 0) FROM segments")
-    store.executemany(
-        """INSERT INTO segments (transcript_id, ordinal, speaker_id, start, end, time_start,
-           time_end, text, lemmas, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-        [(transcript_id, s.ordinal, ids.get(s.speaker) if s.speaker else None, s.start, s.end,
-          s.time_start, s.time_end, s.text, s.lemmas, s.tokens) for s in segments])
+    step = 2000 if prepare else max(len(segments), 1)
+    for first in range(0, len(segments), step):
+        batch = segments[first:first + step]
+        if prepare:
+            prepare(batch)
+        store.executemany(
+            """INSERT INTO segments (transcript_id, ordinal, speaker_id, start, end, time_start,
+               time_end, text, lemmas, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            [(transcript_id, s.ordinal, ids.get(s.speaker) if s.speaker else None, s.start,
+              s.end, s.time_start, s.time_end, s.text, s.lemmas, s.tokens) for s in batch])
+        if prepare:
+            for s in batch:
+                s.lemmas = s.tokens = ""
     # Index every segment this transaction adds in one statement at commit: FTS5 builds
     # one index segment instead of one per transcript.
     store.before_commit("segments_fts", lambda: store.execute(
