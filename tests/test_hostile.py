@@ -597,3 +597,75 @@ def test_database_errors_say_what_happened_and_name_the_file(message, says):
     assert str(error).startswith("/s/coder.db: ") and says in str(error)
     damaged = database_error(sqlite3.DatabaseError("database disk image is malformed"), "x.db")
     assert "damaged" in str(damaged) and "coder check" in str(damaged)
+
+
+# -- Backups and coder check -----------------------------------------------------------------
+def _status(study) -> dict:
+    import json
+
+    return json.loads(run(study, "status", "--format", "json").output)
+
+
+def test_destructive_commands_take_a_snapshot_that_restores(demo):
+    assert run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD").exit_code == 0
+    before = _status(demo)
+    assert run(demo, "remove", "ephrata-interview", "--force").exit_code == 0
+    assert _status(demo)["transcripts"] == 0
+    folder = demo.root / ".coder-backups"
+    assert (folder / ".gitignore").read_text() == "*\n"  # git never sees the snapshots
+    listed = run(demo, "backup", "list", "--format", "json")
+    import json
+
+    snapshots = json.loads(listed.output)
+    assert snapshots[0]["reason"] == "before-remove"
+    restored = run(demo, "backup", "restore", snapshots[0]["name"], "--yes")
+    assert restored.exit_code == 0, restored.output
+    after = _status(demo)
+    assert (after["transcripts"], after["codings"]) == (before["transcripts"], before["codings"])
+    assert run(demo, "check").exit_code == 0
+
+
+def test_a_failed_destructive_command_leaves_no_snapshot(demo):
+    refused(demo, "remove", "no-such-transcript", reason="no transcript")
+    refused(demo, "merge", str(demo.root / "missing"), reason="no such file")
+
+
+def test_check_finds_and_repairs_the_search_index_and_orphans(demo):
+    import sqlite3
+
+    conn = sqlite3.connect(demo.db_path)
+    seg = conn.execute("SELECT id, text FROM segments WHERE text LIKE '%seat time%'").fetchone()
+    conn.execute("INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', ?, ?)",
+                 seg)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    code = conn.execute("SELECT id FROM codes LIMIT 1").fetchone()[0]
+    conn.execute("INSERT INTO codings (segment_id, code_id, coder, origin, created_at) "
+                 "VALUES (999999, ?, 'ghost', 'manual', '2026-01-01')", (code,))
+    conn.commit()
+    conn.close()
+    assert "0 matches" in run(demo, "search", "seat").output
+    found = CliRunner().invoke(cli, ["check", "--study", str(demo.root)])
+    assert found.exit_code == 1
+    assert "full-text index" in found.output and "codings row" in found.output
+    fixed = CliRunner().invoke(cli, ["check", "--repair", "--study", str(demo.root)])
+    assert fixed.exit_code == 0, fixed.output
+    assert "rebuilt the full-text index" in fixed.output and "deleted 1 row" in fixed.output
+    assert "1 match for" in run(demo, "search", "seat").output
+    assert run(demo, "check").exit_code == 0
+    assert "before-repair" in run(demo, "backup", "list").output
+
+
+def test_a_damaged_database_is_found_by_check_and_recovered_from_a_snapshot(demo):
+    assert run(demo, "backup", "create").exit_code == 0
+    data = bytearray(demo.db_path.read_bytes())
+    page = int.from_bytes(data[16:18], "big") or 65536
+    for at in range(page, len(data), page):
+        data[at + 8:at + 64] = b"\xa5" * 56
+    demo.db_path.write_bytes(bytes(data))
+    found = CliRunner().invoke(cli, ["check", "--study", str(demo.root)])
+    assert found.exit_code == 1 and "Traceback" not in found.output
+    assert "backup restore" in found.stderr
+    restored = run(demo, "backup", "restore", "--yes")
+    assert restored.exit_code == 0, restored.output
+    assert run(demo, "check").exit_code == 0
+    assert _status(demo)["transcripts"] == 1

@@ -72,7 +72,13 @@ def study_options(func: Callable) -> Callable:
         parent = ctx.find_root().params
         study_dir = study_dir or parent.get("study_dir")
         coder_name = coder_name or parent.get("coder_name")
-        return func(*args, ctx=_Context(study_dir, coder_name), **kwargs)
+        here = _Context(study_dir, coder_name)
+        result = func(*args, ctx=here, **kwargs)
+        if here._store is not None and here._store.command:  # a command that writes
+            from coder.store.backup import daily
+
+            daily(here._store)  # a snapshot a day while coding
+        return result
 
     return wrapper
 
@@ -255,7 +261,7 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
     Folders are searched for supported files. All or nothing: if any file is bad, every
     problem is listed and nothing is imported.
     """
-    from coder.importer import ImportOptions, expand_paths, import_paths
+    from coder.importer import ImportOptions, expand_paths
 
     refi = [p for p in paths if p.suffix.lower() in (".qdpx", ".qdc", ".qde")]
     if refi:
@@ -273,6 +279,19 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
     files = expand_paths(list(paths))
     if not files:
         raise CoderError("no transcript files found in " + ", ".join(map(str, paths)))
+    if replace:
+        from coder.store.backup import before
+
+        with before(store, "import-replace"):
+            _import_files(store, ctx, paths, files, options)
+        return
+    _import_files(store, ctx, paths, files, options)
+
+
+def _import_files(store: Any, ctx: _Context, paths: tuple[Path, ...], files: list[Path],
+                  options: Any) -> None:
+    from coder.importer import import_paths
+
     if len(files) > 3 and sys.stderr.isatty():
         from rich.progress import Progress
 
@@ -305,9 +324,13 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
 @study_options
 def remove(ctx: _Context, transcript: str, force: bool) -> None:
     """Delete a transcript from the study (its file is left alone), e.g. to import it again."""
-    from coder.store.transcripts import remove_transcript
+    from coder.store.backup import before
+    from coder.store.transcripts import get_transcript, remove_transcript
 
-    counts = remove_transcript(ctx.store("remove"), transcript, force=force)
+    store = ctx.store("remove")
+    get_transcript(store, transcript)  # an unknown name is an error before any snapshot
+    with before(store, "remove"):
+        counts = remove_transcript(store, transcript, force=force)
     _echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
                f"{n_(counts['codings'], 'coding')})")
 
@@ -416,7 +439,14 @@ def codebook_load(ctx: _Context, file: Path, prune: bool) -> None:
     if not file.is_file():
         raise CoderError("no such file", path=file)
     specs = load_codebook(file)
-    changes = apply_codebook(ctx.store("codebook load"), specs, prune=prune, source=file.name)
+    store = ctx.store("codebook load")
+    if prune:
+        from coder.store.backup import before
+
+        with before(store, "prune"):
+            changes = apply_codebook(store, specs, prune=prune, source=file.name)
+    else:
+        changes = apply_codebook(store, specs, prune=prune, source=file.name)
     _echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
                f"{len(changes.updated)} updated, {len(changes.unchanged)} unchanged")
     if changes.kept:

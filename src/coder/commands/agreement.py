@@ -307,7 +307,14 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
         if not sep or not old.strip() or not new.strip():
             raise CoderError(f"--coder-map takes OLD=NEW, not {item!r}")
         mapping[old.strip()] = new.strip()
-    report = merge_study(ctx.store("merge"), other, coder_map=mapping, dry_run=dry_run)
+    store = ctx.store("merge")
+    if dry_run:
+        report = merge_study(store, other, coder_map=mapping, dry_run=True)
+    else:
+        from coder.store.backup import before
+
+        with before(store, "merge"):
+            report = merge_study(store, other, coder_map=mapping, dry_run=False)
     if fmt == "json":
         return _json({**report.as_dict(), "dry_run": dry_run})
     verb = "Would merge" if dry_run else "Merged"

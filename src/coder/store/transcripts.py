@@ -88,14 +88,18 @@ def insert_transcript(store: Store, *, name: str, source_path: str, sha256: str,
     """Store a new transcript and its segments; returns its id.
 
     With ``prepare``, segments are stored in batches, each passed to ``prepare`` first
-    (to fill in lemmas and tokens) and emptied of them after: memory stays bounded.
+    (to fill in lemmas and tokens) and emptied of them and of their text after, and the
+    transcript's text is stored last: memory stays bounded for a huge file.
     """
     cursor = store.execute(
         """INSERT INTO transcripts (name, source_path, sha256, format, segmentation, metadata,
            text, imported_at) VALUES (?,?,?,?,?,?,?,?)""",
-        (name, source_path, sha256, fmt, segmentation, json.dumps(metadata), text, now()))
+        (name, source_path, sha256, fmt, segmentation, json.dumps(metadata),
+         "" if prepare else text, now()))
     transcript_id = cursor.lastrowid
     _insert_segments(store, transcript_id, segments, prepare)
+    if prepare:  # the text last, once the segments' copies of it are gone
+        store.execute("UPDATE transcripts SET text = ? WHERE id = ?", (text, transcript_id))
     store.log("transcript.import", transcript_id=transcript_id, name=name, sha256=sha256,
               source_path=source_path, segments=len(segments), segmentation=segmentation)
     return transcript_id
@@ -117,7 +121,7 @@ def _insert_segments(store: Store, transcript_id: int, segments: list[SegmentRow
               s.end, s.time_start, s.time_end, s.text, s.lemmas, s.tokens) for s in batch])
         if prepare:
             for s in batch:
-                s.lemmas = s.tokens = ""
+                s.lemmas = s.tokens = s.text = ""
     # Index every segment this transaction adds in one statement at commit: FTS5 builds
     # one index segment instead of one per transcript.
     store.before_commit("segments_fts", lambda: store.execute(
