@@ -669,3 +669,15 @@ def test_a_damaged_database_is_found_by_check_and_recovered_from_a_snapshot(demo
     assert restored.exit_code == 0, restored.output
     assert run(demo, "check").exit_code == 0
     assert _status(demo)["transcripts"] == 1
+
+
+def test_a_bad_file_does_not_keep_the_workbench_closed(demo):
+    path = demo.transcripts_dir / "bad.md"
+    path.write_text("---\ndate: 2024-13-45\n---\nAna: hi\n", encoding="utf-8")
+    before = fingerprint(demo.root)
+    result = CliRunner().invoke(cli, ["tui", "--study", str(demo.root)], catch_exceptions=False)
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    assert "coder: warning: " in result.stderr and "bad.md:2:" in result.stderr
+    assert "the workbench opens the study as it was" in result.stderr
+    assert "1 transcript" in result.stdout  # the study as it was
+    assert fingerprint(demo.root) == before

@@ -177,7 +177,13 @@ def tui(ctx: _Context, no_sync: bool) -> None:
     """Open the coding workbench (imports new or changed files in transcripts/ first)."""
     here = click.get_current_context()
     if not no_sync:
-        here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+        try:
+            here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+        except CoderError as exc:  # a bad file must not keep the study closed
+            for line in str(exc).splitlines():
+                _echo(f"coder: warning: {line}", err=True)
+            _echo("coder: warning: nothing was synced; the workbench opens the study as it "
+                  "was (fix the file, then `coder sync`)", err=True)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         _echo("Not a terminal, so the workbench does not open; here is the study:")
         here.invoke(status, study_dir=ctx.study_dir, coder_name=ctx.coder_name)

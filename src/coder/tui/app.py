@@ -61,8 +61,10 @@ class CoderApp(App):
             return True, action(*args, **kwargs)
         except CoderError as exc:
             self.notify(str(exc), severity="error")
-        except sqlite3.OperationalError as exc:
-            self.notify(f"Not saved: the database is busy ({exc}). Try again in a moment.",
+        except sqlite3.Error as exc:  # busy, read-only, disk full, damaged: say which
+            from coder.store.db import database_error
+
+            self.notify(f"Not saved: {database_error(exc, self.store.path)}",
                         severity="error", timeout=8)
         return False, None
 
