@@ -10,7 +10,7 @@ from pathlib import Path
 from coder.errors import CoderError
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then move it into place."""
     path = Path(path)
     try:

@@ -72,7 +72,7 @@ def check_zip(path: Path | str, kind: str) -> None:
     except InputError:
         raise
     except ZIP_ERRORS:
-        raise InputError(f"not {kind} file (not a readable zip archive)", path=path) from None
+        raise InputError(f"not {kind} file", path=path) from None
 
 
 def _check_declared(members: list[zipfile.ZipInfo], path: Path | str, kind: str) -> None:

@@ -99,6 +99,9 @@ def insert_transcript(store: Store, *, name: str, source_path: str, sha256: str,
     transcript_id = cursor.lastrowid
     _insert_segments(store, transcript_id, segments, prepare)
     if prepare:  # the text last, once the segments' copies of it are gone
+        from coder.memory import give_back
+
+        give_back()
         store.execute("UPDATE transcripts SET text = ? WHERE id = ?", (text, transcript_id))
     store.log("transcript.import", transcript_id=transcript_id, name=name, sha256=sha256,
               source_path=source_path, segments=len(segments), segmentation=segmentation)
