@@ -20,6 +20,8 @@ from coder.formatting import clock
 from coder.formatting import plural as n_
 
 FORMATS = click.Choice(["table", "json"])
+MAX_CSV = 256 * 2**20  # a codings table
+MAX_CSV_FIELD = 2**20  # one cell (a memo): 1 MB
 
 
 # -- plumbing ------------------------------------------------------------------------------
@@ -30,15 +32,31 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CoderError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"coder: error: {line}", err=True)
-            sys.exit(1)
-        except sqlite3.OperationalError as exc:
-            click.echo(f"coder: error: the study database is busy or damaged ({exc})", err=True)
-            sys.exit(1)
+            _fail(str(exc))
+        except sqlite3.Error as exc:
+            from coder.store.db import database_error
+
+            _fail(str(database_error(exc, ctx.find_root().meta.get("coder.db"))))
+        except MemoryError:
+            _fail("out of memory; nothing half-written was kept")
         except KeyboardInterrupt:
-            click.echo("coder: interrupted; nothing half-written was kept", err=True)
+            _echo("coder: interrupted; nothing half-written was kept", err=True)
             sys.exit(130)
+
+
+def _echo(message: Any = "", **kwargs: Any) -> None:
+    """click.echo for messages: control characters in names are shown, not obeyed."""
+    from coder.formatting import visible
+
+    click.echo(visible(str(message)), **kwargs)
+
+
+def _fail(message: str) -> None:
+    from coder.formatting import visible
+
+    for line in message.splitlines():
+        click.echo(f"coder: error: {visible(line)}", err=True)
+    sys.exit(1)
 
 
 def study_options(func: Callable) -> Callable:
@@ -54,7 +72,13 @@ def study_options(func: Callable) -> Callable:
         parent = ctx.find_root().params
         study_dir = study_dir or parent.get("study_dir")
         coder_name = coder_name or parent.get("coder_name")
-        return func(*args, ctx=_Context(study_dir, coder_name), **kwargs)
+        here = _Context(study_dir, coder_name)
+        result = func(*args, ctx=here, **kwargs)
+        if here._store is not None and here._store.command:  # a command that writes
+            from coder.store.backup import daily
+
+            daily(here._store)  # a snapshot a day while coding
+        return result
 
     return wrapper
 
@@ -82,9 +106,13 @@ class _Context:
 
     def store(self, command: str = ""):
         if self._store is None:
-            from coder.store.db import Store
+            from coder.store.db import Store, writable
 
-            self._store = Store(self.study.db_path, coder=self.coder, command=command)
+            path = self.study.db_path
+            click.get_current_context().find_root().meta["coder.db"] = path
+            # Commands that only read (no command name) work in a read-only study.
+            read_only = not command and path.exists() and not writable(path)
+            self._store = Store(path, coder=self.coder, command=command, read_only=read_only)
             # Close (and checkpoint the WAL into coder.db) when the command ends.
             click.get_current_context().call_on_close(self._store.close)
         return self._store
@@ -101,13 +129,15 @@ def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(title) if title else None, show_lines=False)
+    from coder.formatting import visible
+
+    table = Table(title=escape(visible(title)) if title else None, show_lines=False)
     for column in columns:
         justify = "right" if column.lower() in {"#", "segments", "codings", "reviewed", "n",
                                                 "speakers", "count", "share", "segment"} else "left"
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else escape(str(v)) for v in row])
+        table.add_row(*["" if v is None else escape(visible(str(v))) for v in row])
     _console().print(table)
 
 
@@ -115,24 +145,11 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _parse_ranges(spec: str) -> list[int]:
-    """`1-9,12` -> [1..9, 12]."""
-    out: list[int] = []
-    for part in spec.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                low, high = (int(x) for x in part.split("-", 1))
-                if low > high:
-                    raise ValueError
-                out.extend(range(low, high + 1))
-            else:
-                out.append(int(part))
-        except ValueError:
-            raise CoderError(f"bad segment range {part!r} (use e.g. 1-9,12)") from None
-    return out
+def _parse_ranges(spec: str):
+    """`1-9,12` -> intervals (see :mod:`coder.ranges`)."""
+    from coder.ranges import parse_ranges
+
+    return parse_ranges(spec)
 
 
 # -- the group -----------------------------------------------------------------------------
@@ -160,9 +177,15 @@ def tui(ctx: _Context, no_sync: bool) -> None:
     """Open the coding workbench (imports new or changed files in transcripts/ first)."""
     here = click.get_current_context()
     if not no_sync:
-        here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+        try:
+            here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+        except CoderError as exc:  # a bad file must not keep the study closed
+            for line in str(exc).splitlines():
+                _echo(f"coder: warning: {line}", err=True)
+            _echo("coder: warning: nothing was synced; the workbench opens the study as it "
+                  "was (fix the file, then `coder sync`)", err=True)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        click.echo("Not a terminal, so the workbench does not open; here is the study:")
+        _echo("Not a terminal, so the workbench does not open; here is the study:")
         here.invoke(status, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
         return
     from coder.tui import CoderApp
@@ -179,22 +202,23 @@ def tui(ctx: _Context, no_sync: bool) -> None:
 def init(directory: Path | None, name: str | None, source: Path | None) -> None:
     """Make DIRECTORY (default: here) a study: coder.toml, codebooks/, transcripts/, exports/."""
     from coder.store.db import Store
-    from coder.study import init_study
+    from coder.study import new_study
 
-    study = init_study(directory or Path.cwd(), name)
-    Store(study.db_path).close()
-    click.echo(f"Study {study.settings.name!r} ready in {study.root}")
+    with new_study(directory or Path.cwd(), name) as study:
+        Store(study.db_path).close()
+        if source is not None:
+            from coder.commands.exchange import import_refi
+
+            here = _Context(study.root, None)
+            try:
+                import_refi(here, source, "table", codes_only=source.suffix.lower() == ".qdc")
+            finally:
+                if here._store is not None:
+                    here._store.close()
+    _echo(f"Study {study.settings.name!r} ready in {study.root}")
     if source is not None:
-        from coder.commands.exchange import import_refi
-
-        here = _Context(study.root, None)
-        try:
-            import_refi(here, source, "table", codes_only=source.suffix.lower() == ".qdc")
-        finally:
-            if here._store is not None:
-                here._store.close()
         return
-    click.echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
+    _echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
                "`coder import transcripts/` and `coder codebook load codebooks/FILE.yaml`.")
 
 
@@ -207,7 +231,7 @@ def sync(ctx: _Context) -> None:
     result = sync_study(ctx.store("sync"), ctx.study)
     for outcome in result.transcripts:
         if outcome.status != "unchanged":
-            click.echo(f"{outcome.status}: {outcome.name}"
+            _echo(f"{outcome.status}: {outcome.name}"
                        + (f" ({n_(outcome.segments, 'segment')})" if outcome.segments else "")
                        + (f", {outcome.detail}" if outcome.detail else ""))
             for note in outcome.notes:
@@ -216,10 +240,10 @@ def sync(ctx: _Context) -> None:
                 click.echo(f"  warning: {warning}", err=True)
     for name, changes in result.codebooks.items():
         if changes.added or changes.updated:
-            click.echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
+            _echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
                        f"{len(changes.updated)} updated")
     if not result.changed:
-        click.echo("The study is up to date.")
+        _echo("The study is up to date.")
 
 
 # -- import --------------------------------------------------------------------------------
@@ -252,7 +276,7 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
     Folders are searched for supported files. All or nothing: if any file is bad, every
     problem is listed and nothing is imported.
     """
-    from coder.importer import ImportOptions, expand_paths, import_paths
+    from coder.importer import ImportOptions, expand_paths
 
     refi = [p for p in paths if p.suffix.lower() in (".qdpx", ".qdc", ".qde")]
     if refi:
@@ -283,6 +307,19 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
     files = expand_paths(list(paths))
     if not files:
         raise CoderError("no transcript files found in " + ", ".join(map(str, paths)))
+    if replace:
+        from coder.store.backup import before
+
+        with before(store, "import-replace"):
+            _import_files(store, ctx, paths, files, options)
+        return
+    _import_files(store, ctx, paths, files, options)
+
+
+def _import_files(store: Any, ctx: _Context, paths: tuple[Path, ...], files: list[Path],
+                  options: Any) -> None:
+    from coder.importer import import_paths
+
     if len(files) > 3 and sys.stderr.isatty():
         from rich.progress import Progress
 
@@ -299,17 +336,17 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
             line += f" ({n_(outcome.segments, 'segment')})"
         if outcome.detail:
             line += f": {outcome.detail}"
-        click.echo(line)
+        _echo(line)
         for note in outcome.notes:
-            click.echo(f"  note: {note}")
+            _echo(f"  note: {note}")
         for warning in outcome.warnings:
-            click.echo(f"  warning: {warning}", err=True)
+            _echo(f"  warning: {warning}", err=True)
         if outcome.replaced:
             rep = outcome.replaced
-            click.echo(f"  kept {rep.kept_segments} unchanged segments with "
+            _echo(f"  kept {rep.kept_segments} unchanged segments with "
                        f"{rep.kept_codings} codings")
             for lost in rep.lost_codings:
-                click.echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
+                _echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
                            f"by {lost['coder']} (its text changed)")
 
 
@@ -319,10 +356,14 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
 @study_options
 def remove(ctx: _Context, transcript: str, force: bool) -> None:
     """Delete a transcript from the study (its file is left alone), e.g. to import it again."""
-    from coder.store.transcripts import remove_transcript
+    from coder.store.backup import before
+    from coder.store.transcripts import get_transcript, remove_transcript
 
-    counts = remove_transcript(ctx.store("remove"), transcript, force=force)
-    click.echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
+    store = ctx.store("remove")
+    get_transcript(store, transcript)  # an unknown name is an error before any snapshot
+    with before(store, "remove"):
+        counts = remove_transcript(store, transcript, force=force)
+    _echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
                f"{n_(counts['codings'], 'coding')})")
 
 
@@ -338,15 +379,15 @@ def status(ctx: _Context, fmt: str) -> None:
     data = {"study": ctx.study.settings.name, "path": str(ctx.study.root), **data}
     if fmt == "json":
         return _json(data)
-    click.echo(f"Study: {data['study']}  ({data['path']})")
-    click.echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
+    _echo(f"Study: {data['study']}  ({data['path']})")
+    _echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
         "transcripts", "segments", "tokens", "speakers", "codes", "codings", "memos")))
     if data["coders"]:
         _table("Coders", ["coder", "codings", "coded segments", "reviewed", "share"],
                [[c["coder"], c["codings"], c["coded_segments"], c["reviewed"],
                  f"{c['reviewed_share']:.0%}"] for c in data["coders"]])
     else:
-        click.echo("No codings yet.")
+        _echo("No codings yet.")
 
 
 @cli.command()
@@ -438,14 +479,21 @@ def codebook_load(ctx: _Context, file: Path, prune: bool) -> None:
     if not file.is_file():
         raise CoderError("no such file", path=file)
     specs = load_codebook(file)
-    changes = apply_codebook(ctx.store("codebook load"), specs, prune=prune, source=file.name)
-    click.echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
+    store = ctx.store("codebook load")
+    if prune:
+        from coder.store.backup import before
+
+        with before(store, "prune"):
+            changes = apply_codebook(store, specs, prune=prune, source=file.name)
+    else:
+        changes = apply_codebook(store, specs, prune=prune, source=file.name)
+    _echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
                f"{len(changes.updated)} updated, {len(changes.unchanged)} unchanged")
     if changes.kept:
-        click.echo(f"Not in {file.name} but kept (--prune would delete them and their "
+        _echo(f"Not in {file.name} but kept (--prune would delete them and their "
                    f"codings): {', '.join(changes.kept)}")
     for name, n in changes.pruned.items():
-        click.echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
+        _echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
 
 
 @codebook.command("show")
@@ -461,13 +509,17 @@ def codebook_show(ctx: _Context, fmt: str) -> None:
     from rich.markup import escape
     from rich.tree import Tree
 
-    tree = Tree(f"[bold]{ctx.study.settings.name}[/] codebook ({len(codes)} codes)")
+    from coder.formatting import visible
+
+    name = escape(visible(ctx.study.settings.name))
+    tree = Tree(f"[bold]{name}[/] codebook ({len(codes)} codes)")
     nodes = {None: tree}
     for code in codes:
         key = f"[bold]{escape('[' + code['key'] + ']')}[/] " if code["key"] else ""
         colour = code["color"] or "white"
         label = (f"{key}[{colour}]■[/] {escape(code['name'])}  [dim]{code['codings']} codings"
                  f"{' · exclusive' if code['exclusive'] else ''}[/]")
+        label = visible(label)
         nodes[code["id"]] = nodes[code["parent_id"]].add(label)
     _console().print(tree)
 
@@ -523,12 +575,10 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CoderError(f"cannot write ({exc.strerror or exc})", path=out) from exc
-    click.echo(f"Wrote {out}", err=True)
+    from coder.files import write_text
+
+    write_text(out, text)
+    _echo(f"Wrote {out}", err=True)
 
 
 # -- codes and codings ----------------------------------------------------------------------
@@ -554,7 +604,7 @@ def code_add(ctx: _Context, name: str, parent: str | None, definition: str, key:
         raise CoderError(f"color {color!r} must be a hex colour like #1f77b4")
     add_code(ctx.store("code add"), name, parent=parent, definition=definition,
              key=key.lower() if key else None, color=color)
-    click.echo(f"Added code {name!r}" + (f" under {parent!r}" if parent else ""))
+    _echo(f"Added code {name!r}" + (f" under {parent!r}" if parent else ""))
 
 
 @code.command("rename")
@@ -566,7 +616,7 @@ def code_rename(ctx: _Context, old: str, new: str) -> None:
     from coder.store.codes import rename_code
 
     rename_code(ctx.store("code rename"), old, new)
-    click.echo(f"Renamed {old!r} to {new!r}")
+    _echo(f"Renamed {old!r} to {new!r}")
 
 
 @code.command("merge")
@@ -578,7 +628,7 @@ def code_merge(ctx: _Context, source: str, into: str) -> None:
     from coder.store.codes import merge_code
 
     result = merge_code(ctx.store("code merge"), source, into)
-    click.echo(f"Merged {source!r} into {into!r}: {result['moved']} codings moved, "
+    _echo(f"Merged {source!r} into {into!r}: {result['moved']} codings moved, "
                f"{result['already_there']} were already there")
 
 
@@ -591,7 +641,7 @@ def code_move(ctx: _Context, name: str, parent: str) -> None:
     from coder.store.codes import move_code
 
     move_code(ctx.store("code move"), name, parent or None)
-    click.echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
+    _echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
 
 
 def _span_options(func: Callable) -> Callable:
@@ -629,7 +679,7 @@ def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
             raise CoderError("--occurrence goes with --text")
         row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
                                    coder=ctx.coder, memo=memo)
-        click.echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
+        _echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
                    f"{row['name']!r} ({ctx.coder})")
         return
     row, change, note = span_by_name(ctx.store("code apply"), transcript, segment, code_name,
@@ -638,7 +688,7 @@ def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
     verb = {"added": "Coded", "replaced": "Re-coded", "unchanged": "Already coded"}
     was = "; was " + ", ".join(f"{a}-{b}" for a, b in change.replaced) if change.replaced \
         else ""
-    click.echo(f"{verb[change.action]} {transcript} ¶{segment} characters "
+    _echo(f"{verb[change.action]} {transcript} ¶{segment} characters "
                f"{change.start}-{change.end} {_span_words(change.text)} {row['name']!r} "
                f"({ctx.coder}{'; ' + note if note else ''}{was})")
 
@@ -672,7 +722,7 @@ def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str,
     if not removed:
         raise CoderError(f"{transcript} ¶{segment} does not have {row['name']!r} "
                          f"from {ctx.coder}")
-    click.echo(f"Removed {row['name']!r} from {transcript} ¶{segment} ({ctx.coder})")
+    _echo(f"Removed {row['name']!r} from {transcript} ¶{segment} ({ctx.coder})")
 
 
 @cli.group(cls=_Group)
@@ -698,22 +748,33 @@ def codings_import(ctx: _Context, file: Path) -> None:
 
     if not file.is_file():
         raise CoderError("no such file", path=file)
+    if file.stat().st_size > MAX_CSV:
+        raise CoderError(f"refused: {file.stat().st_size / 2**20:.0f} MB is more than a "
+                         f"codings table needs (at most {MAX_CSV // 2**20} MB)", path=file)
     reader = csv.DictReader(io.StringIO(decode_bytes(file.read_bytes(), file)))
-    columns = [(c or "").strip().lower() for c in reader.fieldnames or []]
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
+    try:
+        fieldnames = reader.fieldnames
+        raw = list(reader)
+    except csv.Error as exc:
+        raise CoderError(f"not a readable CSV table ({exc})", path=file,
+                         line=reader.line_num) from None
+    columns = [(c or "").strip().lower() for c in fieldnames or []]
     missing = [c for c in ("transcript", "segment", "code") if c not in columns]
     if missing:
         raise CoderError(f"missing column(s) {', '.join(missing)} (columns: "
                          f"{', '.join(columns) or 'none'}); expected "
                          "transcript,segment,code[,coder][,memo][,start,end|,text]",
                          path=file)
-    rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()} for row in reader]
+    rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()
+             if isinstance(v, str | None)} for row in raw]
     added, present, problems = import_codings(ctx.store("codings import"), rows,
                                               default_coder=ctx.coder)
     if problems:
         raise CoderError("\n".join(
             [f"{file}:{p.row}: {p.reason}" for p in problems]
             + [f"{file}: {n_(len(problems), 'bad row')}; no codings were imported"]))
-    click.echo(f"{file.name}: {added} codings added, {present} already present")
+    _echo(f"{file.name}: {added} codings added, {present} already present")
 
 
 @codings.command("export")
@@ -749,17 +810,17 @@ def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo
         row = get_transcript(store, name)
         segs = list_segments(store, row["id"], ctx.coder, wanted)
         if wanted:
-            found = {s["ordinal"] for s in segs}
-            absent = [n for n in wanted if n not in found]
+            found = [s["ordinal"] for s in segs]
+            absent = [str(n) for n in wanted.missing(found)] + wanted.empty_spans(found)
             if absent:
                 raise CoderError(f"{row['name']} has no segment(s) "
-                                 f"{', '.join(map(str, absent[:10]))}")
+                                 f"{', '.join(absent[:10])}")
         ids += [s["id"] for s in segs]
     change = unmark_reviewed if undo else mark_reviewed
     with store.transaction("review"):
         n = change(store, ids, coder=ctx.coder)
     verb = "Unmarked" if undo else "Marked"
-    click.echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
+    _echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
                f"({len(ids) - n} already {'unmarked' if undo else 'reviewed'})")
 
 
@@ -775,7 +836,7 @@ def undo_(ctx: _Context) -> None:
     from coder.store.history import undo
 
     result = undo(ctx.store("undo"), ctx.coder)
-    click.echo(result.message if result else "Nothing to undo.")
+    _echo(result.message if result else "Nothing to undo.")
 
 
 @cli.command("redo")
@@ -785,7 +846,7 @@ def redo_(ctx: _Context) -> None:
     from coder.store.history import redo
 
     result = redo(ctx.store("redo"), ctx.coder)
-    click.echo(result.message if result else "Nothing to redo.")
+    _echo(result.message if result else "Nothing to redo.")
 
 
 @cli.command("history")
@@ -802,7 +863,7 @@ def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
     if fmt == "json":
         return _json(rows)
     if not rows:
-        click.echo("No changes yet." if all_coders else f"No changes by {ctx.coder} yet.")
+        _echo("No changes yet." if all_coders else f"No changes by {ctx.coder} yet.")
         return
     state = {"undo": "undo of {target}", "redo": "redo of {target}"}
     _table("History" if all_coders else f"History (coder: {ctx.coder})",
@@ -873,10 +934,10 @@ def memo_set(ctx: _Context, selector: dict[str, Any], text: str) -> None:
     had = get_memo(store, kind, target_id, ctx.coder) is not None
     outcome = set_memo(store, kind, target_id, ctx.coder, text)
     if outcome == "unchanged":
-        click.echo(f"Memo on {where} unchanged ({ctx.coder})" if had
+        _echo(f"Memo on {where} unchanged ({ctx.coder})" if had
                    else f"No memo on {where} to delete ({ctx.coder})")
     else:
-        click.echo(f"{outcome.capitalize()} memo on {where} ({ctx.coder})")
+        _echo(f"{outcome.capitalize()} memo on {where} ({ctx.coder})")
 
 
 @memo.command("show")
@@ -895,13 +956,13 @@ def memo_show(ctx: _Context, selector: dict[str, Any], all_coders: bool, fmt: st
     if fmt == "json":
         return _json([_memo_json(r) for r in rows])
     if not rows:
-        click.echo(f"No memo on {target_label(store, kind, target_id)}"
+        _echo(f"No memo on {target_label(store, kind, target_id)}"
                    + ("." if all_coders else f" by {ctx.coder}."))
         return
     for number, row in enumerate(rows):
         if all_coders:
-            click.echo(("\n" if number else "") + f"## {row['coder']} ({row['updated_at']})")
-        click.echo(row["text"])
+            _echo(("\n" if number else "") + f"## {row['coder']} ({row['updated_at']})")
+        _echo(row["text"])
 
 
 def _memo_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -923,7 +984,7 @@ def memo_list(ctx: _Context, kind: str | None, all_coders: bool, fmt: str) -> No
     if fmt == "json":
         return _json([_memo_json(r) for r in rows])
     if not rows:
-        click.echo("No memos yet." if all_coders else f"No memos by {ctx.coder} yet.")
+        _echo("No memos yet." if all_coders else f"No memos by {ctx.coder} yet.")
         return
     _table(f"{len(rows)} memos" + ("" if all_coders else f" (coder: {ctx.coder})"),
            ["on", "target", "coder", "updated", "memo"],

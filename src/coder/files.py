@@ -10,7 +10,7 @@ from pathlib import Path
 from coder.errors import CoderError
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then move it into place."""
     path = Path(path)
     try:
@@ -21,10 +21,12 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
     try:
         write(Path(name))
+        _fsync(name)
         mask = os.umask(0)
         os.umask(mask)
         os.chmod(name, 0o666 & ~mask)  # mkstemp makes it private; exports are ordinary files
         os.replace(name, path)
+        _fsync(path.parent)
     except OSError as exc:
         raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
     finally:
@@ -32,5 +34,18 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
             os.unlink(name)
 
 
+def _fsync(path: str | Path) -> None:
+    """Flush a file (or a folder's entries) to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not os.path.isdir(path):  # some file systems cannot fsync a folder
+            raise
+    finally:
+        os.close(fd)
+
+
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` as UTF-8, atomically."""
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

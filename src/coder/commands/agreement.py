@@ -11,6 +11,7 @@ import click
 
 from coder.cli import _Context, _json, _local_time, _table, n_, safe_cell, study_options
 from coder.errors import CoderError
+from coder.formatting import some
 
 CODERS_HELP = ("Coders to compare, comma-separated (default: everyone who reviewed a segment "
                "in scope, except 'consensus' and 'auto'; with --all-segments also those who "
@@ -306,7 +307,14 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
         if not sep or not old.strip() or not new.strip():
             raise CoderError(f"--coder-map takes OLD=NEW, not {item!r}")
         mapping[old.strip()] = new.strip()
-    report = merge_study(ctx.store("merge"), other, coder_map=mapping, dry_run=dry_run)
+    store = ctx.store("merge")
+    if dry_run:
+        report = merge_study(store, other, coder_map=mapping, dry_run=True)
+    else:
+        from coder.store.backup import before
+
+        with before(store, "merge"):
+            report = merge_study(store, other, coder_map=mapping, dry_run=False)
     if fmt == "json":
         return _json({**report.as_dict(), "dry_run": dry_run})
     verb = "Would merge" if dry_run else "Merged"
@@ -320,13 +328,13 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
                    f"{_n(report.memos_added, 'memo')}, {_n(len(report.codes_added), 'code')}"
                    + (f", {_n(report.decisions_added, 'consensus decision')}"
                       if report.decisions_added else "")
-                   + f" from coders {', '.join(report.coders.values()) or 'none'}"
-                   + (" (" + ", ".join(f"{k} as {v}" for k, v in renamed.items()) + ")"
+                   + f" from coders {some(list(report.coders.values())) or 'none'}"
+                   + (" (" + some([f"{k} as {v}" for k, v in renamed.items()]) + ")"
                       if renamed else "")
                    + f"; {report.transcripts_matched} transcripts matched, "
                    f"{report.codings_present} codings were already here.")
     if report.codes_added:
-        click.echo(f"New codes: {', '.join(report.codes_added)}")
+        click.echo(f"New codes: {some(report.codes_added, 50)}")
     for note in report.notes:
         click.echo(f"Note: {note}")
     for conflict in report.conflicts:

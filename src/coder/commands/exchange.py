@@ -65,6 +65,10 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, fmt: str) -> None:
                f"{n_(summary.codings, 'coding')} in {n_(summary.selections, 'selection')}, "
                f"{n_(summary.users, 'user')}, {n_(summary.cases, 'case')}, "
                f"{n_(summary.notes, 'note')}")
+    if summary.replaced:
+        click.echo(f"  Note: {n_(summary.replaced, 'control character')} that XML cannot "
+                   "hold (in texts, memos or names) were written as U+FFFD; the sources "
+                   "keep the text as stored")
 
 
 _IMPORT_HELP = """

@@ -123,7 +123,7 @@ def _safe_name(name: str) -> bool:
 
 
 def _read_archive(path: Path) -> Project:
-    from coder.ingest.archive import check_zip
+    from coder.ingest.archive import check_zip, read_member
 
     check_zip(path, "a .qdpx")
     with zipfile.ZipFile(path) as archive:
@@ -138,7 +138,8 @@ def _read_archive(path: Path) -> Project:
         if qde.file_size > MAX_XML:
             raise InputError(f"refused: {qde.filename} is {qde.file_size / 2**20:.0f} MB",
                              path=path)
-        root = parse_xml(archive.read(qde), f"{path}:{qde.filename}")
+        root = parse_xml(read_member(archive, qde, path, limit=MAX_XML),
+                         f"{path}:{qde.filename}")
         files = {m.filename.lower(): m for m in members if not m.is_dir()}
 
         def read(target: str) -> bytes | None:
@@ -146,7 +147,7 @@ def _read_archive(path: Path) -> Project:
             for candidate in (name, f"sources/{name}", PurePosixPath(name).name,
                               f"sources/{PurePosixPath(name).name}"):
                 if candidate in files:
-                    return archive.read(files[candidate])
+                    return read_member(archive, files[candidate], path)
             return None
 
         return _project(root, str(path), read)

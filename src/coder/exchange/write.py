@@ -15,6 +15,7 @@ from typing import Any
 from coder.errors import CoderError
 from coder.exchange.collect import StudyData, collect, collect_codes
 from coder.exchange.ids import Guids
+from coder.exchange.xml_text import SafeMaker
 from coder.files import write_atomic
 from coder.store.db import Store
 
@@ -33,6 +34,7 @@ class ExportSummary:
     users: int = 0
     cases: int = 0
     notes: int = 0
+    replaced: int = 0  # characters XML cannot hold, written as U+FFFD
 
 
 def describe(code: dict[str, Any]) -> str:
@@ -74,7 +76,7 @@ def codebook_xml(store: Store, study_name: str) -> bytes:
     codes = collect_codes(store)
     if not codes:
         raise CoderError("the study has no codes to export: load a codebook first")
-    maker = ElementMaker(namespace=CODEBOOK_NS, nsmap={None: CODEBOOK_NS})
+    maker = SafeMaker(ElementMaker(namespace=CODEBOOK_NS, nsmap={None: CODEBOOK_NS}))
     root = maker.CodeBook(_codes_xml(maker, codes, Guids(study_name)), origin=ORIGIN)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
@@ -89,7 +91,7 @@ class _Project:
         self.data, self.name, self.coder = data, study_name, coder
         self.utf16 = offsets == "utf16"
         self.guids = Guids(study_name)
-        self.E = ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS})
+        self.E = SafeMaker(ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS}))
         self.summary = ExportSummary()
         self.source_guid = {t["id"]: self.guids.source(_sha(t["text"]), t["name"])
                             for t in data.transcripts}
@@ -135,6 +137,7 @@ class _Project:
             self.summary.notes = len(self.notes)
         for target in self.refs.get(("study", None), []):
             root.append(E.NoteRef(targetGUID=target))
+        self.summary.replaced = self.E.replaced
         return root
 
     def _value(self, key: str, value: Any) -> Any:

@@ -204,7 +204,10 @@ def plot(evaluation: Evaluation, path: Path) -> Path:
                     f"top-3 hit rate {evaluation.top3_hit_rate or 0:.2f})")
     right.tick_params(axis="y", labelsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    from coder.files import write_atomic
+
+    try:
+        write_atomic(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    finally:
+        plt.close(fig)
     return path

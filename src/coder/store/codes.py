@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from coder.errors import CoderError
+from coder.formatting import check_name
 from coder.store.db import Store, now
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def _check_key(store: Store, key: str | None, code_id: int | None) -> None:
 def add_code(store: Store, name: str, *, parent: str | None = None, definition: str = "",
              key: str | None = None, color: str | None = None) -> int:
     """Add a code; returns its id."""
-    name = name.strip()
+    name = check_name(name.strip(), "a code name")
     if not name:
         raise CoderError("a code name cannot be empty")
     if store.one("SELECT id FROM codes WHERE name = ? COLLATE NOCASE", (name,)):
@@ -106,7 +107,7 @@ def add_code(store: Store, name: str, *, parent: str | None = None, definition: 
 
 
 def rename_code(store: Store, old: str, new: str) -> None:
-    new = new.strip()
+    new = check_name(new.strip(), "a code name")
     if not new:
         raise CoderError("a code name cannot be empty")
     with store.transaction():

@@ -160,7 +160,7 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
             problems.append(RowProblem(number, f"segment {ordinal_text!r} is not a number"))
             continue
         seg = store.scalar("SELECT id FROM segments WHERE transcript_id = ? AND ordinal = ?",
-                           (transcripts[name], ordinal))
+                           (transcripts[name], ordinal)) if 0 < ordinal < 2**63 else None
         if seg is None:
             problems.append(RowProblem(number, f"{name} has no segment {ordinal}"))
             continue

@@ -27,10 +27,23 @@ class Store:
     and one *batch* in the event log: a failure anywhere rolls the whole command back.
     """
 
-    def __init__(self, path: str | Path, *, coder: str = "coder", command: str = ""):
+    def __init__(self, path: str | Path, *, coder: str = "coder", command: str = "",
+                 read_only: bool = False):
         self.path = Path(path)
         self.coder = coder
         self.command = command
+        self.read_only = read_only
+        self._batch: int | None = None
+        self._before_commit: dict[str, Callable[[], None]] = {}
+        if read_only:
+            self.conn = _open_read_only(self.path)
+            if self.version != SCHEMA_VERSION:
+                self.conn.close()
+                raise CoderError(f"the study is read-only and its database needs an upgrade "
+                                 f"(schema {self.version}, this coder writes "
+                                 f"{SCHEMA_VERSION}): open it once where it can be written",
+                                 path=self.path)
+            return
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
             conn.execute("PRAGMA busy_timeout = 10000")
@@ -38,12 +51,10 @@ class Store:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.DatabaseError as exc:
-            raise CoderError(f"cannot open the study database ({exc})", path=self.path) from exc
+            raise database_error(exc, self.path) from exc
         if str(self.path) != ":memory:" and mode.lower() != "wal":
             raise CoderError(f"cannot switch the database to WAL mode ({mode})", path=self.path)
         self.conn = conn
-        self._batch: int | None = None
-        self._before_commit: dict[str, Callable[[], None]] = {}
         self.migrate()
 
     @functools.cached_property
@@ -98,6 +109,10 @@ class Store:
         if self._batch is not None:
             yield self
             return
+        if self.read_only:
+            raise CoderError("the study database is read-only here: coder can show the study "
+                             "but not change it (check the permissions of the file and its "
+                             "folder)", path=self.path)
         previous = self.command
         if command is not None:
             self.command = command
@@ -172,3 +187,50 @@ def _split_sql(script: str) -> list[str]:
     if buffer.strip():
         statements.append(buffer.strip())
     return statements
+
+
+def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
+    """What an SQLite error means for the user, naming the database file."""
+    text = str(exc)
+    lowered = text.lower()
+    if "locked" in lowered or "busy" in lowered:
+        reason = ("the study database is busy: another coder (or program) is writing to it; "
+                  "try again in a moment")
+    elif "readonly" in lowered or "read-only" in lowered:
+        reason = ("the study database is read-only: coder can show the study but not change "
+                  "it (check the permissions of the file and its folder)")
+    elif "full" in lowered:
+        reason = "the disk is full: nothing was changed; free some space and try again"
+    elif "unable to open" in lowered or "cannot open" in lowered:
+        reason = "cannot open the study database (does the folder exist and can you write it?)"
+    elif "i/o error" in lowered:
+        reason = "the disk reported an error while reading or writing the study database"
+    elif isinstance(exc, sqlite3.OperationalError):
+        reason = f"the study database refused the command ({text})"
+    else:
+        reason = ("the study database is damaged; nothing more was changed. Check it with "
+                  "`coder check`; recover with `coder backup restore` (the latest snapshot; "
+                  "the event log replays later changes)")
+    return CoderError(f"{reason} [{text}]", path=path)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes: ``mode=ro``, or ``immutable`` when SQLite cannot
+    even make its shared-memory file beside a WAL database (a read-only folder)."""
+    for flags in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{flags}", uri=True,
+                                   isolation_level=None, timeout=10)
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.DatabaseError as exc:
+            error = exc
+    raise database_error(error, path) from error
+
+
+def writable(path: Path) -> bool:
+    """Whether coder may write the database at ``path`` (and its folder, for the WAL)."""
+    import os
+
+    return os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from coder.errors import CoderError
+from coder.formatting import control_characters, some, visible
 from coder.store.db import Store, now
-from coder.store.schema import MEMO_KINDS, ORIGINS
+from coder.store.schema import MEMO_KINDS, ORIGINS, SCHEMA_VERSION
 
 _REQUIRED = {
     "transcripts": ("id", "name", "sha256"),
@@ -187,8 +188,9 @@ class _Merger:
         unknown = sorted(set(self.map) - their_coders)
         if unknown:
             raise CoderError(f"--coder-map names coder(s) the other study does not have: "
-                             f"{', '.join(unknown)} (it has: "
-                             f"{', '.join(sorted(their_coders)) or 'none'})")
+                             f"{some(unknown)} (it has: "
+                             f"{some(sorted(map(str, their_coders))) or 'none'})")
+        self._validate(their_coders)
         self.report.coders = {c: self.coder(c) for c in sorted(their_coders)}
         self._plan_transcripts()
         self._plan_codes()
@@ -204,6 +206,52 @@ class _Merger:
             self.report.notes.append(
                 f"coder(s) {', '.join(both)} have work in both studies: merged as one "
                 "(--coder-map NAME=OTHER keeps them apart)")
+
+    def _validate(self, their_coders: set[Any]) -> None:
+        """Check the other study as an import would: nothing from it is trusted."""
+        def refuse(reason: str) -> CoderError:
+            return CoderError(f"refused to merge: {reason}; nothing was merged",
+                              path=self.report.source)
+
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if not isinstance(version, int) or not 0 < version <= SCHEMA_VERSION:
+            raise refuse(f"its database has schema version {version}, "
+                         + (f"newer than this coder understands ({SCHEMA_VERSION}): upgrade "
+                            "coder" if isinstance(version, int) and version > 0
+                            else "not one coder writes"))
+        bad = [str(c) for c in their_coders if not isinstance(c, str) or not c.strip()
+               or control_characters(c)]
+        bad += [str(self.coder(c)) for c in their_coders
+                if isinstance(c, str) and control_characters(self.coder(c))]
+        if bad:
+            raise refuse(f"{len(bad):,} coder name(s) are empty or hold control characters "
+                         f"({some([visible(repr(b)) for b in sorted(set(bad))])})")
+        names = [r[0] for r in self.conn.execute("SELECT name FROM codes")]
+        bad = [repr(n) for n in names if not isinstance(n, str) or not n.strip()
+               or control_characters(n)]
+        if bad:
+            raise refuse(f"{len(bad):,} code name(s) are empty or hold control characters "
+                         f"({some([visible(b) for b in bad])})")
+        bounds = {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, start, end FROM segments")}
+        wrong: list[str] = []
+        for seg_id, start, end in self.conn.execute(
+                "SELECT segment_id, span_start, span_end FROM codings"):
+            if start is None and end is None:
+                continue
+            low, high = bounds.get(seg_id, (None, None))
+            if not (isinstance(start, int) and isinstance(end, int) and isinstance(low, int)
+                    and isinstance(high, int) and low <= start < end <= high):
+                wrong.append(f"({start}, {end}) in segment {low}–{high}")
+        bad_segments = [f"{r[0]}" for r in self.conn.execute(
+            "SELECT id FROM segments WHERE typeof(start) != 'integer' OR typeof(end) != "
+            "'integer' OR start < 0 OR end < start")]
+        if bad_segments:
+            raise refuse(f"{len(bad_segments):,} segment(s) have offsets that do not fit "
+                         f"a transcript (segment id {some(bad_segments)})")
+        if wrong:
+            raise refuse(f"{len(wrong):,} coding span(s) lie outside their segment "
+                         f"({some(wrong, 5)})")
 
     def _plan_transcripts(self) -> None:
         ours = self.store.rows("SELECT id, name, sha256 FROM transcripts")

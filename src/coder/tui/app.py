@@ -36,6 +36,9 @@ class CoderApp(App):
 
     def __init__(self, study: Study | Path | str, coder: str | None = None, *,
                  review_on_move: bool = True, consensus: str = "consensus") -> None:
+        from coder.tui.guard import install
+
+        install()  # no control character from the study reaches the terminal
         super().__init__()
         self.consensus = consensus
         self.study = study if isinstance(study, Study) else open_study(Path(study))
@@ -58,8 +61,10 @@ class CoderApp(App):
             return True, action(*args, **kwargs)
         except CoderError as exc:
             self.notify(str(exc), severity="error")
-        except sqlite3.OperationalError as exc:
-            self.notify(f"Not saved: the database is busy ({exc}). Try again in a moment.",
+        except sqlite3.Error as exc:  # busy, read-only, disk full, damaged: say which
+            from coder.store.db import database_error
+
+            self.notify(f"Not saved: {database_error(exc, self.store.path)}",
                         severity="error", timeout=8)
         return False, None
 
@@ -149,12 +154,13 @@ class CoderApp(App):
         from coder.store.codings import export_codings
 
         path = self.study.exports_dir / f"codings-{self.coder}-{date.today()}.csv"
+        from coder.errors import CoderError
+        from coder.files import write_text
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(codings_csv(export_codings(self.store, self.coder)),
-                            encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"Could not write {path}: {exc.strerror or exc}", severity="error")
+            write_text(path, codings_csv(export_codings(self.store, self.coder)))
+        except CoderError as exc:
+            self.notify(f"Could not write {exc}", severity="error")
             return
         self.notify(f"Wrote {path.relative_to(self.study.root)}")
 

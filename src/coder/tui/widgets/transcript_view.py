@@ -22,7 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from coder.formatting import clock
+from coder.formatting import clock, visible
 from coder.selection import Selection, between
 from coder.store.workbench import SegmentView, SpanMark
 from coder.tui.wrap import wrap_offsets
@@ -430,6 +430,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
                 else:
                     style = base + Style(color=color, italic=True)
                 parts += [Segment(f" {label} ", style), Segment(" ", base)]
+        parts = [Segment(visible(p.text), p.style) for p in parts]  # ESC shown as ␛
         used = sum(cell_len(p.text) for p in parts)
         if used < width:
             parts.append(Segment(" " * (width - used), base))
