@@ -1,0 +1,124 @@
+"""Finding a transcript's recording: a link, its front matter, or a file of the same name.
+
+The order, first found wins: a link made with ``coder media link`` (or brought by an import),
+then ``media:`` in the transcript's front matter (relative to the transcript file), then a
+recording with the same stem beside the transcript file (audio before video). Recordings
+are never copied: a link is a path, relative to the study when the file is inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coder.errors import CoderError
+from coder.store.db import Store
+
+AUDIO = (".m4a", ".mp3", ".wav", ".flac", ".ogg", ".oga", ".opus", ".aac", ".wma", ".aiff",
+         ".aif", ".amr", ".mka", ".weba")
+VIDEO = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".wmv", ".mpg", ".mpeg", ".3gp",
+         ".ogv")
+LINKED, FRONT_MATTER, SAME_NAME = "linked", "front matter", "same name"
+
+
+@dataclass(frozen=True)
+class Media:
+    """A transcript's recording and how it was found."""
+
+    path: Path  # absolute
+    stored: str  # as linked or written: relative to the study when inside it
+    how: str  # LINKED | FRONT_MATTER | SAME_NAME
+    kind: str  # "audio" | "video" (by extension; "audio" when unknown)
+
+    @property
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+
+def kind_of(path: Path) -> str | None:
+    """"audio", "video", or None when the extension is not a recording's."""
+    suffix = path.suffix.lower()
+    return "audio" if suffix in AUDIO else "video" if suffix in VIDEO else None
+
+
+def stored_path(path: Path, root: Path) -> str:
+    """``path`` relative to the study ``root`` when it is inside it, else absolute."""
+    resolved = path.expanduser().resolve()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def _media(path: Path, root: Path, how: str) -> Media:
+    full = path if path.is_absolute() else root / path
+    return Media(full, stored_path(full, root), how, kind_of(full) or "audio")
+
+
+def find_media(root: Path, transcript: dict[str, Any], link: str | None) -> Media | None:
+    """The recording of ``transcript`` (a row with ``source_path`` and ``metadata``)."""
+    if link:
+        return _media(Path(link), root, LINKED)
+    source = Path(transcript.get("source_path") or "")
+    folder = (source if source.is_absolute() else root / source).parent
+    declared = (transcript.get("metadata") or {}).get("media")
+    if isinstance(declared, str) and declared.strip():
+        path = Path(declared.strip()).expanduser()
+        return _media(path if path.is_absolute() else folder / path, root, FRONT_MATTER)
+    if not source.name or not folder.is_dir():
+        return None
+    try:
+        beside = [p for p in folder.iterdir() if p.stem == source.stem and kind_of(p)]
+    except OSError:
+        return None
+    order = {ext: n for n, ext in enumerate(AUDIO + VIDEO)}
+    beside.sort(key=lambda p: (order[p.suffix.lower()], p.name))
+    return _media(beside[0], root, SAME_NAME) if beside else None
+
+
+def media_of(store: Store, root: Path, transcript: dict[str, Any]) -> Media | None:
+    """:func:`find_media` with the transcript's link read from the study."""
+    from coder.store.media import media_link
+
+    return find_media(root, transcript, media_link(store, transcript["id"]))
+
+
+def all_media(store: Store, root: Path) -> dict[int, Media | None]:
+    """Every transcript's recording (or None), by transcript id."""
+    import json
+
+    from coder.store.media import media_links
+
+    links = media_links(store)
+    out: dict[int, Media | None] = {}
+    for row in store.rows("SELECT id, source_path, metadata FROM transcripts"):
+        row["metadata"] = json.loads(row["metadata"] or "{}")
+        out[row["id"]] = find_media(root, row, links.get(row["id"]))
+    return out
+
+
+def link_media(store: Store, root: Path, transcript: str, file: Path | None) -> Media | None:
+    """Link ``transcript`` to the recording ``file`` (None: remove the link); the new media.
+
+    The file must exist and be audio or video; it is stored relative to the study when it is
+    inside it, so the study folder can move. Undoable (``coder undo``).
+    """
+    from coder.store.media import set_media_link
+    from coder.store.transcripts import get_transcript
+
+    with store.transaction("media link"):
+        row = get_transcript(store, transcript)
+        if file is None:
+            set_media_link(store, row["id"], None)
+            return media_of(store, root, row)
+        path = file.expanduser()
+        if not path.is_absolute():
+            path = Path.cwd() / path
+        if not path.is_file():
+            raise CoderError("no such file" if not path.exists() else "not a file", path=file)
+        if kind_of(path) is None:
+            raise CoderError("not a recording coder knows (audio: "
+                             f"{' '.join(AUDIO)}; video: {' '.join(VIDEO)})", path=file)
+        set_media_link(store, row["id"], stored_path(path, root))
+        return media_of(store, root, row)

@@ -1,0 +1,300 @@
+"""A small client of mpv's JSON IPC socket: start mpv, load a file, seek, play a range.
+
+mpv runs idle in the background with ``--input-ipc-server``; commands are JSON lines with a
+``request_id``, answered by a line with the same id (event lines in between are skipped).
+Audio only by default (``--no-video``); :meth:`Mpv.show_video` opens the video in mpv's own
+window. ``CODER_MPV_ARGS`` adds options (e.g. ``--ao=null`` on a machine without sound).
+Playing a range stops at its end: a watcher thread, on its own connection, pauses mpv as
+the position reaches it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from coder.errors import CoderError
+
+INSTALL_HINT = ("mpv is not installed: install it to play recordings (Debian/Ubuntu: "
+                "sudo apt-get install mpv; macOS: brew install mpv; Windows: mpv.io)")
+SPEEDS = (0.75, 0.85, 1.0, 1.15, 1.25, 1.5)
+_TIMEOUT = 5.0
+
+
+def mpv_available() -> bool:
+    return shutil.which("mpv") is not None
+
+
+class _Connection:
+    """One connection to the socket: request/response by ``request_id``."""
+
+    def __init__(self, path: str):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(_TIMEOUT)
+        self.sock.connect(path)
+        self.buffer = b""
+        self.next_id = 0
+        self.lock = threading.Lock()
+
+    def request(self, *command: Any) -> Any:
+        with self.lock:
+            self.next_id += 1
+            wanted = self.next_id
+            line = json.dumps({"command": list(command), "request_id": wanted}) + "\n"
+            self.sock.sendall(line.encode("utf-8"))
+            while True:
+                while b"\n" not in self.buffer:
+                    chunk = self.sock.recv(65536)
+                    if not chunk:
+                        raise ConnectionError("mpv closed the connection")
+                    self.buffer += chunk
+                raw, self.buffer = self.buffer.split(b"\n", 1)
+                message = json.loads(raw)
+                if message.get("request_id") != wanted:
+                    continue  # an event, or a late answer
+                if message.get("error") not in ("success", None):
+                    raise MpvError(f"{command[0]}: {message['error']}")
+                return message.get("data")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+class MpvError(Exception):
+    """mpv refused a command (e.g. a property that is unavailable while nothing plays)."""
+
+
+class Mpv:
+    """One mpv process, started on first use, ended by :meth:`close`."""
+
+    def __init__(self, extra_args: list[str] | None = None):
+        env_args = shlex.split(os.environ.get("CODER_MPV_ARGS", ""))
+        self.extra_args = [*env_args, *(extra_args or [])]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.folder: str | None = None
+        self.conn: _Connection | None = None
+        self.loaded: Path | None = None
+        self.video = False
+        self.stop_at: float | None = None
+        self._watcher: threading.Thread | None = None
+        self._closing = threading.Event()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        """Start mpv idle with an IPC socket (once); CoderError when mpv is not installed."""
+        if self.running:
+            return
+        binary = shutil.which("mpv")
+        if binary is None:
+            raise CoderError(INSTALL_HINT)
+        self.close()
+        self._closing.clear()
+        self.folder = tempfile.mkdtemp(prefix="coder-mpv-")
+        sock = os.path.join(self.folder, "mpv.sock")
+        args = [binary, "--idle=yes", "--no-terminal", "--no-config", "--keep-open=yes",
+                "--pause", f"--input-ipc-server={sock}", "--hr-seek=yes",
+                "--force-window=no", "--no-video", *self.extra_args]
+        try:
+            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            raise CoderError(f"cannot start mpv ({exc})") from exc
+        deadline = time.monotonic() + _TIMEOUT
+        while True:
+            try:
+                self.conn = _Connection(sock)
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.close()
+                    raise CoderError("mpv did not start (try `mpv --idle` in a terminal to "
+                                     "see why)") from None
+                time.sleep(0.02)
+        self._watcher = threading.Thread(target=self._watch, args=(sock,), daemon=True,
+                                         name="mpv-stop-at")
+        self._watcher.start()
+
+    def close(self) -> None:
+        """End mpv and remove its socket."""
+        self._closing.set()
+        if self.conn is not None:
+            with contextlib.suppress(OSError, ConnectionError, MpvError, ValueError):
+                self.conn.request("quit")
+            self.conn.close()
+            self.conn = None
+        if self.process is not None:
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        if self._watcher is not None:
+            self._watcher.join(timeout=1)
+            self._watcher = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+        self.loaded = None
+
+    # -- commands --------------------------------------------------------------------------
+    def command(self, *args: Any) -> Any:
+        self.start()
+        assert self.conn is not None
+        try:
+            return self.conn.request(*args)
+        except (OSError, ConnectionError) as exc:
+            self.close()
+            raise CoderError(f"lost the connection to mpv ({exc}); the next key starts it "
+                             "again") from exc
+
+    def get(self, name: str) -> Any:
+        """A property, or None while it is unavailable (nothing loaded, say)."""
+        try:
+            return self.command("get_property", name)
+        except MpvError:
+            return None
+
+    def set(self, name: str, value: Any) -> None:
+        self.command("set_property", name, value)
+
+    def load(self, path: Path) -> None:
+        """Load ``path`` (paused), unless it is the file already loaded."""
+        path = Path(path)
+        if self.running and self.loaded == path:
+            return
+        if not path.is_file():
+            raise CoderError("the recording is not there (moved? `coder media link` it "
+                             "again)", path=path)
+        self.command("loadfile", str(path), "replace")
+        deadline = time.monotonic() + _TIMEOUT
+        # loaded once it knows its duration and where it is (seeking earlier fails)
+        while self.get("duration") is None or self.get("time-pos") is None \
+                or not self.get("seekable"):
+            if time.monotonic() > deadline:
+                raise CoderError("mpv could not play it (not a recording, or no sound device?)",
+                                 path=path)
+            time.sleep(0.02)
+        self.loaded = path
+
+    @property
+    def position(self) -> float | None:
+        value = self.get("time-pos") if self.loaded else None
+        return float(value) if value is not None else None
+
+    @property
+    def duration(self) -> float | None:
+        value = self.get("duration") if self.loaded else None
+        return float(value) if value is not None else None
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.get("pause")) if self.running else True
+
+    @property
+    def speed(self) -> float:
+        value = self.get("speed") if self.running else None
+        return float(value) if value is not None else 1.0
+
+    def seek(self, seconds: float) -> None:
+        deadline = time.monotonic() + 1.0
+        while True:  # mpv refuses a seek while it is still opening the file
+            try:
+                self.command("seek", max(0.0, seconds), "absolute+exact")
+                return
+            except MpvError:
+                if time.monotonic() > deadline:
+                    raise CoderError(f"mpv cannot seek in {self.loaded}") from None
+                time.sleep(0.02)
+
+    def play_range(self, start: float, end: float | None) -> None:
+        """Play from ``start``; pause at ``end`` (None: play on)."""
+        self.stop_at = None
+        self.set("pause", True)
+        self.seek(start)
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:  # the watcher must not see the old position
+            position = self.position
+            if position is not None and abs(position - max(0.0, start)) < 0.25:
+                break
+            time.sleep(0.01)
+        self.stop_at = end
+        self.set("pause", False)
+
+    def toggle_pause(self) -> bool:
+        """Play or pause; True when it plays now. Playing on goes past a range's end."""
+        self.stop_at = None
+        playing = self.paused
+        self.set("pause", not playing)
+        return playing
+
+    def skip(self, seconds: float) -> None:
+        position = self.position or 0.0
+        self.stop_at = None
+        self.seek(position + seconds)
+
+    def step_speed(self, step: int) -> float:
+        """The next speed in :data:`SPEEDS` up (+1) or down (-1); the new speed."""
+        current = self.speed
+        index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - current))
+        speed = SPEEDS[max(0, min(len(SPEEDS) - 1, index + step))]
+        self.set("speed", speed)
+        return speed
+
+    def show_video(self, on: bool = True) -> None:
+        """Show the video in mpv's own window (or go back to audio only)."""
+        self.set("force-window", "yes" if on else "no")
+        self.set("vid", "auto" if on else "no")
+        self.video = on
+
+    def wait_paused(self, timeout: float) -> bool:
+        """Wait until playback pauses or ends; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.paused or self.get("eof-reached"):
+                return True
+            time.sleep(0.05)
+        return False
+
+    # -- stopping at the end of a range ----------------------------------------------------
+    def _watch(self, sock: str) -> None:
+        try:
+            conn = _Connection(sock)
+        except OSError:
+            return
+        try:
+            while not self._closing.is_set():
+                end = self.stop_at
+                if end is None:
+                    self._closing.wait(0.05)
+                    continue
+                try:
+                    position = conn.request("get_property", "time-pos")
+                except MpvError:
+                    position = None
+                if position is not None and float(position) >= end - 0.01 \
+                        and self.stop_at == end:
+                    conn.request("set_property", "pause", True)
+                    self.stop_at = None
+                    continue
+                self._closing.wait(0.01)
+        except (OSError, ConnectionError, ValueError):
+            pass
+        finally:
+            conn.close()

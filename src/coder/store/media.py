@@ -1,0 +1,73 @@
+"""Media links and segment times: what playback reads and the changes it makes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coder.store.db import Store, now
+
+
+def media_link(store: Store, transcript_id: int) -> str | None:
+    """The linked recording's stored path (relative to the study, or absolute), or None."""
+    return store.scalar("SELECT path FROM media_links WHERE transcript_id = ?", (transcript_id,))
+
+
+def media_links(store: Store) -> dict[int, str]:
+    """Every link: transcript id -> stored path."""
+    return {r["transcript_id"]: r["path"] for r in store.rows(
+        "SELECT transcript_id, path FROM media_links")}
+
+
+def set_media_link(store: Store, transcript_id: int, path: str | None) -> bool:
+    """Link (or, with None, unlink) a transcript's recording; True when it changed."""
+    with store.transaction():
+        old = media_link(store, transcript_id)
+        if old == path:
+            return False
+        if path is None:
+            store.execute("DELETE FROM media_links WHERE transcript_id = ?", (transcript_id,))
+        else:
+            store.execute(
+                """INSERT INTO media_links (transcript_id, path, linked_at) VALUES (?,?,?)
+                   ON CONFLICT (transcript_id) DO UPDATE SET path = excluded.path,
+                   linked_at = excluded.linked_at""", (transcript_id, path, now()))
+        store.log("media.link", transcript_id=transcript_id, old=old, new=path)
+        return True
+
+
+def transcript_row(store: Store, transcript_id: int) -> dict[str, Any]:
+    """id, name, source_path and metadata (parsed) of a transcript."""
+    import json
+
+    row = store.one("SELECT id, name, source_path, metadata FROM transcripts WHERE id = ?",
+                    (transcript_id,))
+    if row is None:
+        raise KeyError(transcript_id)
+    row["metadata"] = json.loads(row["metadata"] or "{}")
+    return row
+
+
+def segment_timing(store: Store, transcript_id: int) -> list[dict[str, Any]]:
+    """id, ordinal, start, end (characters), time_start, time_end of each segment, in order."""
+    return store.rows(
+        """SELECT id, ordinal, start, end, time_start, time_end FROM segments
+           WHERE transcript_id = ? ORDER BY ordinal""", (transcript_id,))
+
+
+def set_segment_time(store: Store, segment_id: int, which: str, seconds: float | None) -> bool:
+    """Set a segment's ``start`` or ``end`` time (seconds); True when it changed."""
+    if which not in ("start", "end"):
+        raise ValueError(which)
+    column = f"time_{which}"
+    with store.transaction():
+        row = store.one(f"SELECT transcript_id, {column} AS value FROM segments WHERE id = ?",
+                        (segment_id,))
+        if row is None:
+            raise KeyError(segment_id)
+        value = None if seconds is None else round(float(seconds), 3)
+        if row["value"] == value:
+            return False
+        store.execute(f"UPDATE segments SET {column} = ? WHERE id = ?", (value, segment_id))
+        store.log("segment.time", segment_id=segment_id, which=which, old=row["value"],
+                  new=value)
+        return True
