@@ -154,20 +154,27 @@ class Mpv:
         self.loaded = None
 
     # -- commands --------------------------------------------------------------------------
-    def command(self, *args: Any) -> Any:
+    def _request(self, *args: Any) -> Any:
         self.start()
         assert self.conn is not None
         try:
             return self.conn.request(*args)
-        except (OSError, ConnectionError) as exc:
+        except (OSError, ConnectionError, ValueError) as exc:
             self.close()
             raise CoderError(f"lost the connection to mpv ({exc}); the next key starts it "
                              "again") from exc
 
+    def command(self, *args: Any) -> Any:
+        """Run an mpv command; CoderError when mpv refuses it."""
+        try:
+            return self._request(*args)
+        except MpvError as exc:
+            raise CoderError(f"mpv: {exc}") from exc
+
     def get(self, name: str) -> Any:
         """A property, or None while it is unavailable (nothing loaded, say)."""
         try:
-            return self.command("get_property", name)
+            return self._request("get_property", name)
         except MpvError:
             return None
 
@@ -216,7 +223,7 @@ class Mpv:
         deadline = time.monotonic() + 1.0
         while True:  # mpv refuses a seek while it is still opening the file
             try:
-                self.command("seek", max(0.0, seconds), "absolute+exact")
+                self._request("seek", max(0.0, seconds), "absolute+exact")
                 return
             except MpvError:
                 if time.monotonic() > deadline:

@@ -15,8 +15,8 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
 from coder.store.workbench import load_segments, refresh_segments
-from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
+from coder.tui.screens.playback_keys import PlaybackKeys
 from coder.tui.widgets.status_line import StatusLine
 from coder.tui.widgets.transcript_view import CodeStyle, TranscriptView
 
@@ -38,7 +38,7 @@ def code_matches(code: dict[str, Any], query: str) -> bool:
     return all(any(w.startswith(word) for w in starts) or word in name for word in words)
 
 
-class CodingScreen(CoderScreen):
+class CodingScreen(PlaybackKeys):
     """Code one transcript, segment by segment."""
 
     BINDINGS = [
@@ -177,10 +177,10 @@ class CodingScreen(CoderScreen):
         chosen = len(view.selection())
         selection = f" · {chosen} selected" if chosen > 1 else ""
         share = f"{reviewed / total:.0%}" if total else "0%"
-        self.query_one(StatusLine).text = Text.assemble(
+        self.show_status(Text.assemble(
             (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
             f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
-            (" · u undo · ctrl+y redo · ? keys", "dim"))
+            (" · u undo · ctrl+y redo · ? keys", "dim")))  # with the playback position
         self.show_suggestions()
 
     def show_code_details(self, code_id: int | None) -> None:
