@@ -320,6 +320,8 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
                    f"{_n(report.memos_added, 'memo')}, {_n(len(report.codes_added), 'code')}"
                    + (f", {_n(report.decisions_added, 'consensus decision')}"
                       if report.decisions_added else "")
+                   + (f", {_n(report.media_linked, 'recording link')}"
+                      if report.media_linked else "")
                    + f" from coders {', '.join(report.coders.values()) or 'none'}"
                    + (" (" + ", ".join(f"{k} as {v}" for k, v in renamed.items()) + ")"
                       if renamed else "")

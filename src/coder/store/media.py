@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 from coder.store.db import Store, now
@@ -47,6 +49,10 @@ def transcript_row(store: Store, transcript_id: int) -> dict[str, Any]:
     return row
 
 
+def transcript_text(store: Store, transcript_id: int) -> str:
+    return store.scalar("SELECT text FROM transcripts WHERE id = ?", (transcript_id,)) or ""
+
+
 def segment_timing(store: Store, transcript_id: int) -> list[dict[str, Any]]:
     """id, ordinal, start, end (characters), time_start, time_end of each segment, in order."""
     return store.rows(
@@ -71,3 +77,35 @@ def set_segment_time(store: Store, segment_id: int, which: str, seconds: float |
         store.log("segment.time", segment_id=segment_id, which=which, old=row["value"],
                   new=value)
         return True
+
+
+def plan_merged_links(store: Store, conn: sqlite3.Connection, transcripts: dict[int, int],
+                      their_root: Path, notes: list[str]) -> list[tuple[int, str]]:
+    """The other copy's media links to bring over: (our transcript id, path as stored here).
+
+    Their relative paths are relative to their study (or, when this copy has a file at the
+    same relative path, stay as they are); a link here is kept (a different one there is
+    noted in ``notes``).
+    """
+    from coder.media.find import stored_path
+
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'media_links'").fetchone():
+        return []
+    root = store.path.parent
+    out = []
+    for their_id, path in conn.execute("SELECT transcript_id, path FROM media_links"):
+        ours = transcripts.get(their_id)
+        if ours is None:
+            continue
+        full = Path(path) if Path(path).is_absolute() else their_root / path
+        here, theirs = media_link(store, ours), stored_path(full, root)
+        if not Path(path).is_absolute() and (root / path).is_file():
+            full, theirs = root / path, path  # the same file in this copy of the study
+        if here is None:
+            out.append((ours, theirs))
+        elif here != theirs and (root / here).resolve() != full.resolve():
+            name = store.scalar("SELECT name FROM transcripts WHERE id = ?", (ours,))
+            notes.append(f"transcript {name!r}: its recording is {here} here and {theirs} "
+                         "there; kept this one")
+    return out
