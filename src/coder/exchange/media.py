@@ -114,7 +114,7 @@ def attach_transcripts(project: Any) -> None:
     from coder.exchange.read import Source
 
     by_text = {s.raw: s.guid for s in project.sources if s.raw is not None}
-    by_name = {s.name: s.guid for s in project.sources}
+    by_name = {s.name: s for s in project.sources}
     for media in project.media:
         if not media.transcripts:
             project.skipped.append(f"{media.kind} source {media.name!r}: no transcript "
@@ -126,7 +126,10 @@ def attach_transcripts(project: Any) -> None:
             if item.raw is not None and item.raw in by_text:
                 item.source_guid = by_text[item.raw]
             elif item.name in by_name:  # also a text source (ATLAS.ti lists it twice)
-                item.source_guid = by_name[item.name]
+                item.source_guid = by_name[item.name].guid
+                if by_name[item.name].raw is None:
+                    project.skipped.append(f"{media.kind} source {media.name!r}: its "
+                                           f"transcript {item.name!r} is not in the file")
             elif item.raw is None:
                 project.skipped.append(f"transcript {item.name!r} of {media.kind} source "
                                        f"{media.name!r}: its text is not in the file")
@@ -134,7 +137,8 @@ def attach_transcripts(project: Any) -> None:
                 item.source_guid = item.guid
                 name = PurePosixPath(item.name).stem if "." in item.name else item.name
                 project.sources.append(Source(item.guid, name, item.raw, [], [], {}))
-                by_text[item.raw] = by_name[item.name] = item.guid
+                by_text[item.raw] = item.guid
+                by_name[item.name] = project.sources[-1]
 
 
 def _resolve(path: str, project_path: str, base: str | None) -> Path | None:

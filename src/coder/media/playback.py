@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from coder.errors import CoderError
-from coder.formatting import clock_exact
+from coder.formatting import clock, clock_exact
 from coder.media.find import Media, media_of
 from coder.media.mpv import Mpv
 from coder.media.timeline import Span, span_at, timeline
@@ -137,16 +137,16 @@ class Playback:
         return row[f"time_{which}"] is not None
 
     def status(self) -> str:
-        """``▶ 00:01:02.3 / 00:05:00.0 · 1.25×`` (empty before the first play)."""
+        """``▶ 00:01:02.3/00:05:00 1.25×`` (empty before the first play)."""
         if self.media is None or self.player.loaded != self.media.path:
             return ""
         position, duration = self.player.position, self.player.duration
         if position is None:
             return ""
         mark = "⏸" if self.player.paused else "▶"
-        total = f" / {clock_exact(duration)}" if duration else ""
+        total = f"/{clock(duration)}" if duration else ""
         speed = self.player.speed
-        rate = f" · {speed:g}×" if abs(speed - 1.0) > 1e-6 else ""
+        rate = f" {speed:g}×" if abs(speed - 1.0) > 1e-6 else ""
         return f"{mark} {clock_exact(position)}{total}{rate}"
 
 

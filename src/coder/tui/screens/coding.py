@@ -16,7 +16,7 @@ from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
 from coder.store.workbench import load_segments, refresh_segments
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
-from coder.tui.screens.playback_keys import PlaybackKeys
+from coder.tui.screens.playback_keys import PLAYBACK_BINDINGS, PlaybackKeys
 from coder.tui.widgets.status_line import StatusLine
 from coder.tui.widgets.transcript_view import CodeStyle, TranscriptView
 
@@ -69,6 +69,7 @@ class CodingScreen(PlaybackKeys):
         Binding("s", "next_suggested", "Next suggested", show=False, id="suggestion.next"),
         Binding("r", "next_uncertain", "Next uncertain", show=False,
                 id="suggestion.uncertain"),
+        *PLAYBACK_BINDINGS,
     ]
 
     def __init__(self, transcript_id: int, ordinal: int | None = None) -> None:
@@ -177,10 +178,10 @@ class CodingScreen(PlaybackKeys):
         chosen = len(view.selection())
         selection = f" · {chosen} selected" if chosen > 1 else ""
         share = f"{reviewed / total:.0%}" if total else "0%"
-        self.show_status(Text.assemble(
+        self.show_status(Text.assemble(  # the playback position goes before the hint
             (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
-            f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
-            (" · u undo · ctrl+y redo · ? keys", "dim")))  # with the playback position
+            f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic")),
+            Text(" · u undo · ctrl+y redo · ? keys", "dim"))
         self.show_suggestions()
 
     def show_code_details(self, code_id: int | None) -> None:

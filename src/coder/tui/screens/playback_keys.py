@@ -1,6 +1,9 @@
 """The coding screen's keys for the recording: play a segment, pause, skip, speed, follow,
-set a segment's times from the playback position. A base class of the coding screen, so its
-bindings join the screen's; the screen only adds :meth:`media_status` to its status line.
+set a segment's times from the playback position.
+
+A base class of the coding screen: the screen lists :data:`PLAYBACK_BINDINGS` with its own
+and shows its status line through :meth:`PlaybackKeys.show_status`, which adds the playback
+position. Everything else goes through :class:`coder.media.playback.Playback`.
 """
 
 from __future__ import annotations
@@ -21,24 +24,27 @@ if TYPE_CHECKING:
 TICK = 0.25  # seconds between status and follow updates while a recording is loaded
 
 
+# The coding screen lists these after its own (so `?` shows them after the coding keys).
+PLAYBACK_BINDINGS = [
+    Binding("ctrl+space,ctrl+@", "play_segment", "Play segment (stops at its end)",
+            show=False, key_display="ctrl+space", id="media.play"),
+    Binding("ctrl+l", "play_pause", "Play/pause", show=False, id="media.pause"),
+    Binding("less_than_sign", "skip(-1)", "Back 5 s", show=False, id="media.back"),
+    Binding("greater_than_sign", "skip(1)", "Forward 5 s", show=False,
+            id="media.forward"),
+    Binding("minus", "speed(-1)", "Slower", show=False, id="media.slower"),
+    Binding("plus,equals_sign", "speed(1)", "Faster", show=False, id="media.faster"),
+    Binding("ctrl+g", "follow", "Follow playback", show=False, id="media.follow"),
+    Binding("left_curly_bracket", "set_time('start')", "Segment starts here (playback)",
+            show=False, id="media.set_start"),
+    Binding("right_curly_bracket", "set_time('end')", "Segment ends here (playback)",
+            show=False, id="media.set_end"),
+    Binding("ctrl+v", "video", "Video window", show=False, id="media.video"),
+]
+
+
 class PlaybackKeys(CoderScreen):
     """Listen while coding (mpv, started on the first key, ended with the screen)."""
-
-    BINDINGS = [
-        Binding("ctrl+space", "play_segment", "Play segment", show=False, id="media.play"),
-        Binding("ctrl+l", "play_pause", "Play/pause", show=False, id="media.pause"),
-        Binding("less_than_sign", "skip(-1)", "Back 5 s", show=False, id="media.back"),
-        Binding("greater_than_sign", "skip(1)", "Forward 5 s", show=False,
-                id="media.forward"),
-        Binding("minus", "speed(-1)", "Slower", show=False, id="media.slower"),
-        Binding("plus,equals_sign", "speed(1)", "Faster", show=False, id="media.faster"),
-        Binding("ctrl+g", "follow", "Follow playback", show=False, id="media.follow"),
-        Binding("left_curly_bracket", "set_time('start')", "Start := playback", show=False,
-                id="media.set_start"),
-        Binding("right_curly_bracket", "set_time('end')", "End := playback", show=False,
-                id="media.set_end"),
-        Binding("ctrl+v", "video", "Video window", show=False, id="media.video"),
-    ]
 
     transcript_id: int
     _playback: Playback | None = None
@@ -46,6 +52,7 @@ class PlaybackKeys(CoderScreen):
     following = False
     _followed: int | None = None
     _status_base: Text | None = None
+    _status_hint: Text | None = None
 
     # -- the player ------------------------------------------------------------------------
     def playback(self) -> Playback | None:
@@ -165,10 +172,11 @@ class PlaybackKeys(CoderScreen):
             parts.append((f" · ¶{spans[view.current].ordinal} time estimated", "yellow"))
         return Text.assemble(" ·", *parts)
 
-    def show_status(self, base: Text) -> None:
-        """Show the screen's status ``base`` followed by the playback status."""
-        self._status_base = base
-        self.query_one(StatusLine).text = Text.assemble(base, self.media_status())
+    def show_status(self, base: Text, hint: Text | None = None) -> None:
+        """Show the screen's status: ``base``, the playback status, then ``hint``."""
+        self._status_base, self._status_hint = base, hint or Text()
+        self.query_one(StatusLine).text = Text.assemble(base, self.media_status(),
+                                                        self._status_hint)
 
     def _media_tick(self) -> None:
         playback = self._playback
@@ -186,4 +194,4 @@ class PlaybackKeys(CoderScreen):
                     self.go(index)  # type: ignore[attr-defined]
                     return  # go() repainted the status line
         if self._status_base is not None:
-            self.show_status(self._status_base)
+            self.show_status(self._status_base, self._status_hint)
