@@ -224,3 +224,32 @@ def test_coder_play_plays_one_segment(media_study: Path):
     assert result.exit_code == 0, result.output
     assert "Playing talk ¶1 00:00:01.0–00:00:02.5 from transcripts/talk.wav" in result.output
     assert time.monotonic() - started >= 1.4  # it played the 1.5 s, not just started
+
+
+def test_a_recording_that_is_not_there_is_named(media_study: Path):
+    (media_study / "transcripts" / "talk.wav").rename(media_study / "moved.wav")
+    assert run(media_study, "media", "link", "talk", str(media_study / "moved.wav")
+               ).exit_code == 0
+    (media_study / "moved.wav").unlink()
+    listing = json.loads(run(media_study, "transcripts", "--format", "json").output)
+    assert (listing[0]["media"], listing[0]["media_exists"]) == ("moved.wav", False)
+    assert "moved.wav (missing)" in run(media_study, "transcripts").output
+    result = CliRunner().invoke(cli, ["--study", str(media_study), "play", "talk", "1"])
+    assert result.exit_code == 1 and "moved.wav: the recording is not there" in result.output
+
+
+@needs_mpv
+def test_video_opens_its_own_window_on_request(media_study: Path):
+    from coder.media.playback import Playback
+
+    with _store(media_study) as store:
+        playback = Playback(store, media_study)
+        try:
+            playback.open(store.scalar("SELECT id FROM transcripts"))
+            playback.play_segment(0)
+            assert playback.player.get("vid") in (False, "no")  # audio only by default
+            assert playback.show_video() is True
+            assert playback.player.get("force-window") in (True, "yes")
+            assert playback.show_video() is False
+        finally:
+            playback.close()

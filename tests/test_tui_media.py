@@ -50,6 +50,12 @@ async def _until(pilot, check, timeout: float = 5.0) -> bool:
     return check()
 
 
+async def _started(pilot) -> None:
+    """Wait for the worker that starts mpv and loads the recording on the first key."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def _status(app) -> str:
     return str(app.screen.query_one("#status").render())
 
@@ -60,6 +66,7 @@ async def test_the_play_key_plays_the_segment_from_start_to_end(study):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         await pilot.press("j", "ctrl+space")  # ¶2: 00:00:03.0 – 00:00:04.0
+        await _started(pilot)
         player = screen._playback.player
         position = player.position
         assert position is not None and 3.0 <= position < 3.6 and not player.paused
@@ -86,7 +93,9 @@ async def test_follow_moves_the_segment_and_braces_set_its_times(study):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
         view = screen.query_one(TranscriptView)
-        await pilot.press("ctrl+space", "ctrl+g")
+        await pilot.press("ctrl+space")
+        await _started(pilot)
+        await pilot.press("ctrl+g")
         player = screen._playback.player
         player.play_range(5.3, 5.7)  # the recording moves on into ¶3
         assert await _until(pilot, lambda: view.current == 2)

@@ -56,8 +56,12 @@ def _media(path: Path, root: Path, how: str) -> Media:
     return Media(full, stored_path(full, root), how, kind_of(full) or "audio")
 
 
-def find_media(root: Path, transcript: dict[str, Any], link: str | None) -> Media | None:
-    """The recording of ``transcript`` (a row with ``source_path`` and ``metadata``)."""
+def find_media(root: Path, transcript: dict[str, Any], link: str | None,
+               listings: dict[Path, list[Path]] | None = None) -> Media | None:
+    """The recording of ``transcript`` (a row with ``source_path`` and ``metadata``).
+
+    ``listings`` caches folder listings between calls (a study's transcripts share folders).
+    """
     if link:
         return _media(Path(link), root, LINKED)
     source = Path(transcript.get("source_path") or "")
@@ -68,10 +72,13 @@ def find_media(root: Path, transcript: dict[str, Any], link: str | None) -> Medi
         return _media(path if path.is_absolute() else folder / path, root, FRONT_MATTER)
     if not source.name or not folder.is_dir():
         return None
-    try:
-        beside = [p for p in folder.iterdir() if p.stem == source.stem and kind_of(p)]
-    except OSError:
-        return None
+    listings = {} if listings is None else listings
+    if folder not in listings:
+        try:
+            listings[folder] = [p for p in folder.iterdir() if kind_of(p)]
+        except OSError:
+            listings[folder] = []
+    beside = [p for p in listings[folder] if p.stem == source.stem]
     order = {ext: n for n, ext in enumerate(AUDIO + VIDEO)}
     beside.sort(key=lambda p: (order[p.suffix.lower()], p.name))
     return _media(beside[0], root, SAME_NAME) if beside else None
@@ -92,9 +99,10 @@ def all_media(store: Store, root: Path) -> dict[int, Media | None]:
 
     links = media_links(store)
     out: dict[int, Media | None] = {}
+    listings: dict[Path, list[Path]] = {}
     for row in store.rows("SELECT id, source_path, metadata FROM transcripts"):
         row["metadata"] = json.loads(row["metadata"] or "{}")
-        out[row["id"]] = find_media(root, row, links.get(row["id"]))
+        out[row["id"]] = find_media(root, row, links.get(row["id"]), listings)
     return out
 
 

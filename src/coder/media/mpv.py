@@ -10,6 +10,7 @@ the position reaches it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -29,6 +30,7 @@ INSTALL_HINT = ("mpv is not installed: install it to play recordings (Debian/Ubu
                 "sudo apt-get install mpv; macOS: brew install mpv; Windows: mpv.io)")
 SPEEDS = (0.75, 0.85, 1.0, 1.15, 1.25, 1.5)
 _TIMEOUT = 5.0
+_GUARD = '"$0" "$@" </dev/null & m=$!; read _ || :; kill $m 2>/dev/null; wait $m'
 
 
 def mpv_available() -> bool:
@@ -110,8 +112,10 @@ class Mpv:
                 "--pause", f"--input-ipc-server={sock}", "--hr-seek=yes",
                 "--force-window=no", "--no-video", *self.extra_args]
         try:
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.DEVNULL,
+            # mpv runs under a small shell that ends it when our end of its stdin closes:
+            # an idle mpv never outlives coder, even when coder is killed.
+            self.process = subprocess.Popen(["/bin/sh", "-c", _GUARD, *args],
+                                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.DEVNULL)
         except OSError as exc:
             raise CoderError(f"cannot start mpv ({exc})") from exc
@@ -129,6 +133,7 @@ class Mpv:
         self._watcher = threading.Thread(target=self._watch, args=(sock,), daemon=True,
                                          name="mpv-stop-at")
         self._watcher.start()
+        atexit.register(self.close)  # never leave an idle mpv behind, even after a crash
 
     def close(self) -> None:
         """End mpv and remove its socket."""
@@ -139,6 +144,9 @@ class Mpv:
             self.conn.close()
             self.conn = None
         if self.process is not None:
+            if self.process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()  # the guard ends mpv if quit did not
             try:
                 self.process.wait(timeout=2)
             except subprocess.TimeoutExpired:
@@ -151,6 +159,7 @@ class Mpv:
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
+            atexit.unregister(self.close)
         self.loaded = None
 
     # -- commands --------------------------------------------------------------------------

@@ -157,11 +157,15 @@ def play_once(store: Store, root: Path, transcript: str, ordinal: int, *, video:
 
     row, _ = segment_id(store, transcript, ordinal)
     playback = Playback(store, root, player)
-    playback.open(row["id"])
-    playback.ensure_loaded()
-    if video:
-        playback.player.show_video(True)
-    span = playback.play_segment(playback.index_of(ordinal))
+    try:
+        playback.open(row["id"])
+        playback.ensure_loaded()
+        if video:
+            playback.player.show_video(True)
+        span = playback.play_segment(playback.index_of(ordinal))
+    except BaseException:
+        playback.close()  # mpv ends with the command, also when it fails
+        raise
     if wait:
         speed = playback.player.speed or 1.0
         playback.player.wait_paused((span.end - span.start) / speed + 5.0)

@@ -8,9 +8,13 @@ position. Everything else goes through :class:`coder.media.playback.Playback`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual import work
 from textual.binding import Binding
 
 from coder.formatting import clock_exact
@@ -53,10 +57,15 @@ class PlaybackKeys(CoderScreen):
     _followed: int | None = None
     _status_base: Text | None = None
     _status_hint: Text | None = None
+    _status_media: Text | None = None
 
     # -- the player ------------------------------------------------------------------------
-    def playback(self) -> Playback | None:
-        """The playback of this transcript, opened on first use (None: a notice was shown)."""
+    def playback(self, again: Callable[[], None] | None = None) -> Playback | None:
+        """The playback of this transcript, ready to play; None when it is not (yet).
+
+        Without mpv a notice says how to install it. The first time, mpv starts and loads
+        the recording in a worker (the screen stays responsive), then calls ``again``.
+        """
         from coder.media.mpv import INSTALL_HINT, mpv_available
         from coder.media.playback import Playback
 
@@ -65,8 +74,20 @@ class PlaybackKeys(CoderScreen):
             return None
         if self._playback is None:
             self._playback = Playback(self.capp.store, self.capp.study.root)
-            self._playback.open(self.transcript_id)
-        return self._playback
+        if self._playback.media is None or not self._playback.media.exists:
+            self._playback.open(self.transcript_id)  # linked or moved since: look again
+        playback, media = self._playback, self._playback.media
+        if again is not None and media is not None and media.exists \
+                and playback.player.loaded != media.path:
+            self.media_done("starting the player…")
+            self._load(playback, media.path, again)
+            return None
+        return playback
+
+    @work(thread=True, exclusive=True, group="media")
+    def _load(self, playback: Playback, path: Path, again: Callable[[], None]) -> None:
+        playback.player.load(path)  # starts mpv; errors become a notification
+        self.app.call_from_thread(again)
 
     def _run(self, action: Any, *args: Any) -> tuple[bool, Any]:
         """Call a playback method: errors become notifications; the ticker starts."""
@@ -83,7 +104,7 @@ class PlaybackKeys(CoderScreen):
 
     # -- keys ------------------------------------------------------------------------------
     def action_play_segment(self) -> None:
-        playback = self.playback()
+        playback = self.playback(self.action_play_segment)
         view = self.query_one(TranscriptView)
         if playback is None or not view.segments:
             return
@@ -97,7 +118,7 @@ class PlaybackKeys(CoderScreen):
                             f"{clock_exact(span.end)}{guess}")
 
     def action_play_pause(self) -> None:
-        playback = self.playback()
+        playback = self.playback(self.action_play_pause)
         if playback is not None:
             saved, playing = self._run(playback.toggle)
             if saved:
@@ -106,19 +127,19 @@ class PlaybackKeys(CoderScreen):
     def action_skip(self, direction: int) -> None:
         from coder.media.playback import SKIP_SECONDS
 
-        playback = self.playback()
+        playback = self.playback(partial(self.action_skip, direction))
         if playback is not None:
             self._run(playback.skip, direction * SKIP_SECONDS)
 
     def action_speed(self, step: int) -> None:
-        playback = self.playback()
+        playback = self.playback(partial(self.action_speed, step))
         if playback is not None:
             saved, speed = self._run(playback.speed, step)
             if saved:
                 self.media_done(f"speed {speed:g}×")
 
     def action_video(self) -> None:
-        playback = self.playback()
+        playback = self.playback(self.action_video)
         if playback is not None:
             saved, shown = self._run(playback.show_video)
             if saved:
@@ -175,7 +196,8 @@ class PlaybackKeys(CoderScreen):
     def show_status(self, base: Text, hint: Text | None = None) -> None:
         """Show the screen's status: ``base``, the playback status, then ``hint``."""
         self._status_base, self._status_hint = base, hint or Text()
-        self.query_one(StatusLine).text = Text.assemble(base, self.media_status(),
+        self._status_media = self.media_status()
+        self.query_one(StatusLine).text = Text.assemble(base, self._status_media,
                                                         self._status_hint)
 
     def _media_tick(self) -> None:
@@ -193,5 +215,5 @@ class PlaybackKeys(CoderScreen):
                 if index != view.current:
                     self.go(index)  # type: ignore[attr-defined]
                     return  # go() repainted the status line
-        if self._status_base is not None:
-            self.show_status(self._status_base, self._status_hint)
+        if self._status_base is not None and self.media_status() != self._status_media:
+            self.show_status(self._status_base, self._status_hint)  # only when it changed
