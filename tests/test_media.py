@@ -253,3 +253,40 @@ def test_video_opens_its_own_window_on_request(media_study: Path):
             assert playback.show_video() is False
         finally:
             playback.close()
+
+
+def test_a_time_set_from_playback_undoes_and_redoes(media_study: Path):
+    from coder.store.history import redo
+    from coder.store.media import set_segment_time
+
+    with _store(media_study) as store:
+        seg = store.scalar("SELECT id FROM segments WHERE ordinal = 2")
+        with store.transaction("set time"):
+            assert set_segment_time(store, seg, "end", 4.321)
+        assert undo(store, "ana") is not None
+        assert store.scalar("SELECT time_end FROM segments WHERE id = ?", (seg,)) == 4.0
+        done = redo(store, "ana")
+        assert done is not None and "set the end of talk ¶2 to 00:00:04.3" in done.summary
+        assert store.scalar("SELECT time_end FROM segments WHERE id = ?", (seg,)) == 4.321
+
+
+def test_a_link_with_control_characters_is_refused(media_study: Path):
+    weird = media_study / "a\nb.wav"
+    write_tone(weird, 1)
+    result = CliRunner().invoke(cli, ["--study", str(media_study), "media", "link", "talk",
+                                      str(weird)])
+    assert result.exit_code == 1 and "control characters" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@needs_mpv
+def test_segments_without_times_play_an_estimate_and_say_so(media_study: Path):
+    root = media_study
+    (root / "transcripts" / "notes.md").write_text(
+        "Ann: " + "a" * 40 + "\n\nBob: " + "b" * 40 + "\n", encoding="utf-8")
+    write_tone(root / "transcripts" / "notes.wav", 4)
+    assert run(root, "import", str(root / "transcripts" / "notes.md")).exit_code == 0
+    result = run(root, "play", "notes", "2")
+    assert result.exit_code == 0, result.output
+    assert "(times estimated between timed segments)" in result.output
+    assert "–00:00:04.0" in result.output  # the last segment ends with the recording

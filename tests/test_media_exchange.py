@@ -149,3 +149,18 @@ def test_merge_brings_the_other_copys_links(media_study: Path, tmp_path: Path):
     assert run(copy, "merge", str(media_study)).exit_code == 0
     assert _media(copy) == {"talk": ("rec/take.wav", True)}
     assert "Nothing new" in run(copy, "merge", str(media_study)).output
+
+
+@pytest.mark.parametrize(("path", "reason"), [
+    ("absolute:///tmp/a&#10;b.wav", "control characters"),
+    ("absolute:///tmp/list.m3u", "not a recording coder knows"),
+    ("", "it has no path"),
+])
+def test_hostile_recording_paths_are_not_linked(tmp_path: Path, path: str, reason: str):
+    project = _foreign_project(tmp_path, path)
+    study = tmp_path / "study"
+    init_study(study)
+    result = run(study, "import", str(project))
+    assert result.exit_code == 0, result.output
+    assert reason in result.output and "not linked" in result.output
+    assert _media(study) == {"clip - Audio": (None, None)}

@@ -163,7 +163,7 @@ def link_imported(store: Any, root: Path, project: Any, transcripts: dict[str, i
     ``transcripts``: text source guid -> transcript id; ``convert``: guid -> a function
     from a position in the file's convention to a position in the stored text.
     """
-    from coder.media.find import stored_path
+    from coder.media.find import is_file, kind_of, stored_path, unusable
     from coder.store.media import (
         media_link,
         segment_timing,
@@ -173,18 +173,23 @@ def link_imported(store: Any, root: Path, project: Any, transcripts: dict[str, i
     )
 
     for media in project.media:
-        path = _resolve(media.path, project.path, getattr(project, "base_path", None))
+        why = unusable(media.path) if media.path else "it has no path"
+        path = None if why else _resolve(media.path, project.path, project.base_path)
+        if path is not None and kind_of(path) is None:
+            why = "its file is not a recording coder knows"
         for item in media.transcripts:
             tid = transcripts.get(item.source_guid)
             if tid is None:
                 continue
-            if path is None:
+            if why:
+                report.skipped.append(f"{media.kind} source {media.name!r}: not linked ({why})")
+            elif path is None:
                 report.skipped.append(f"{media.kind} source {media.name!r}: the recording is "
                                       "inside the archive (coder never copies recordings; "
                                       "extract it and run `coder media link`)")
             elif media_link(store, tid) is None:
                 set_media_link(store, tid, stored_path(path, root))
-                where = "" if path.is_file() else " (not there: `coder media link` it)"
+                where = "" if is_file(path) else " (not there: `coder media link` it)"
                 report.notes.append(f"{media.kind} source {media.name!r}: linked to "
                                     f"{stored_path(path, root)}{where}")
             to_text = convert.get(item.source_guid)

@@ -33,7 +33,24 @@ class Media:
 
     @property
     def exists(self) -> bool:
-        return self.path.is_file()
+        return is_file(self.path)
+
+
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, False for paths the system cannot even look up (NUL, too long)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def unusable(path: str) -> str | None:
+    """Why a path from outside cannot be a recording's (control characters), or None."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        return "its path has control characters"
+    if len(path) > 4096:
+        return "its path is too long"
+    return None
 
 
 def kind_of(path: Path) -> str | None:
@@ -44,7 +61,10 @@ def kind_of(path: Path) -> str | None:
 
 def stored_path(path: Path, root: Path) -> str:
     """``path`` relative to the study ``root`` when it is inside it, else absolute."""
-    resolved = path.expanduser().resolve()
+    try:
+        resolved = path.expanduser().resolve()
+    except (OSError, ValueError, RuntimeError):
+        resolved = path.absolute()
     try:
         return resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
@@ -67,7 +87,7 @@ def find_media(root: Path, transcript: dict[str, Any], link: str | None,
     source = Path(transcript.get("source_path") or "")
     folder = (source if source.is_absolute() else root / source).parent
     declared = (transcript.get("metadata") or {}).get("media")
-    if isinstance(declared, str) and declared.strip():
+    if isinstance(declared, str) and declared.strip() and not unusable(declared):
         path = Path(declared.strip()).expanduser()
         return _media(path if path.is_absolute() else folder / path, root, FRONT_MATTER)
     if not source.name or not folder.is_dir():
@@ -75,7 +95,8 @@ def find_media(root: Path, transcript: dict[str, Any], link: str | None,
     listings = {} if listings is None else listings
     if folder not in listings:
         try:
-            listings[folder] = [p for p in folder.iterdir() if kind_of(p)]
+            listings[folder] = [p for p in folder.iterdir()
+                                if kind_of(p) and not unusable(p.name)]
         except OSError:
             listings[folder] = []
     beside = [p for p in listings[folder] if p.stem == source.stem]
@@ -120,10 +141,13 @@ def link_media(store: Store, root: Path, transcript: str, file: Path | None) -> 
         if file is None:
             set_media_link(store, row["id"], None)
             return media_of(store, root, row)
+        why = unusable(str(file))
+        if why:
+            raise CoderError(why, path=repr(str(file)))
         path = file.expanduser()
         if not path.is_absolute():
             path = Path.cwd() / path
-        if not path.is_file():
+        if not is_file(path):
             raise CoderError("no such file" if not path.exists() else "not a file", path=file)
         if kind_of(path) is None:
             raise CoderError("not a recording coder knows (audio: "

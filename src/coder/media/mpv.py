@@ -110,7 +110,8 @@ class Mpv:
         sock = os.path.join(self.folder, "mpv.sock")
         args = [binary, "--idle=yes", "--no-terminal", "--no-config", "--keep-open=yes",
                 "--pause", f"--input-ipc-server={sock}", "--hr-seek=yes",
-                "--force-window=no", "--no-video", *self.extra_args]
+                "--force-window=no", "--no-video", "--ytdl=no", "--load-scripts=no",
+                *self.extra_args]
         try:
             # mpv runs under a small shell that ends it when our end of its stdin closes:
             # an idle mpv never outlives coder, even when coder is killed.
@@ -195,7 +196,9 @@ class Mpv:
         path = Path(path)
         if self.running and self.loaded == path:
             return
-        if not path.is_file():
+        from coder.media.find import is_file
+
+        if not is_file(path):
             raise CoderError("the recording is not there (moved? `coder media link` it "
                              "again)", path=path)
         self.command("loadfile", str(path), "replace")

@@ -87,7 +87,7 @@ def plan_merged_links(store: Store, conn: sqlite3.Connection, transcripts: dict[
     same relative path, stay as they are); a link here is kept (a different one there is
     noted in ``notes``).
     """
-    from coder.media.find import stored_path
+    from coder.media.find import is_file, stored_path, unusable
 
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
                         "name = 'media_links'").fetchone():
@@ -98,13 +98,16 @@ def plan_merged_links(store: Store, conn: sqlite3.Connection, transcripts: dict[
         ours = transcripts.get(their_id)
         if ours is None:
             continue
+        if unusable(path):
+            notes.append(f"a recording link there: {unusable(path)}; not merged")
+            continue
         full = Path(path) if Path(path).is_absolute() else their_root / path
         here, theirs = media_link(store, ours), stored_path(full, root)
-        if not Path(path).is_absolute() and (root / path).is_file():
+        if not Path(path).is_absolute() and is_file(root / path):
             full, theirs = root / path, path  # the same file in this copy of the study
         if here is None:
             out.append((ours, theirs))
-        elif here != theirs and (root / here).resolve() != full.resolve():
+        elif here != theirs and stored_path(root / here, root) != theirs:
             name = store.scalar("SELECT name FROM transcripts WHERE id = ?", (ours,))
             notes.append(f"transcript {name!r}: its recording is {here} here and {theirs} "
                          "there; kept this one")
