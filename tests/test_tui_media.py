@@ -131,6 +131,10 @@ async def test_without_mpv_the_key_says_how_to_install_it_and_coding_goes_on(
         notices = [str(n.message) for n in app._notifications]
         assert any("mpv is not installed" in n and "apt-get install mpv" in n for n in notices)
         assert screen._playback is None
+        await pilot.press("ctrl+f", *"a-b<{}>+")  # typing a filter is not playing
+        assert screen.query_one("#code-filter").value == "a-b<{}>+"
+        await pilot.press("escape", "escape")  # clear it, back to the transcript
+        assert screen.focused is screen.query_one(TranscriptView)
         await pilot.press("j", "space")
     with open_store(study) as store:
         assert store.scalar("SELECT count(*) FROM reviewed") >= 1

@@ -8,13 +8,14 @@ position. Everything else goes through :class:`coder.media.playback.Playback`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
+from textual.app import SystemCommand
 from textual.binding import Binding
 
 from coder.formatting import clock_exact
@@ -101,6 +102,16 @@ class PlaybackKeys(CoderScreen):
         if self._playback is not None:
             self._playback.close()
             self._playback = None
+
+    def media_commands(self) -> Iterable[SystemCommand]:
+        """The command palette's entries for the recording."""
+        yield SystemCommand("Play the current segment", "ctrl+space: from its start to its "
+                            "end (needs mpv)", self.action_play_segment)
+        yield SystemCommand("Play or pause the recording", "ctrl+l", self.action_play_pause)
+        yield SystemCommand("Follow playback: " + ("on" if self.following else "off"),
+                            "ctrl+g: the current segment moves with the recording",
+                            self.action_follow)
+        yield SystemCommand("Show the video", "ctrl+v: in its own window", self.action_video)
 
     # -- keys ------------------------------------------------------------------------------
     def action_play_segment(self) -> None:
