@@ -77,7 +77,7 @@ def _media(path: Path, root: Path, how: str) -> Media:
 
 
 def find_media(root: Path, transcript: dict[str, Any], link: str | None,
-               listings: dict[Path, list[Path]] | None = None) -> Media | None:
+               listings: dict[Path, dict[str, list[Path]]] | None = None) -> Media | None:
     """The recording of ``transcript`` (a row with ``source_path`` and ``metadata``).
 
     ``listings`` caches folder listings between calls (a study's transcripts share folders).
@@ -94,15 +94,24 @@ def find_media(root: Path, transcript: dict[str, Any], link: str | None,
         return None
     listings = {} if listings is None else listings
     if folder not in listings:
-        try:
-            listings[folder] = [p for p in folder.iterdir()
-                                if kind_of(p) and not unusable(p.name)]
-        except OSError:
-            listings[folder] = []
-    beside = [p for p in listings[folder] if p.stem == source.stem]
-    order = {ext: n for n, ext in enumerate(AUDIO + VIDEO)}
-    beside.sort(key=lambda p: (order[p.suffix.lower()], p.name))
+        listings[folder] = _recordings_in(folder)
+    beside = listings[folder].get(source.stem)
     return _media(beside[0], root, SAME_NAME) if beside else None
+
+
+def _recordings_in(folder: Path) -> dict[str, list[Path]]:
+    """The folder's recordings by stem, audio before video."""
+    by_stem: dict[str, list[Path]] = {}
+    try:
+        for path in folder.iterdir():
+            if kind_of(path) and not unusable(path.name):
+                by_stem.setdefault(path.stem, []).append(path)
+    except OSError:
+        return {}
+    order = {ext: n for n, ext in enumerate(AUDIO + VIDEO)}
+    for paths in by_stem.values():
+        paths.sort(key=lambda p: (order[p.suffix.lower()], p.name))
+    return by_stem
 
 
 def media_of(store: Store, root: Path, transcript: dict[str, Any]) -> Media | None:
@@ -120,7 +129,7 @@ def all_media(store: Store, root: Path) -> dict[int, Media | None]:
 
     links = media_links(store)
     out: dict[int, Media | None] = {}
-    listings: dict[Path, list[Path]] = {}
+    listings: dict[Path, dict[str, list[Path]]] = {}
     for row in store.rows("SELECT id, source_path, metadata FROM transcripts"):
         row["metadata"] = json.loads(row["metadata"] or "{}")
         out[row["id"]] = find_media(root, row, links.get(row["id"]), listings)

@@ -4,8 +4,8 @@ mpv runs idle in the background with ``--input-ipc-server``; commands are JSON l
 ``request_id``, answered by a line with the same id (event lines in between are skipped).
 Audio only by default (``--no-video``); :meth:`Mpv.show_video` opens the video in mpv's own
 window. ``CODER_MPV_ARGS`` adds options (e.g. ``--ao=null`` on a machine without sound).
-Playing a range stops at its end: a watcher thread, on its own connection, pauses mpv as
-the position reaches it.
+Playing a range stops at its end by mpv's own ``end`` option, set for the range (with
+``--keep-open`` mpv pauses there, to the frame); playing on clears it.
 """
 
 from __future__ import annotations
@@ -88,9 +88,6 @@ class Mpv:
         self.conn: _Connection | None = None
         self.loaded: Path | None = None
         self.video = False
-        self.stop_at: float | None = None
-        self._watcher: threading.Thread | None = None
-        self._closing = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------
     @property
@@ -105,7 +102,6 @@ class Mpv:
         if binary is None:
             raise CoderError(INSTALL_HINT)
         self.close()
-        self._closing.clear()
         self.folder = tempfile.mkdtemp(prefix="coder-mpv-")
         sock = os.path.join(self.folder, "mpv.sock")
         args = [binary, "--idle=yes", "--no-terminal", "--no-config", "--keep-open=yes",
@@ -131,14 +127,10 @@ class Mpv:
                     raise CoderError("mpv did not start (try `mpv --idle` in a terminal to "
                                      "see why)") from None
                 time.sleep(0.02)
-        self._watcher = threading.Thread(target=self._watch, args=(sock,), daemon=True,
-                                         name="mpv-stop-at")
-        self._watcher.start()
         atexit.register(self.close)  # never leave an idle mpv behind, even after a crash
 
     def close(self) -> None:
         """End mpv and remove its socket."""
-        self._closing.set()
         if self.conn is not None:
             with contextlib.suppress(OSError, ConnectionError, MpvError, ValueError):
                 self.conn.request("quit")
@@ -154,9 +146,6 @@ class Mpv:
                 self.process.kill()
                 self.process.wait()
             self.process = None
-        if self._watcher is not None:
-            self._watcher.join(timeout=1)
-            self._watcher = None
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None
@@ -201,6 +190,7 @@ class Mpv:
         if not is_file(path):
             raise CoderError("the recording is not there (moved? `coder media link` it "
                              "again)", path=path)
+        self.set("end", "none")
         self.command("loadfile", str(path), "replace")
         deadline = time.monotonic() + _TIMEOUT
         # loaded once it knows its duration and where it is (seeking earlier fails)
@@ -224,7 +214,10 @@ class Mpv:
 
     @property
     def paused(self) -> bool:
-        return bool(self.get("pause")) if self.running else True
+        """Not playing: paused, or stopped at a range's end (or the file's)."""
+        if not self.running:
+            return True
+        return bool(self.get("pause")) or bool(self.loaded and self.get("eof-reached"))
 
     @property
     def speed(self) -> float:
@@ -243,29 +236,42 @@ class Mpv:
                 time.sleep(0.02)
 
     def play_range(self, start: float, end: float | None) -> None:
-        """Play from ``start``; pause at ``end`` (None: play on)."""
-        self.stop_at = None
+        """Play from ``start``; mpv itself pauses at ``end`` (None: play on)."""
         self.set("pause", True)
+        self.set("end", "none" if end is None else f"{end:.3f}")
         self.seek(start)
-        deadline = time.monotonic() + 1.0
-        while time.monotonic() < deadline:  # the watcher must not see the old position
-            position = self.position
-            if position is not None and abs(position - max(0.0, start)) < 0.25:
-                break
-            time.sleep(0.01)
-        self.stop_at = end
+        self._settle(start)
         self.set("pause", False)
+
+    def _settle(self, target: float) -> None:
+        """Wait (up to a second) until a seek to ``target`` shows in the position."""
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            position = self.position
+            if position is not None and abs(position - max(0.0, target)) < 0.1 \
+                    and not self.get("eof-reached"):
+                return
+            time.sleep(0.005)
+
+    def _play_on(self) -> None:
+        """Forget a range's end; at it, seek where we are so playing can go on."""
+        if self.get("end") not in (None, "none"):
+            self.set("end", "none")
+            position = self.position or 0.0
+            self.seek(position)
+            self._settle(position)
 
     def toggle_pause(self) -> bool:
         """Play or pause; True when it plays now. Playing on goes past a range's end."""
-        self.stop_at = None
         playing = self.paused
+        if playing:
+            self._play_on()
         self.set("pause", not playing)
         return playing
 
     def skip(self, seconds: float) -> None:
         position = self.position or 0.0
-        self.stop_at = None
+        self.set("end", "none")
         self.seek(position + seconds)
 
     def step_speed(self, step: int) -> float:
@@ -286,34 +292,7 @@ class Mpv:
         """Wait until playback pauses or ends; False on timeout."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.paused or self.get("eof-reached"):
+            if self.paused:
                 return True
             time.sleep(0.05)
         return False
-
-    # -- stopping at the end of a range ----------------------------------------------------
-    def _watch(self, sock: str) -> None:
-        try:
-            conn = _Connection(sock)
-        except OSError:
-            return
-        try:
-            while not self._closing.is_set():
-                end = self.stop_at
-                if end is None:
-                    self._closing.wait(0.05)
-                    continue
-                try:
-                    position = conn.request("get_property", "time-pos")
-                except MpvError:
-                    position = None
-                if position is not None and float(position) >= end - 0.01 \
-                        and self.stop_at == end:
-                    conn.request("set_property", "pause", True)
-                    self.stop_at = None
-                    continue
-                self._closing.wait(0.01)
-        except (OSError, ConnectionError, ValueError):
-            pass
-        finally:
-            conn.close()

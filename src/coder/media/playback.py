@@ -6,6 +6,7 @@ open transcript's timeline; every key of the workbench and ``coder play`` is one
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from coder.errors import CoderError
@@ -28,6 +29,8 @@ class Playback:
         self.transcript: dict | None = None
         self.media: Media | None = None
         self.spans: list[Span] = []
+        self.starts: list[float] = []
+        self._version: tuple[int, float | None] | None = None
 
     def open(self, transcript_id: int) -> Media | None:
         """Make ``transcript_id`` the transcript to play (its recording loads on first play)."""
@@ -35,18 +38,25 @@ class Playback:
 
         self.transcript = transcript_row(self.store, transcript_id)
         self.media = media_of(self.store, self.root, self.transcript)
+        self._version = None
         self.refresh()
         return self.media
 
     def refresh(self) -> None:
-        """Re-read the segments' times (after a time was set, or undone)."""
-        from coder.store.media import segment_timing
+        """Re-read the segments' times when they may have changed (a time set or undone
+        anywhere, a re-import) or the recording's duration became known."""
+        from coder.store.media import last_event, segment_timing
 
         if self.transcript is None:
             return
         loaded = self.media is not None and self.player.loaded == self.media.path
         duration = self.player.duration if loaded else None
+        version = (last_event(self.store), duration)
+        if version == self._version:
+            return
+        self._version = version
         self.spans = timeline(segment_timing(self.store, self.transcript["id"]), duration)
+        self.starts = [s.start for s in self.spans]
 
     def close(self) -> None:
         self.player.close()
@@ -106,7 +116,7 @@ class Playback:
         if self.media is None or self.player.loaded != self.media.path:
             return None
         position = self.player.position
-        return None if position is None else span_at(self.spans, position)
+        return None if position is None else span_at(self.spans, position, self.starts)
 
     def set_time(self, index: int, which: str) -> float:
         """Set segment ``index``'s start or end to the playback position (undoable)."""
@@ -115,7 +125,9 @@ class Playback:
         if self.transcript is None or self.media is None \
                 or self.player.loaded != self.media.path or self.player.position is None:
             raise CoderError("nothing is playing: play the recording first")
-        position = round(self.player.position, 3)
+        # to the millisecond, rounded so the playback position stays inside the segment
+        exact = self.player.position * 1000
+        position = (math.floor(exact) if which == "start" else math.ceil(exact)) / 1000
         span = self.spans[index]
         if which == "start" and position > span.end and self._has(span, "end"):
             raise CoderError(f"¶{span.ordinal} ends at {clock_exact(span.end)}: a start at "

@@ -78,8 +78,13 @@ def timeline(segments: list[dict[str, Any]], duration: float | None = None) -> l
     return spans
 
 
-def span_at(spans: list[Span], seconds: float) -> int | None:
-    """The index of the span playing at ``seconds`` (the last one starting at or before it)."""
-    starts = [s.start for s in spans]
+def span_at(spans: list[Span], seconds: float, starts: list[float] | None = None
+            ) -> int | None:
+    """The index of the span playing at ``seconds`` (the last one starting at or before it).
+
+    ``starts``: the spans' starts, when the caller keeps them (a lookup is then O(log n)).
+    """
+    if starts is None:
+        starts = [s.start for s in spans]
     index = bisect_right(starts, seconds) - 1
     return index if index >= 0 else None

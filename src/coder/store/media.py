@@ -49,6 +49,11 @@ def transcript_row(store: Store, transcript_id: int) -> dict[str, Any]:
     return row
 
 
+def last_event(store: Store) -> int:
+    """The id of the event log's last event: every change to segment times appends one."""
+    return store.scalar("SELECT coalesce(max(id), 0) FROM events")
+
+
 def transcript_text(store: Store, transcript_id: int) -> str:
     return store.scalar("SELECT text FROM transcripts WHERE id = ?", (transcript_id,)) or ""
 
