@@ -223,7 +223,9 @@ def test_coder_play_plays_one_segment(media_study: Path):
     result = run(media_study, "play", "talk", "1")
     assert result.exit_code == 0, result.output
     assert "Playing talk ¶1 00:00:01.0–00:00:02.5 from transcripts/talk.wav" in result.output
-    assert time.monotonic() - started >= 1.4  # it played the 1.5 s, not just started
+    # it returns once the 1.5 s have played, not as soon as they start (mpv's null audio
+    # output drains its last half second at once)
+    assert time.monotonic() - started >= 0.9
 
 
 def test_a_recording_that_is_not_there_is_named(media_study: Path):
