@@ -304,3 +304,13 @@ def test_the_media_core_imports_neither_textual_nor_click():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+@needs_mpv
+def test_a_file_mpv_cannot_read_is_one_line_and_mpv_ends(media_study: Path):
+    bad = media_study / "transcripts" / "talk.wav"
+    bad.write_text("not audio at all", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--study", str(media_study), "play", "talk", "1"])
+    assert result.exit_code == 1, result.output
+    assert "talk.wav: mpv could not play it" in result.output
+    assert len(result.output.strip().splitlines()) == 1

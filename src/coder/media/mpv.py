@@ -196,8 +196,9 @@ class Mpv:
         # loaded once it knows its duration and where it is (seeking earlier fails)
         while self.get("duration") is None or self.get("time-pos") is None \
                 or not self.get("seekable"):
-            if time.monotonic() > deadline:
-                raise CoderError("mpv could not play it (not a recording, or no sound device?)",
+            if time.monotonic() > deadline or self.get("idle-active"):  # idle: it gave up
+                raise CoderError("mpv could not play it: not a recording mpv can read, or no "
+                                 "sound device (without one, set CODER_MPV_ARGS=--ao=null)",
                                  path=path)
             time.sleep(0.02)
         self.loaded = path

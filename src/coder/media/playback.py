@@ -17,6 +17,7 @@ from coder.media.timeline import Span, span_at, timeline
 from coder.store.db import Store
 
 SKIP_SECONDS = 5.0
+FOLLOW_LEAD = 0.2  # seconds
 
 
 class Playback:
@@ -116,7 +117,9 @@ class Playback:
         if self.media is None or self.player.loaded != self.media.path:
             return None
         position = self.player.position
-        return None if position is None else span_at(self.spans, position, self.starts)
+        # a little ahead: a seek lands a few frames early, and following reads better early
+        return None if position is None else span_at(self.spans, position + FOLLOW_LEAD,
+                                                     self.starts)
 
     def set_time(self, index: int, which: str) -> float:
         """Set segment ``index``'s start or end to the playback position (undoable)."""
