@@ -138,3 +138,16 @@ async def test_without_mpv_the_key_says_how_to_install_it_and_coding_goes_on(
         await pilot.press("j", "space")
     with open_store(study) as store:
         assert store.scalar("SELECT count(*) FROM reviewed") >= 1
+
+
+@needs_mpv
+async def test_a_transcript_without_a_recording_says_how_to_link_one(study):
+    (study.root / "transcripts" / "talk.wav").unlink()
+    app = CoderApp(study.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("ctrl+space", "ctrl+l", "greater_than_sign")
+        await pilot.pause()
+        notices = [str(n.message) for n in app._notifications]
+        assert any("coder media link talk FILE" in n for n in notices)
+        assert not screen._playback.player.running  # mpv was not even started
