@@ -164,3 +164,30 @@ def test_hostile_recording_paths_are_not_linked(tmp_path: Path, path: str, reaso
     assert result.exit_code == 0, result.output
     assert reason in result.output and "not linked" in result.output
     assert _media(study) == {"clip - Audio": (None, None)}
+
+
+def _set_time(root: Path, ordinal: int, which: str, seconds: float) -> None:
+    from coder.store.db import Store
+    from coder.store.media import set_segment_time
+
+    with Store(root / "coder.db", coder="ana") as store:
+        seg = store.scalar("SELECT id FROM segments WHERE ordinal = ?", (ordinal,))
+        with store.transaction("set time"):
+            set_segment_time(store, seg, which, seconds)
+
+
+def test_merge_brings_times_set_from_playback_and_keeps_ours(media_study: Path,
+                                                             tmp_path: Path):
+    copy = tmp_path / "copy"
+    init_study(copy)
+    (copy / "transcripts" / "talk.vtt").write_text(VTT, encoding="utf-8")
+    assert run(copy, "import", str(copy / "transcripts")).exit_code == 0
+    _set_time(media_study, 2, "end", 4.25)  # fixed there
+    _set_time(media_study, 3, "start", 5.5)
+    _set_time(copy, 3, "start", 5.25)  # fixed here too, differently
+    result = run(copy, "merge", str(media_study))
+    assert result.exit_code == 0 and "1 segment time" in result.output, result.output
+    assert "talk ¶3: its start time was set here (5.25) and there (5.5); kept this one" in \
+        result.output
+    assert _times(copy) == [(1.0, 2.5), (3.0, 4.25), (5.25, 7.0)]
+    assert "Nothing new" in run(copy, "merge", str(media_study)).output

@@ -322,6 +322,8 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
                       if report.decisions_added else "")
                    + (f", {_n(report.media_linked, 'recording link')}"
                       if report.media_linked else "")
+                   + (f", {_n(report.times_set, 'segment time')}"
+                      if report.times_set else "")
                    + f" from coders {', '.join(report.coders.values()) or 'none'}"
                    + (" (" + ", ".join(f"{k} as {v}" for k, v in renamed.items()) + ")"
                       if renamed else "")

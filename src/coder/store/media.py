@@ -117,3 +117,48 @@ def plan_merged_links(store: Store, conn: sqlite3.Connection, transcripts: dict[
             notes.append(f"transcript {name!r}: its recording is {here} here and {theirs} "
                          "there; kept this one")
     return out
+
+
+def plan_merged_times(store: Store, conn: sqlite3.Connection, segments: dict[int, int],
+                      notes: list[str]) -> list[tuple[int, str, float | None]]:
+    """Segment times the other copy set from playback, to bring over: (our segment id,
+    "start" | "end", value). A time set here too (and different) is kept, and noted."""
+    import json
+
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                        "name = 'events'").fetchone():
+        return []
+    touched: dict[tuple[int, str], None] = {}
+    for (payload,) in conn.execute(
+            "SELECT payload FROM events WHERE action = 'segment.time' ORDER BY id"):
+        try:
+            event = json.loads(payload)
+            key = (int(event["segment_id"]), str(event["which"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if key[0] in segments and key[1] in ("start", "end"):
+            touched[key] = None
+    out: list[tuple[int, str, float | None]] = []
+    for their_id, which in touched:
+        row = conn.execute(f"SELECT time_{which} FROM segments WHERE id = ?",
+                           (their_id,)).fetchone()
+        theirs = row[0] if row else None
+        if theirs is not None and not isinstance(theirs, int | float):
+            continue
+        ours_id = segments[their_id]
+        here = store.scalar(f"SELECT time_{which} FROM segments WHERE id = ?", (ours_id,))
+        if here == theirs:
+            continue
+        set_here = store.scalar(
+            """SELECT 1 FROM events WHERE action = 'segment.time'
+               AND json_extract(payload, '$.segment_id') = ?
+               AND json_extract(payload, '$.which') = ? LIMIT 1""", (ours_id, which))
+        if set_here:
+            where = store.one("""SELECT t.name, s.ordinal FROM segments s JOIN transcripts t
+                                 ON t.id = s.transcript_id WHERE s.id = ?""", (ours_id,))
+            assert where is not None
+            notes.append(f"{where['name']} ¶{where['ordinal']}: its {which} time was set "
+                         f"here ({here}) and there ({theirs}); kept this one")
+            continue
+        out.append((ours_id, which, None if theirs is None else float(theirs)))
+    return out
