@@ -217,6 +217,7 @@ class PlaybackKeys(CoderScreen):
             return
         if self.following:
             try:
+                playback.refresh()  # cheap unless a time changed (set, undone, merged)
                 index = playback.playing_index()
             except Exception:
                 index = None
