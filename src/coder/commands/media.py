@@ -82,7 +82,8 @@ def media_list(ctx: _Context, fmt: str) -> None:
 def play(ctx: _Context, transcript: str, segment: int, video: bool) -> None:
     """Play SEGMENT of TRANSCRIPT's recording, from its start time to its end (needs mpv).
 
-    Segments without times are placed between their timed neighbours (said so below).
+    Segments without times are placed between their timed neighbours, and the output
+    says so. Set CODER_MPV_ARGS for mpv options (e.g. --ao=null without a sound device).
     """
     from coder.formatting import clock_exact
     from coder.media.playback import play_once
