@@ -395,17 +395,24 @@ def status(ctx: _Context, fmt: str) -> None:
 @study_options
 def transcripts(ctx: _Context, fmt: str) -> None:
     """List transcripts with kind, segments, and your reviewed share and codings."""
+    from coder.media.find import all_media
     from coder.store.transcripts import list_transcripts
 
     rows = list_transcripts(ctx.store(), ctx.coder)
+    found = all_media(ctx.store(), ctx.study.root)
+    for r in rows:
+        item = found.get(r["id"])
+        r["media"], r["media_exists"] = (item.stored, item.exists) if item else (None, None)
     keys = ["name", "kind", "format", "segmentation", "segments", "speakers", "reviewed",
-            "codings", "source_path", "metadata"]
+            "codings", "source_path", "metadata", "media", "media_exists"]
     if fmt == "json":
         return _json([{k: r[k] for k in keys} for r in rows])
     _table(f"Transcripts (coder: {ctx.coder})",
-           ["name", "kind", "format", "segments", "speakers", "reviewed", "codings"],
+           ["name", "kind", "format", "segments", "speakers", "reviewed", "codings", "media"],
            [[r["name"], r["kind"], r["format"], r["segments"], r["speakers"],
-             f"{r['reviewed']}/{r['segments']}", r["codings"]] for r in rows])
+             f"{r['reviewed']}/{r['segments']}", r["codings"],
+             "" if r["media"] is None else r["media"] + ("" if r["media_exists"] else
+                                                          " (missing)")] for r in rows])
 
 
 @cli.command()

@@ -21,7 +21,7 @@ FIELDS = (
     "exclusive", "children",
 )
 # Keys the workbench uses for its own commands; a code cannot take them.
-RESERVED_KEYS = frozenset("acjkmnqrsuxy?/ ")
+RESERVED_KEYS = frozenset("acjkmnqrsuxy?/ <>-+={}")  # <>-+={}: playing the recording
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _TOKEN_KEYS = frozenset({
     "ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "POS", "TAG", "SHAPE", "IS_ALPHA", "IS_DIGIT",

@@ -328,6 +328,10 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
                    f"{_n(report.memos_added, 'memo')}, {_n(len(report.codes_added), 'code')}"
                    + (f", {_n(report.decisions_added, 'consensus decision')}"
                       if report.decisions_added else "")
+                   + (f", {_n(report.media_linked, 'recording link')}"
+                      if report.media_linked else "")
+                   + (f", {_n(report.times_set, 'segment time')}"
+                      if report.times_set else "")
                    + f" from coders {some(list(report.coders.values())) or 'none'}"
                    + (" (" + some([f"{k} as {v}" for k, v in renamed.items()]) + ")"
                       if renamed else "")

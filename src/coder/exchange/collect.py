@@ -20,6 +20,8 @@ class StudyData:
     memos: list[dict[str, Any]] = field(default_factory=list)
     speakers: dict[str, dict[str, str]] = field(default_factory=dict)
     coders: list[str] = field(default_factory=list)
+    media: dict[int, Any] = field(default_factory=dict)  # transcript id -> its recording
+    segment_times: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def collect_codes(store: Store) -> list[dict[str, Any]]:
@@ -55,4 +57,15 @@ def collect(store: Store, coder: str) -> StudyData:
             values[row["key"]] = row["value"]
     names = {coder} | {c["coder"] for c in data.codings} | {m["coder"] for m in data.memos}
     data.coders = sorted(names)
+    _collect_media(store, data)
     return data
+
+
+def _collect_media(store: Store, data: StudyData) -> None:
+    """Recordings (the study folder is the database's) and the segment times to sync."""
+    from coder.media.find import all_media
+    from coder.store.media import segment_timing
+
+    found = all_media(store, store.path.parent)
+    data.media = {tid: media for tid, media in found.items() if media is not None}
+    data.segment_times = {tid: segment_timing(store, tid) for tid in data.media}

@@ -10,6 +10,7 @@ is listed in the report.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -153,6 +154,12 @@ def import_project(store: Store, project: Project, *, coder: str, segmentation: 
         code_ids = _codes(store, project, report)
         writer = _Writer(store, project, report, coder, code_ids)
         writer.write(prepared)
+        if project.media:
+            from coder.exchange.media import link_imported
+
+            link_imported(store, store.path.parent, project, writer.transcript_ids,
+                          {p.source.guid: functools.partial(offsets.convert, p.mapping, p.limit)
+                           for p in prepared}, report)
         if reviewed:
             writer.mark_reviewed()
     return report
@@ -208,6 +215,7 @@ class _Writer:
         self.used_notes: set[str] = set()
         self.coders: set[str] = set()
         self.coded: dict[int, set[str]] = {}  # transcript id -> coders with codings in it
+        self.transcript_ids: dict[str, int] = {}  # text source guid -> transcript id
 
     def who(self, guid: str | None) -> str:
         name = self.project.users.get(guid or "") or self.coder
@@ -248,6 +256,7 @@ class _Writer:
             else:
                 tid = item.existing_id
                 self.report.transcripts_existing.append(item.name)
+            self.transcript_ids[item.source.guid] = tid
             segments = self.store.rows("SELECT id, start, end FROM segments WHERE "
                                        "transcript_id = ? ORDER BY start", (tid,))
             self.memo("transcript", tid, item.source.notes, None)

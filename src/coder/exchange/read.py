@@ -77,6 +77,8 @@ class Project:
     code_notes: dict[str, list[str]] = field(default_factory=dict)
     cases: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    media: list[Any] = field(default_factory=list)  # exchange.media.MediaSource
+    base_path: str | None = None
 
 
 def parse_xml(data: bytes, path: str) -> Any:
@@ -190,10 +192,19 @@ def _project(root: Any, path: str, read: Any) -> Project:
             if whole:
                 project.skipped.append(f"{whole} coding(s) of the whole source "
                                        f"{project.sources[-1].name!r}")
+        elif element.tag in ("AudioSource", "VideoSource"):
+            from coder.exchange.media import read_media_source
+
+            project.media.append(read_media_source(element, MEDIA[element.tag], read))
         else:
             kind = MEDIA.get(element.tag, element.tag)
             project.skipped.append(f"{kind} source {element.get('name') or element.get('guid')!r}"
                                    " (only text sources are imported)")
+    if project.media:
+        from coder.exchange.media import attach_transcripts
+
+        project.base_path = root.get("basePath")
+        attach_transcripts(project)
     for note in root.iterfind("Notes/Note"):
         text = _text(note, "PlainTextContent")
         if not text and note.get("plainTextPath") and read:

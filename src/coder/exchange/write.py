@@ -130,7 +130,12 @@ class _Project:
             root.append(E.Cases(*[self._case(n, a) for n, a in data.speakers.items()]))
             self.summary.cases = len(data.speakers)
         if data.transcripts:
-            root.append(E.Sources(*[self._source(t) for t in data.transcripts]))
+            from coder.exchange.media import media_sources
+
+            position = _utf16_positions if self.utf16 else None
+            root.append(E.Sources(*[self._source(t) for t in data.transcripts],
+                                  *media_sources(E, self.guids, data, self.source_guid,
+                                                 position)))
             self.summary.sources = len(data.transcripts)
         if self.notes:
             root.append(E.Notes(*self.notes))

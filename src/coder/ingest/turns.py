@@ -189,7 +189,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     for lab in labels:
         counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
     kind = _KINDS.get(fmt, fmt)
-    if labels and not _behave_like_turns(counts, known, labels):
+    if labels and not _behave_like_turns(counts, known, labels) and not _one_turn(body, labels):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
         notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) used once, "
                      "so they look like titles: imported as paragraphs. If they are speakers, "
@@ -224,6 +224,14 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
 
 def plural_labels(n: int) -> str:
     return f"{n} label" if n == 1 else f"{n} labels"
+
+
+def _one_turn(body: str, labels: list[Label]) -> bool:
+    """A single label whose words are the whole file (after it, on its line) is a speaker."""
+    if len(labels) != 1 or body[:labels[0].start].strip():
+        return False
+    line_end = body.find("\n", labels[0].end)
+    return line_end == -1 or body[line_end:].isspace()
 
 
 def _behave_like_turns(counts: dict[str, int], known: frozenset[str],

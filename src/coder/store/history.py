@@ -39,7 +39,7 @@ UNDOABLE = frozenset({"coding.add", "coding.remove", "coding.memo", "review.add"
                       "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete",
                       "code.rename", "code.move", "consensus.decide", "consensus.retract",
                       "suggestion.accept", "suggestion.reject", "suggestion.revert",
-                      "quote.choice"})
+                      "quote.choice", "segment.time", "media.link"})
 HISTORY = ("history.undo", "history.redo")
 # Commands whose batches are side effects, not decisions (the workbench marking a segment
 # reviewed as the cursor leaves it): undo and redo walk past them, and they do not clear redo.
@@ -499,6 +499,27 @@ class _Inverter:
         self._log("quote.choice", code_id=p["code_id"], segment_id=p["segment_id"],
                   previous=current, row=target)
 
+    # segment times and media links (playback): put the old value back
+    def _segment_time(self, p: dict[str, Any]) -> None:
+        from coder.store.media import set_segment_time
+
+        if not self.store.scalar("SELECT 1 FROM segments WHERE id = ?", (p["segment_id"],)):
+            self.skipped.append("the segment is gone")
+            return
+        self.segments.add(p["segment_id"])
+        if set_segment_time(self.store, p["segment_id"], p["which"], p["old"]):
+            self.logged.append(("segment.time", dict(p, old=p["new"], new=p["old"])))
+
+    def _media_link(self, p: dict[str, Any]) -> None:
+        from coder.store.media import set_media_link
+
+        if not self.store.scalar("SELECT 1 FROM transcripts WHERE id = ?",
+                                 (p["transcript_id"],)):
+            self.skipped.append("the transcript is gone")
+            return
+        if set_media_link(self.store, p["transcript_id"], p["old"]):
+            self.logged.append(("media.link", dict(p, old=p["new"], new=p["old"])))
+
     # reconciliation trail
     def _consensus_decide(self, p: dict[str, Any]) -> None:
         row = self.store.one("SELECT * FROM consensus_decisions WHERE id = ?",
@@ -623,6 +644,7 @@ def describe(store: Store, events: list[Event]) -> str:
 
     Codings and marks are grouped by action and code, in the order they first appear.
     """
+    from coder.formatting import clock_exact
     from coder.store.memos import target_label
 
     code_names = {p["code_id"]: p["name"] for a, p in events if a in ("code.add", "code.delete")}
@@ -692,6 +714,17 @@ def describe(store: Store, events: list[Event]) -> str:
             row = events[what][1]["row"]
             verb = "decided" if action == "consensus.decide" else "withdrew the decision on"
             phrases.append(f"{verb} the consensus on {row['transcript']} ¶{row['ordinal']}")
+        elif action == "segment.time":
+            p = events[what][1]
+            value = "no time" if p["new"] is None else clock_exact(p["new"])
+            phrases.append(f"set the {p['which']} of {_segment_words(store, [p['segment_id']])}"
+                           f" to {value}")
+        elif action == "media.link":
+            p = events[what][1]
+            name = store.scalar("SELECT name FROM transcripts WHERE id = ?",
+                                (p["transcript_id"],))
+            phrases.append(f"linked {name} to {p['new']}" if p["new"] else
+                           f"unlinked the recording of {name}")
         elif action == "code.update":
             phrases.append(f"updated code {events[what][1]['name']!r} from a codebook")
         else:

@@ -60,13 +60,16 @@ class MergeReport:
     reviewed_added: int = 0
     memos_added: int = 0
     decisions_added: int = 0
+    media_linked: int = 0
+    times_set: int = 0  # segment times the other copy set from playback
     conflicts: list[Conflict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # differences kept as they are here
 
     @property
     def changed(self) -> bool:
         return bool(self.codes_added or self.codings_added or self.reviewed_added
-                    or self.memos_added or self.decisions_added)
+                    or self.memos_added or self.decisions_added or self.media_linked
+                    or self.times_set)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -151,6 +154,13 @@ def merge_study(store: Store, other: Path, *, coder_map: dict[str, str] | None =
     try:
         merger = _Merger(store, conn, dict(coder_map or {}), str(other))
         merger.plan()
+        from coder.store.media import plan_merged_links, plan_merged_times
+
+        merger.media = plan_merged_links(store, conn, merger.transcript, db.parent,
+                                         merger.report.notes)
+        merger.report.media_linked = len(merger.media)
+        merger.times = plan_merged_times(store, conn, merger.segment, merger.report.notes)
+        merger.report.times_set = len(merger.times)
     except sqlite3.Error as exc:
         raise CoderError(f"cannot read the other study's database ({exc})", path=db) from exc
     finally:
@@ -176,6 +186,8 @@ class _Merger:
         self.reviewed: list[dict[str, Any]] = []
         self.memos: list[dict[str, Any]] = []
         self.decisions: list[dict[str, Any]] = []
+        self.media: list[tuple[int, str]] = []  # (our transcript id, recording path)
+        self.times: list[tuple[int, str, float | None]] = []  # segment times set there
 
     def coder(self, name: str) -> str:
         return self.map.get(name, name)
@@ -570,6 +582,12 @@ class _Merger:
             store.log("memo.add", memo_id=cursor.lastrowid, kind=row["kind"], target_id=target,
                       coder=row["coder"], text=row["text"], created_at=row["created_at"],
                       updated_at=row["updated_at"])
+        from coder.store.media import set_media_link, set_segment_time
+
+        for transcript_id, path in self.media:
+            set_media_link(store, transcript_id, path)
+        for segment_id, which, seconds in self.times:
+            set_segment_time(store, segment_id, which, seconds)
         decision_ids = []
         for row in self.decisions:
             cursor = store.execute(

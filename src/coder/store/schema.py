@@ -185,6 +185,16 @@ _SEGMENT_PAGE = """
 ALTER TABLE segments ADD COLUMN page INTEGER;
 """
 
+# A transcript's recording, linked by `coder media link` (or an import): a path relative to
+# the study when the file is inside it, else absolute. The recording itself is never copied.
+_MEDIA_LINKS = """
+CREATE TABLE media_links (
+    transcript_id INTEGER PRIMARY KEY REFERENCES transcripts(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    linked_at TEXT NOT NULL
+);
+"""
+
 MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
-                         _SEGMENT_PAGE]
+                         _SEGMENT_PAGE, _MEDIA_LINKS]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -109,6 +109,9 @@ def refresh_segments(store: Store, views: list[SegmentView], coder: str) -> None
             f"SELECT segment_id FROM reviewed WHERE coder = ? AND segment_id IN ({marks})",
             (coder, *by_id)):
         by_id[seg_id].reviewed = True
+    for seg_id, time_start in store.conn.execute(  # a time set from playback, or undone
+            f"SELECT id, time_start FROM segments WHERE id IN ({marks})", tuple(by_id)):
+        by_id[seg_id].time_start = time_start
 
 
 def transcript_of_segment(store: Store, segment_id: int) -> tuple[int, int] | None:

@@ -272,6 +272,7 @@ class CoderApp(App):
             yield SystemCommand("Memo on the highlighted code", "From the codebook panel",
                                 coding.action_memo_code)
             yield SystemCommand("Back to the transcript list", "escape", self.show_home)
+            yield from coding.media_commands()
         for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
             yield SystemCommand(f"Open transcript: {row['name']}", "Start coding it",
                                 lambda tid=row["id"]: self.open_transcript(tid))

@@ -15,8 +15,8 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
 from coder.store.workbench import load_segments, refresh_segments
-from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
+from coder.tui.screens.playback_keys import PLAYBACK_BINDINGS, PlaybackKeys
 from coder.tui.screens.span_select import SPAN_BINDINGS, SpanSelectMixin
 from coder.tui.widgets.status_line import StatusLine
 from coder.tui.widgets.transcript_view import CodeStyle, TranscriptView
@@ -39,7 +39,7 @@ def code_matches(code: dict[str, Any], query: str) -> bool:
     return all(any(w.startswith(word) for w in starts) or word in name for word in words)
 
 
-class CodingScreen(SpanSelectMixin, CoderScreen):
+class CodingScreen(SpanSelectMixin, PlaybackKeys):
     """Code one transcript, segment by segment (or words inside one: see span_select)."""
 
     BINDINGS = [
@@ -71,6 +71,7 @@ class CodingScreen(SpanSelectMixin, CoderScreen):
         Binding("s", "next_suggested", "Next suggested", show=False, id="suggestion.next"),
         Binding("r", "next_uncertain", "Next uncertain", show=False,
                 id="suggestion.uncertain"),
+        *PLAYBACK_BINDINGS,
     ]
 
     def __init__(self, transcript_id: int, ordinal: int | None = None) -> None:
@@ -182,10 +183,10 @@ class CodingScreen(SpanSelectMixin, CoderScreen):
         if view.span is not None:
             selection = f" · selecting {self.span_words()}"
         share = f"{reviewed / total:.0%}" if total else "0%"
-        self.query_one(StatusLine).text = Text.assemble(
+        self.show_status(Text.assemble(  # the playback position goes before the hint
             (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
-            f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
-            (" · u undo · ctrl+y redo · ? keys", "dim"))
+            f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic")),
+            Text(" · u undo · ctrl+y redo · ? keys", "dim"))
         if suggest:
             self.show_suggestions()
 
