@@ -143,7 +143,7 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
                             segmentation=segmentation,
                             default_segmentation=settings.segmentation,
                             nlp_model=settings.nlp_model, convention=convention,
-                            reviewed=reviewed)
+                            reviewed=reviewed, study_name=settings.name)
     if fmt == "json":
         return _json({"file": str(file), **report.__dict__})
     origin = f" (made by {report.origin})" if report.origin else ""
@@ -162,6 +162,9 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
                    f"{', '.join(report.coders) or 'none'}"
                    + (f"; {n_(report.reviewed, 'segment')} marked reviewed"
                       if reviewed else ""))
+        if report.codings_lost or report.selections_lost:
+            click.echo(f"  Not imported: {n_(report.codings_lost, 'coding')} in "
+                       f"{n_(report.selections_lost, 'selection')} (each listed below).")
         if report.selections or report.convention_detected is False:
             how = "detected" if report.convention_detected else "as asked"
             click.echo(f"  Offsets counted in {_CONVENTION[report.convention]} ({how}).")

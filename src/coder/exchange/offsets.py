@@ -20,22 +20,43 @@ def normalise(raw: str) -> str:
     return raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
 
 
-def position_map(raw: str, convention: str) -> array | None:
-    """``map[unit]`` = index into :func:`normalise` (``raw``); None when it is the identity."""
-    wide = convention == "utf16" and any(ord(ch) > 0xFFFF for ch in raw)
-    if "\r" not in raw and not wide:
-        return None
-    out = array("l")
-    index = 0
-    length = len(raw)
-    for i, ch in enumerate(raw):
-        out.append(index)
-        if wide and ord(ch) > 0xFFFF:
+class Positions:
+    """File offsets in one convention -> indexes into the stored text of ``raw``.
+
+    A start inside a unit pair (the two UTF-16 halves of a character outside the BMP, or
+    CRLF) rounds down, to the character's start; an end inside a surrogate pair rounds up,
+    so the selection keeps the whole character.
+    """
+
+    def __init__(self, raw: str, convention: str):
+        wide = convention == "utf16" and any(ord(ch) > 0xFFFF for ch in raw)
+        self.limit = units(raw, convention)
+        self.map: array | None = None
+        self.middles: set[int] = set()  # unit offsets between the halves of a surrogate pair
+        if "\r" not in raw and not wide:
+            return
+        out = array("l")
+        index, length = 0, len(raw)
+        for i, ch in enumerate(raw):
             out.append(index)
-        if not (ch == "\r" and i + 1 < length and raw[i + 1] == "\n"):
-            index += 1
-    out.append(index)
-    return out
+            if wide and ord(ch) > 0xFFFF:
+                self.middles.add(len(out))
+                out.append(index)
+            if not (ch == "\r" and i + 1 < length and raw[i + 1] == "\n"):
+                index += 1
+        out.append(index)
+        self.map = out
+
+    def start(self, position: int) -> int | None:
+        """Where a selection starting at ``position`` starts, None when outside the text."""
+        if position < 0 or position > self.limit:
+            return None
+        return position if self.map is None else self.map[position]
+
+    def end(self, position: int) -> int | None:
+        """Where a selection ending at ``position`` ends, None when outside the text."""
+        index = self.start(position)
+        return index + 1 if index is not None and position in self.middles else index
 
 
 def units(raw: str, convention: str) -> int:
@@ -43,13 +64,6 @@ def units(raw: str, convention: str) -> int:
     if convention == "utf16":
         return len(raw) + sum(1 for ch in raw if ord(ch) > 0xFFFF)
     return len(raw)
-
-
-def convert(mapping: array | None, limit: int, position: int) -> int | None:
-    """A file offset as an index into the stored text, or None when outside the text."""
-    if position < 0 or position > limit:
-        return None
-    return position if mapping is None else mapping[position]
 
 
 def _score(text: str, spans: Iterable[tuple[int, int, str]]) -> int:
@@ -75,11 +89,10 @@ def detect(sources: list[tuple[str, list[tuple[int, int, str]]]]) -> str:
     for convention in CONVENTIONS:
         score = 0
         for raw, spans in sources:
-            text, mapping = normalise(raw), position_map(raw, convention)
-            limit = units(raw, convention)
+            text, positions = normalise(raw), Positions(raw, convention)
             mapped = []
             for start, end, name in spans:
-                a, b = convert(mapping, limit, start), convert(mapping, limit, end)
+                a, b = positions.start(start), positions.end(end)
                 if a is None or b is None:
                     score -= 10
                 else:
