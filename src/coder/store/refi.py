@@ -87,3 +87,25 @@ def add_imported_code(store: Store, name: str, *, parent_id: int | None, definit
     store.log("code.add", code_id=cursor.lastrowid, name=name, parent=parent,
               definition=definition, key=None, color=color, row=row)
     return cursor.lastrowid
+
+
+def keep_times(store: Store, *, transcript: int | None = None, coding: dict | None = None,
+               memo: dict | None = None, created: str | None, updated: str | None = None
+               ) -> None:
+    """Give what an import just added the time the file says it was made (so the study's
+    own export, imported elsewhere, exports the same again). The event log keeps the time
+    of the import."""
+    if not created:
+        return
+    if transcript is not None:
+        store.execute("UPDATE transcripts SET imported_at = ? WHERE id = ?", (created, transcript))
+    if coding is not None:
+        store.execute(
+            """UPDATE codings SET created_at = :created WHERE segment_id = :segment
+               AND code_id = :code AND coder = :coder AND span_start IS :start
+               AND span_end IS :end""", {**coding, "created": created})
+    if memo is not None:
+        store.execute(
+            """UPDATE memos SET created_at = :created, updated_at = :updated WHERE kind = :kind
+               AND target_id IS :target AND coder = :coder""",
+            {**memo, "created": created, "updated": updated or created})
