@@ -288,3 +288,41 @@ def test_front_matter_of_a_markdown_source_is_metadata(study, tmp_path: Path):
     assert '"facilitator": "Facilitator"' in row["metadata"]
     assert speakers == {"Ana", "Bo"}
     assert [r["quote"] for r in _coding_rows(study)] == ["I like"]
+
+
+def _taguette_rule(text: str) -> list[dict[str, str]]:
+    """Taguette's codebook CSV rule (taguette/import_codebook.py): the header, lower-cased,
+    has exactly one of tag/name/path; description and parent are optional columns; every
+    row has enough cells and a non-empty tag."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    header = [cell.lower() for cell in rows[0]]
+    assert sum(column in header for column in ("tag", "name", "path")) == 1, header
+    tag = next(header.index(c) for c in ("tag", "name", "path") if c in header)
+    assert "description" in header
+    wanted = [tag, header.index("description")] + (
+        [header.index("parent")] if "parent" in header else [])
+    out = []
+    for row in rows[1:]:
+        assert len(row) > max(wanted) and row[tag].strip()
+        out.append({"tag": row[tag], "description": row[header.index("description")],
+                    "parent": row[header.index("parent")] if "parent" in header else ""})
+    return out
+
+
+def test_codebook_csv_for_taguette(demo):
+    result = run(demo, "codebook", "export", "--format", "taguette-csv")
+    assert result.exit_code == 0, result.output
+    tags = _taguette_rule(result.output)
+    assert [t["tag"] for t in tags] == ["professional development", "need targeted PD",
+                                        "islands of innovation", "school operations",
+                                        "seat-time mandates"]
+    need = tags[1]
+    assert need["parent"] == "professional development"
+    assert need["description"].startswith("Teachers ask for PD aimed at their own needs.")
+    assert "Include: Requests for specific" in need["description"]
+    plain = run(demo, "codebook", "export", "--format", "csv").output
+    with pytest.raises(AssertionError):  # coder's own CSV (name and path) is refused
+        _taguette_rule(plain)

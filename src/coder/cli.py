@@ -455,13 +455,18 @@ def _code_json(code: dict[str, Any], codes: list[dict[str, Any]]) -> dict[str, A
 
 
 @codebook.command("export")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "md", "csv"]), default="yaml",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "md", "csv", "taguette-csv"]),
+              default="yaml", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
 @study_options
 def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
-    """Write the codebook as YAML (loadable again), Markdown or CSV."""
+    """Write the codebook as YAML (loadable again), Markdown or CSV.
+
+    taguette-csv is the CSV Taguette's codebook import takes: one `tag` column (the code's
+    name), its `description` (the definition with include, exclude and examples, as in
+    `export qdc`) and its `parent`.
+    """
     from coder.codebook import to_markdown, to_yaml
     from coder.store.codes import list_codes
 
@@ -470,6 +475,10 @@ def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
         text = to_yaml(codes)
     elif fmt == "md":
         text = to_markdown(codes, f"{ctx.study.settings.name}: codebook")
+    elif fmt == "taguette-csv":
+        from coder.exchange.write import taguette_csv
+
+        text = taguette_csv(codes)
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -46,6 +46,25 @@ def describe(code: dict[str, Any]) -> str:
     return "\n\n".join(p for p in parts if p).strip()
 
 
+def taguette_csv(codes: list[dict[str, Any]]) -> str:
+    """The codebook as Taguette's codebook import reads CSV: exactly one of the columns
+    ``tag``/``name``/``path`` (here ``tag``), plus ``description`` (and ``parent``, which
+    newer Taguette reads and older ignores)."""
+    import csv
+    import io
+
+    from coder.exports import safe_cell
+
+    names = {c["id"]: c["name"] for c in codes}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["tag", "description", "parent"])
+    for code in codes:
+        writer.writerow([safe_cell(code["name"]), safe_cell(describe(code)),
+                         safe_cell(names.get(code["parent_id"], ""))])
+    return buffer.getvalue()
+
+
 def _codes_xml(maker: Any, codes: list[dict[str, Any]], guids: Guids,
                note_refs: dict[int, list[str]] | None = None) -> Any:
     """``<Codes>`` with the tree nested as in the codebook."""
