@@ -141,7 +141,7 @@ def _state(study) -> dict:
             "texts": sorted(store.rows("SELECT name, text FROM transcripts"), key=repr),
             "codes": store.rows(
                 """SELECT c.name, p.name AS parent, c.definition, c.include, c.exclude,
-                          c.examples, c.color, c.exclusive FROM codes c
+                          c.examples, c.color, c.exclusive, c.codable FROM codes c
                    LEFT JOIN codes p ON p.id = c.parent_id ORDER BY c.name"""),
             "codings": sorted(store.rows(
                 """SELECT t.name AS t, s.ordinal, c.name AS code, g.coder, g.memo,

@@ -179,10 +179,27 @@ def test_is_codable_false_is_an_exclusive_group_from_coder_and_a_folder_from_oth
         if origin != "coder":
             assert "not codable in the file (folders: 'stance NVivo 14')" in result.output
     with open_store(study) as store:
-        exclusive = {r["name"]: r["exclusive"] for r in store.rows(
-            "SELECT name, exclusive FROM codes")}
-    assert exclusive == {"stance coder": 1, "for coder": 0, "stance NVivo 14": 0,
-                         "for NVivo 14": 0}
+        kinds = {r["name"]: (r["exclusive"], r["codable"]) for r in store.rows(
+            "SELECT name, exclusive, codable FROM codes")}
+    assert kinds == {"stance coder": (1, 1), "for coder": (0, 1), "stance NVivo 14": (0, 0),
+                     "for NVivo 14": (0, 1)}
+    # a folder is not applied; its children are, and are not exclusive choices
+    (study.transcripts_dir / "talk.md").write_text(TEXT, encoding="utf-8")
+    assert run(study, "sync").exit_code == 0
+    refused = run(study, "code", "apply", "talk", "1", "stance NVivo 14")
+    assert refused.exit_code == 1 and "a folder for its child codes" in refused.output
+    assert run(study, "code", "apply", "talk", "1", "for NVivo 14").exit_code == 0
+    # and coder's export keeps the difference: a folder comes back a folder
+    out = tmp_path / "again.qdpx"
+    assert run(study, "export", "qdpx", str(out)).exit_code == 0
+    from coder.study import init_study
+
+    other = init_study(tmp_path / "other", "Test study")
+    assert run(other, "import-qdpx", str(out)).exit_code == 0
+    with open_store(other) as store:
+        again = {r["name"]: (r["exclusive"], r["codable"], r["definition"]) for r in store.rows(
+            "SELECT name, exclusive, codable, definition FROM codes")}
+    assert again["stance NVivo 14"] == (0, 0, "") and again["stance coder"][:2] == (1, 1)
 
 
 def test_description_fold_is_undone_for_coder_files_only(study, tmp_path: Path):

@@ -21,7 +21,7 @@ from coder.errors import CoderError, InputError
 from coder.exchange import offsets
 from coder.exchange.ids import Guids
 from coder.exchange.read import Code, Project, Selection, Source
-from coder.exchange.write import ORIGIN
+from coder.exchange.write import FOLDER, ORIGIN
 from coder.formatting import plural
 from coder.store import refi
 from coder.store.db import Store
@@ -231,7 +231,9 @@ def unfold(description: str) -> dict[str, Any]:
     the field before it)."""
     fields: dict[str, Any] = {"definition": [], "include": [], "exclude": [], "examples": []}
     current: list[str] = fields["definition"]
-    for paragraph in description.split("\n\n"):
+    paragraphs = description.split("\n\n")
+    is_folder = paragraphs[-1] == FOLDER
+    for paragraph in paragraphs[:-1] if is_folder else paragraphs:
         label = next((k for k in _FOLD if paragraph.startswith(k)), None)
         if label is None:
             current.append(paragraph)
@@ -243,17 +245,20 @@ def unfold(description: str) -> dict[str, Any]:
             current.append(paragraph[len(label):])
     out = {k: "\n\n".join(v).strip() for k, v in fields.items() if k != "examples"}
     out["examples"] = ["\n\n".join(e).strip() for e in fields["examples"]]
+    out["folder"] = is_folder
     return out
 
 
 def _code_fields(code: Code, from_coder: bool) -> dict[str, Any]:
     """What the study keeps of a file's code: coder's own files unfold the Description and
-    mark a non-codable code with children an exclusive group; other tools' descriptions
-    are definitions."""
+    make a non-codable code with children an exclusive group (unless marked a folder);
+    other tools' descriptions are definitions, and their non-codable codes folders."""
     if not from_coder:
-        return {"definition": code.description}
+        return {"definition": code.description, "codable": code.codable, "exclusive": False}
     fields = unfold(code.description)
-    fields["exclusive"] = not code.codable and code.has_children
+    is_folder = fields.pop("folder")
+    fields["exclusive"] = not code.codable and code.has_children and not is_folder
+    fields["codable"] = code.codable
     return fields
 
 
@@ -290,7 +295,7 @@ def _codes(store: Store, project: Project, report: ImportReport) -> dict[str, in
         if code.color and color is None:
             report.notes.append(f"code {code.name!r}: colour {code.color!r} not understood")
         fields = _code_fields(code, from_coder)
-        if not code.codable and not fields.get("exclusive"):
+        if not code.codable and not fields["exclusive"]:
             folders.append(name)
         ids[index] = refi.add_imported_code(store, name, parent_id=parent_id, color=color,
                                             **fields)
@@ -299,8 +304,9 @@ def _codes(store: Store, project: Project, report: ImportReport) -> dict[str, in
     if folders:
         shown = ", ".join(repr(n) for n in folders[:5])
         more = f" and {len(folders) - 5} more" if len(folders) > 5 else ""
-        report.notes.append(f"{len(folders)} code{'s' * (len(folders) != 1)} not codable in the "
-                            f"file (folders: {shown}{more}) imported as ordinary codes")
+        report.notes.append(f"{plural(len(folders), 'code')} not codable in the file (folders: "
+                            f"{shown}{more}): imported as folders for their child codes, "
+                            "not applied themselves")
     for guid, shared in project.shared_guids.items():
         report.notes.append(f"codes {', '.join(repr(n) for n in shared)} share the GUID {guid}: "
                             "codings that name it are not imported (they would be ambiguous)")

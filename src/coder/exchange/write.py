@@ -35,14 +35,27 @@ class ExportSummary:
     notes: int = 0
 
 
+# The paragraph that tells a folder (not codable, children not exclusive) from an exclusive
+# group, which both are isCodable="false".
+FOLDER = "Not codable: a folder for its child codes."
+
+
+def folder(code: dict[str, Any]) -> bool:
+    """A code nobody applies that is not an exclusive group."""
+    return not code.get("codable", True) and not code.get("exclusive")
+
+
 def describe(code: dict[str, Any]) -> str:
-    """A code's Description: its definition, then include/exclude/examples as labelled lines."""
+    """A code's Description: its definition, then include/exclude/examples as labelled lines
+    (and a folder's mark)."""
     parts = [code.get("definition") or ""]
     for label, key in (("Include", "include"), ("Exclude", "exclude")):
         if code.get(key):
             parts.append(f"{label}: {code[key]}")
     for example in code.get("examples") or []:
         parts.append(f"Example: {example}")
+    if folder(code):
+        parts.append(FOLDER)
     return "\n\n".join(p for p in parts if p).strip()
 
 
@@ -71,7 +84,7 @@ def _codes_xml(maker: Any, codes: list[dict[str, Any]], guids: Guids,
     nodes: dict[int | None, Any] = {None: maker.Codes()}
     for code in codes:  # parents come before their children
         attrs = {"guid": guids.code(code["name"]), "name": code["name"],
-                 "isCodable": "false" if code["exclusive"] else "true"}
+                 "isCodable": "false" if code["exclusive"] or folder(code) else "true"}
         if code.get("color"):
             attrs["color"] = code["color"]
         element = maker.Code(**attrs)

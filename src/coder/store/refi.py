@@ -68,7 +68,8 @@ def code_named(store: Store, name: str) -> dict[str, Any] | None:
 
 def add_imported_code(store: Store, name: str, *, parent_id: int | None, definition: str = "",
                       include: str = "", exclude: str = "", examples: list[str] | None = None,
-                      color: str | None = None, exclusive: bool = False) -> int:
+                      color: str | None = None, exclusive: bool = False,
+                      codable: bool = True) -> int:
     """Add a code with every codebook field an exchange file carries; returns its id.
 
     Logged as ``code.add`` with the whole row, so undo deletes it and redo restores it.
@@ -79,9 +80,10 @@ def add_imported_code(store: Store, name: str, *, parent_id: int | None, definit
         "SELECT coalesce(max(position), -1) + 1 FROM codes WHERE parent_id IS ?", (parent_id,))
     cursor = store.execute(
         """INSERT INTO codes (name, parent_id, position, definition, include, exclude, examples,
-           color, exclusive, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+           color, exclusive, codable, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
         (name, parent_id, position, definition, include, exclude,
-         json.dumps(examples or []), color, int(exclusive), now()))
+         json.dumps(examples or []), color, int(exclusive), int(codable or exclusive),
+         now()))
     row = store.one("SELECT * FROM codes WHERE id = ?", (cursor.lastrowid,))
     parent = store.scalar("SELECT name FROM codes WHERE id = ?", (parent_id,))
     store.log("code.add", code_id=cursor.lastrowid, name=name, parent=parent,
