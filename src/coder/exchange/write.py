@@ -15,6 +15,7 @@ from typing import Any
 from coder.errors import CoderError
 from coder.exchange.collect import StudyData, collect, collect_codes
 from coder.exchange.ids import Guids
+from coder.exchange.offsets import to_units
 from coder.files import write_atomic
 from coder.store.db import Store
 
@@ -119,7 +120,7 @@ class _Project:
         from lxml.builder import ElementMaker
 
         self.data, self.name, self.coder = data, study_name, coder
-        self.utf16 = offsets == "utf16"
+        self.offsets = offsets
         self.one_per_selection = one_per_selection
         self.guids = Guids(study_name)
         self.E = ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS})
@@ -231,7 +232,7 @@ class _Project:
                 group["notes"].append(self.guids.of("note", "segment", memo["target"],
                                                     memo["coder"]))
         out = []
-        position = _utf16_positions(text) if self.utf16 else None
+        position = to_units(text, self.offsets)
         for (start, end, coder), group in sorted(groups.items()):
             codings = list(group["codings"].items())
             # NVivo writes one coding per selection, and some readers take only the first
@@ -244,8 +245,7 @@ class _Project:
                 sel_guid = self.guids.of("selection", *identity)
                 selection = E.PlainTextSelection(
                     guid=sel_guid, name=_excerpt(text[start:end]),
-                    startPosition=str(position(start) if position else start),
-                    endPosition=str(position(end) if position else end),
+                    startPosition=str(position(start)), endPosition=str(position(end)),
                     creatingUser=self.user(coder), creationDateTime=group["created"])
                 for code_id, coding in part:
                     selection.append(self._coding(sel_guid, code_id, coding, coder,
@@ -272,14 +272,6 @@ class _Project:
             element.append(E.NoteRef(targetGUID=note))
         self.summary.codings += 1
         return element
-
-
-def _utf16_positions(text: str) -> Any:
-    """A function from a code point index in ``text`` to its UTF-16 unit offset."""
-    import bisect
-
-    wide = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF]
-    return lambda index: index + bisect.bisect_left(wide, index)
 
 
 def _sha(text: str) -> str:
