@@ -223,7 +223,8 @@ def test_round_trip_keeps_spans_after_characters_outside_the_bmp(study, tmp_path
         a = stored.index("new schedule")
         apply_coding(store, seg, store.scalar("SELECT id FROM codes"), coder="ana",
                      span=(a, a + len("new schedule")))
-    for offsets, words in (("codepoints", "Unicode code points"), ("utf16", "UTF-16 units")):
+    for offsets, words in (("codepoints", "Unicode code points"), ("utf16", "UTF-16 units"),
+                           ("utf8", "UTF-8 bytes")):
         out = tmp_path / f"{offsets}.qdpx"
         assert run(study, "export", "qdpx", str(out), "--offsets", offsets).exit_code == 0
         fresh = init_study(tmp_path / offsets, "Fresh")

@@ -252,6 +252,9 @@ def test_a_utf16_end_inside_a_surrogate_pair_keeps_the_character(study, tmp_path
 
     positions = Positions("a🎉b", "utf16")
     assert (positions.start(2), positions.end(2), positions.end(3)) == (1, 2, 2)
+    positions = Positions("aé🎉b", "utf8")  # 1 + 2 + 4 + 1 bytes
+    assert [positions.start(k) for k in (1, 2, 3, 4, 7)] == [1, 1, 2, 2, 3]
+    assert [positions.end(k) for k in (2, 3, 4, 7, 8)] == [2, 2, 3, 3, 4]
 
 
 def test_the_report_counts_and_names_what_was_lost(study, tmp_path: Path):

