@@ -346,3 +346,28 @@ def test_codebook_csv_for_taguette(demo):
     plain = run(demo, "codebook", "export", "--format", "csv").output
     with pytest.raises(AssertionError):  # coder's own CSV (name and path) is refused
         _taguette_rule(plain)
+
+
+def test_selection_names_lines_for_qualitative_coding(rich, tmp_path: Path):
+    """qc reads a selection's line only from a `line:N` name (else line 0)."""
+    from lxml import etree
+
+    out = _export(rich, tmp_path / "lines.qdpx", "--selection-names", "lines")
+    with zipfile.ZipFile(out) as archive:
+        root = etree.fromstring(archive.read("project.qde"))
+        ns = {"q": "urn:QDA-XML:project:1.0"}
+        source = root.find(".//q:TextSource", ns)
+        text = archive.read(f"sources/{source.get('guid')}.txt").decode()
+    lines = text.split("\n")
+    selections = source.findall("q:PlainTextSelection", ns)
+    assert selections and all(s.get("name").startswith("line:") for s in selections)
+    for sel in selections:
+        n, a, b = (int(sel.get("name")[5:]), int(sel.get("startPosition")),
+                   int(sel.get("endPosition")))
+        assert "\n" not in text[a:b] and text[a:b] in lines[n] and text[a:b].strip()
+    # the two-line turn of Dr. Jane Roe (segment 2) is coded on both of its lines
+    with open_store(rich) as store:
+        seg = store.one("SELECT start, end FROM segments WHERE ordinal = 2")
+    first = text.count("\n", 0, seg["start"])
+    named = {int(s.get("name")[5:]) for s in selections}
+    assert {first, first + 1} <= named

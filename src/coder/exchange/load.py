@@ -119,21 +119,20 @@ def _front_matter(text: str, source: Source, notes: list[str]) -> tuple[dict, in
     return metadata, len(text) - len(body)
 
 
-def _existing(text: str, sha: str, name: str, source: Source, study: list[dict[str, Any]],
-              guids: Guids | None) -> dict[str, Any] | None:
+def _existing(sha: str, name: str, source: Source, study: list[dict[str, Any]],
+              by_guid: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """The study's transcript this source is: the one coder exported with this GUID, or one
     with the same text (preferring the same name)."""
-    for row in study:
-        if guids is not None and guids.source(row["text_sha"], row["name"]) == source.guid \
-                and row["text_sha"] == sha:
-            return row
+    row = by_guid.get(source.guid)
+    if row is not None and row["text_sha"] == sha:
+        return row
     same = [row for row in study if row["text_sha"] == sha]
     return next((row for row in same if row["name"] == name), same[0] if same else None)
 
 
 def _prepare(store: Store, source: Source, segmentation: str | None, default: str,
              convention: str, nlp_model: str, names: set[str], notes: list[str],
-             study: list[dict[str, Any]], guids: Guids | None) -> _Prepared:
+             study: list[dict[str, Any]], by_guid: dict[str, dict[str, Any]]) -> _Prepared:
     from coder.importer import segment_document
     from coder.ingest.turns import parse_turn_text
     from coder.nlp import pipeline
@@ -144,7 +143,7 @@ def _prepare(store: Store, source: Source, segmentation: str | None, default: st
     text = whole[skip:]
     sha = refi.text_sha256(text)
     base = name = transcript_name(source)
-    existing = _existing(text, sha, base, source, study, guids)
+    existing = _existing(sha, base, source, study, by_guid)
     positions = offsets.Positions(source.raw, convention)
     if existing is not None:
         if existing["name"] != base:
@@ -196,7 +195,8 @@ def import_project(store: Store, project: Project, *, coder: str, segmentation: 
         elif source.problem:
             report.notes.append(f"text source {source.name!r}: {source.problem}")
     if convention is None:
-        convention = offsets.detect([(s.raw, [(x.start, x.end, x.name) for x in s.selections])
+        convention = offsets.detect([(s.raw or "", [(x.start, x.end, x.name)
+                                                     for x in s.selections])
                                      for s in texts if s.selections])
     else:
         report.convention_detected = False
@@ -206,10 +206,11 @@ def import_project(store: Store, project: Project, *, coder: str, segmentation: 
     study = [{"id": t["id"], "name": t["name"], "text_sha": refi.text_sha256(t["text"])}
              for t in refi.transcripts_with_text(store)]
     guids = Guids(study_name) if study_name else None
+    by_guid = {guids.source(t["text_sha"], t["name"]): t for t in study} if guids else {}
     for source in texts:
         try:
             prepared.append(_prepare(store, source, segmentation, default_segmentation,
-                                     convention, nlp_model, names, report.notes, study, guids))
+                                     convention, nlp_model, names, report.notes, study, by_guid))
         except InputError as exc:
             held = sum(len(x.codings) for x in source.selections)
             report.selections_lost += len(source.selections)
@@ -243,7 +244,8 @@ def unfold(description: str) -> dict[str, Any]:
         else:
             current = fields[_FOLD[label]]
             current.append(paragraph[len(label):])
-    out = {k: "\n\n".join(v).strip() for k, v in fields.items() if k != "examples"}
+    out: dict[str, Any] = {k: "\n\n".join(v).strip() for k, v in fields.items()
+                           if k != "examples"}
     out["examples"] = ["\n\n".join(e).strip() for e in fields["examples"]]
     out["folder"] = is_folder
     return out

@@ -227,9 +227,9 @@ class _Project:
                                                                  "created": coding["created_at"]})
             group["codings"].setdefault(coding["code_id"], coding)
         for memo in self.data.memos:
-            seg = segments.get(memo["target_id"]) if memo["kind"] == "segment" else None
-            if seg is not None:
-                group = groups.setdefault((seg["start"], seg["end"], memo["coder"]), {
+            target = segments.get(memo["target_id"]) if memo["kind"] == "segment" else None
+            if target is not None:
+                group = groups.setdefault((target["start"], target["end"], memo["coder"]), {
                     "codings": {}, "notes": [], "created": memo["created_at"]})
                 group["notes"].append(self.guids.of("note", "segment", memo["target"],
                                                     memo["coder"]))
@@ -328,7 +328,10 @@ def project_files(store: Store, study_name: str, coder: str, offsets: str = "cod
 def export_qdc(store: Store, study_name: str, path: Path) -> int:
     """Write the codebook to ``path``; returns the number of codes."""
     data = codebook_xml(store, study_name)
-    write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    write_atomic(path, write)
     return len(collect_codes(store))
 
 

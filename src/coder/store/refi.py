@@ -88,7 +88,7 @@ def add_imported_code(store: Store, name: str, *, parent_id: int | None, definit
     parent = store.scalar("SELECT name FROM codes WHERE id = ?", (parent_id,))
     store.log("code.add", code_id=cursor.lastrowid, name=name, parent=parent,
               definition=definition, key=None, color=color, row=row)
-    return cursor.lastrowid
+    return int(cursor.lastrowid or 0)
 
 
 def keep_times(store: Store, *, transcript: int | None = None, coding: dict | None = None,
