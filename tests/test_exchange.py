@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -138,7 +139,8 @@ def test_export_needs_codes_for_qdc(study, tmp_path: Path):
 def _state(study) -> dict:
     with open_store(study) as store:
         return {
-            "texts": sorted(store.rows("SELECT name, text FROM transcripts"), key=repr),
+            "texts": sorted(({**r, "metadata": json.loads(r["metadata"])} for r in store.rows(
+                "SELECT name, text, metadata, imported_at FROM transcripts")), key=repr),
             "codes": store.rows(
                 """SELECT c.name, p.name AS parent, c.definition, c.include, c.exclude,
                           c.examples, c.color, c.exclusive, c.codable FROM codes c

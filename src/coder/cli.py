@@ -173,8 +173,8 @@ def tui(ctx: _Context, no_sync: bool) -> None:
 
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", help="The study's name (default: the project's, with --from; else "
-              "the folder name).")
+@click.option("--name", help="The study's name (default: the folder name; from a coder "
+              "export, the exported study's, so its GUIDs stay the same).")
 @click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from a REFI-QDA project or codebook (.qdpx, .qde, .qdc).")
 def init(directory: Path | None, name: str | None, source: Path | None) -> None:
@@ -182,10 +182,12 @@ def init(directory: Path | None, name: str | None, source: Path | None) -> None:
     from coder.store.db import Store
     from coder.study import init_study
 
-    if source is not None and name is None:  # so a coder export keeps its GUIDs
+    if source is not None and name is None:  # a coder export keeps its GUIDs
         from coder.exchange.read import read_file
+        from coder.exchange.write import made_by_coder
 
-        name = read_file(source).name or None
+        project = read_file(source)
+        name = project.name if made_by_coder(project.origin) and project.name else None
 
     study = init_study(directory or Path.cwd(), name)
     Store(study.db_path).close()

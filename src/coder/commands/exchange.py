@@ -177,6 +177,9 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
                    f"{', '.join(report.coders) or 'none'}"
                    + (f"; {n_(report.reviewed, 'segment')} marked reviewed"
                       if reviewed else ""))
+        if report.cuts:
+            click.echo(f"  Cut {_cuts(report.cuts)} (--segment turn|paragraph|sentence to "
+                       "choose).")
         if report.codings_lost or report.selections_lost:
             click.echo(f"  Not imported: {n_(report.codings_lost, 'coding')} in "
                        f"{n_(report.selections_lost, 'selection')} (each listed below).")
@@ -187,6 +190,20 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
         click.echo(f"  Note: {line}")
     for line in report.skipped:
         click.echo(f"  Not imported: {line}")
+
+
+def _cuts(cuts: dict[str, tuple[str, int, int]]) -> str:
+    """'by speaker turn: a (12 segments, 3 speakers); by paragraph: b (40 segments)'."""
+    words = {"turn": "by speaker turn", "paragraph": "by paragraph", "sentence": "by sentence"}
+    parts = []
+    for how in words:
+        names = [f"{name} ({n_(segments, 'segment')}"
+                 + (f", {n_(speakers, 'speaker')})" if speakers else ")")
+                 for name, (cut, segments, speakers) in cuts.items() if cut == how]
+        if names:
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            parts.append(f"{words[how]}: {', '.join(names[:5])}{more}")
+    return "; ".join(parts)
 
 
 _CONVENTION = {"codepoints": "Unicode code points", "utf16": "UTF-16 units (CRLF as two)",

@@ -21,7 +21,7 @@ from coder.errors import CoderError, InputError
 from coder.exchange import offsets
 from coder.exchange.ids import Guids
 from coder.exchange.read import Code, Project, Selection, Source
-from coder.exchange.write import FOLDER, ORIGIN
+from coder.exchange.write import FOLDER, made_by_coder
 from coder.formatting import plural
 from coder.store import refi
 from coder.store.db import Store
@@ -46,6 +46,8 @@ class ImportReport:
     codes_added: int = 0
     codes_matched: int = 0
     transcripts: list[str] = field(default_factory=list)
+    # how each new transcript was cut: name -> (segmentation, segments, speakers)
+    cuts: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     transcripts_existing: list[str] = field(default_factory=list)
     coders: list[str] = field(default_factory=list)
     selections: int = 0
@@ -267,7 +269,7 @@ def _code_fields(code: Code, from_coder: bool) -> dict[str, Any]:
 def _codes(store: Store, project: Project, report: ImportReport) -> dict[str, int]:
     """Code GUID -> code id: the study's code of that name, or a new one. A GUID that
     several codes share maps to none of them (the codings naming it are listed as lost)."""
-    from_coder = project.origin.split(" ")[0] == ORIGIN
+    from_coder = made_by_coder(project.origin)
     ids: dict[int, int] = {}  # index in project.codes -> code id
     names: dict[int, str] = {}
     folders: list[str] = []
@@ -370,6 +372,9 @@ class _Writer:
                     text=item.text, segments=item.segments)
                 refi.keep_times(self.store, transcript=tid, created=item.source.created)
                 self.report.transcripts.append(item.name)
+                self.report.cuts[item.name] = (item.segmentation, len(item.segments),
+                                               len({s.speaker for s in item.segments
+                                                    if s.speaker}))
             else:
                 tid = item.existing_id
                 self.report.transcripts_existing.append(item.name)

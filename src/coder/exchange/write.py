@@ -25,6 +25,11 @@ ORIGIN = "coder"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
+def made_by_coder(origin: str) -> bool:
+    """Whether a REFI-QDA file's ``origin`` says coder wrote it."""
+    return origin.split(" ")[0] == ORIGIN
+
+
 @dataclass
 class ExportSummary:
     codes: int = 0
