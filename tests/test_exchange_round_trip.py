@@ -268,7 +268,7 @@ def test_the_report_counts_and_names_what_was_lost(study, tmp_path: Path):
     result = run(study, "import-qdpx", str(qdpx), "--segment", "paragraph")
     assert result.exit_code == 0, result.output
     assert "1 coding from 1 selection" in result.output
-    assert "Cut by paragraph: talk (2 segments)" in result.output  # the guess, visible
+    assert "Cut by paragraph: talk (2 segments, 2 speakers)" in result.output  # the guess
     assert "Not imported: 5 codings in 3 selections" in result.output
     assert f"selection 'talk' [{gap}, {gap + 2}): outside every segment" in result.output
     assert "(2 codings lost)" in result.output
