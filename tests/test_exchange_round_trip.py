@@ -255,6 +255,9 @@ def test_a_utf16_end_inside_a_surrogate_pair_keeps_the_character(study, tmp_path
     positions = Positions("aé🎉b", "utf8")  # 1 + 2 + 4 + 1 bytes
     assert [positions.start(k) for k in (1, 2, 3, 4, 7)] == [1, 1, 2, 2, 3]
     assert [positions.end(k) for k in (2, 3, 4, 7, 8)] == [2, 2, 3, 3, 4]
+    positions = Positions("a\r\nb🎉c", "utf16")  # stored as "a\nb🎉c"
+    assert [positions.start(k) for k in (1, 2, 3, 4, 5, 6, 7)] == [1, 1, 2, 3, 3, 4, 5]
+    assert [positions.end(k) for k in (2, 5, 7)] == [1, 4, 5] and positions.start(8) is None
 
 
 def test_the_report_counts_and_names_what_was_lost(study, tmp_path: Path):

@@ -9,8 +9,8 @@ boundaries, or matching the quotation text that ATLAS.ti stores in the selection
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Callable, Iterable
+from typing import Any
 
 CONVENTIONS = ("codepoints", "utf16", "utf8")
 
@@ -20,13 +20,17 @@ def normalise(raw: str) -> str:
     return raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
 
 
-def width(ch: str, convention: str) -> int:
-    """How many units of the convention one character takes."""
+def _widths(raw: str, convention: str) -> Any:
+    """Each character's width in the convention's units, as a numpy array."""
+    import numpy as np
+
+    points = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    width = np.ones(len(points), dtype=np.int64)
     if convention == "utf16":
-        return 2 if ord(ch) > 0xFFFF else 1
-    if convention == "utf8":
-        return len(ch.encode("utf-8", "surrogatepass"))
-    return 1
+        width += points > 0xFFFF
+    elif convention == "utf8":
+        width += (points > 0x7F).astype(np.int64) + (points > 0x7FF) + (points > 0xFFFF)
+    return width
 
 
 class Positions:
@@ -38,53 +42,59 @@ class Positions:
     """
 
     def __init__(self, raw: str, convention: str):
-        wide = convention != "codepoints" and any(width(ch, convention) > 1 for ch in raw)
-        self.limit = units(raw, convention)
-        self.map: array | None = None
-        self.middles: set[int] = set()  # unit offsets inside a character
-        if "\r" not in raw and not wide:
+        self.map: Any = None  # unit offset -> stored-text index (None: the same)
+        self.middles: Any = None  # unit offset -> inside a character
+        self.limit = len(raw)
+        if convention == "codepoints" and "\r" not in raw:
             return
-        out = array("l")
-        index, length = 0, len(raw)
-        for i, ch in enumerate(raw):
-            out.append(index)
-            for _ in range(width(ch, convention) - 1 if wide else 0):
-                self.middles.add(len(out))
-                out.append(index)
-            if not (ch == "\r" and i + 1 < length and raw[i + 1] == "\n"):
-                index += 1
-        out.append(index)
-        self.map = out
+        import numpy as np
+
+        width = _widths(raw, convention)
+        self.limit = int(width.sum())
+        if "\r" not in raw and self.limit == len(raw):
+            return
+        # a CRLF's CR takes no place in the stored text: characters after it move back one
+        cr = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype="<u4") == 13
+        crlf = np.zeros(len(raw), dtype=np.int64)
+        if len(raw) > 1:
+            crlf[:-1] = cr[:-1] & (np.frombuffer(raw[1:].encode("utf-32-le", "surrogatepass"),
+                                                 dtype="<u4") == 10)
+        index = np.arange(len(raw), dtype=np.int64) - (np.cumsum(crlf) - crlf)
+        unit_char = np.repeat(np.arange(len(raw), dtype=np.int64), width)
+        self.map = np.append(index[unit_char], len(raw) - int(crlf.sum()))
+        starts = np.append(np.r_[True, unit_char[1:] != unit_char[:-1]] if len(unit_char)
+                           else np.zeros(0, dtype=bool), True)
+        self.middles = ~starts
 
     def start(self, position: int) -> int | None:
         """Where a selection starting at ``position`` starts, None when outside the text."""
         if position < 0 or position > self.limit:
             return None
-        return position if self.map is None else self.map[position]
+        return position if self.map is None else int(self.map[position])
 
     def end(self, position: int) -> int | None:
         """Where a selection ending at ``position`` ends, None when outside the text."""
         index = self.start(position)
-        return index + 1 if index is not None and position in self.middles else index
+        if index is not None and self.middles is not None and self.middles[position]:
+            return index + 1
+        return index
 
 
 def units(raw: str, convention: str) -> int:
     """The length of ``raw`` in the convention's units."""
-    if convention == "utf16":
-        return len(raw) + sum(1 for ch in raw if ord(ch) > 0xFFFF)
-    if convention == "utf8":
-        return len(raw.encode("utf-8", "surrogatepass"))
-    return len(raw)
+    if convention == "codepoints":
+        return len(raw)
+    return int(_widths(raw, convention).sum())
 
 
 def to_units(text: str, convention: str) -> Callable[[int], int]:
     """A function from an index into ``text`` to its offset in the convention's units."""
     if convention == "codepoints":
         return lambda index: index
-    from itertools import accumulate
+    import numpy as np
 
-    offsets = array("l", accumulate((width(ch, convention) for ch in text), initial=0))
-    return offsets.__getitem__
+    offsets = np.concatenate([[0], np.cumsum(_widths(text, convention))])
+    return lambda index: int(offsets[index])
 
 
 def _score(text: str, spans: Iterable[tuple[int, int, str]]) -> int:
