@@ -23,8 +23,9 @@ def export_qdc(ctx: _Context, path: Path) -> None:
     """Write the codebook as a REFI-QDA codebook (.qdc).
 
     Codes keep their tree; a code's definition (with its include, exclude and example
-    lines) becomes its Description, its colour its color; exclusive groups are written
-    with isCodable="false". GUIDs are derived from the study's and the codes' names, so
+    lines) becomes its Description, its colour its color; exclusive groups and folders
+    (codes nobody applies, marked so in the Description) are written with
+    isCodable="false", and `coder import` reads each back as what it was. GUIDs are derived from the study's and the codes' names, so
     exporting again gives the same GUIDs (renaming a code gives it a new one).
     """
     from coder.exchange.write import export_qdc as run
@@ -181,8 +182,10 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
             click.echo(f"  Cut {_cuts(report.cuts)} (--segment turn|paragraph|sentence to "
                        "choose).")
         if report.codings_lost or report.selections_lost:
-            click.echo(f"  Not imported: {n_(report.codings_lost, 'coding')} in "
-                       f"{n_(report.selections_lost, 'selection')} (each listed below).")
+            where = (f" in {n_(report.selections_lost, 'selection')}"
+                     if report.selections_lost else "")
+            click.echo(f"  Not imported: {n_(report.codings_lost, 'coding')}{where} (each "
+                       "listed below).")
         if report.selections or report.convention_detected is False:
             how = "detected" if report.convention_detected else "as asked"
             click.echo(f"  Offsets counted in {_CONVENTION[report.convention]} ({how}).")
