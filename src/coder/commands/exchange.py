@@ -25,8 +25,9 @@ def export_qdc(ctx: _Context, path: Path) -> None:
     Codes keep their tree; a code's definition (with its include, exclude and example
     lines) becomes its Description, its colour its color; exclusive groups and folders
     (codes nobody applies, marked so in the Description) are written with
-    isCodable="false", and `coder import` reads each back as what it was. GUIDs are derived from the study's and the codes' names, so
-    exporting again gives the same GUIDs (renaming a code gives it a new one).
+    isCodable="false", and `coder import` reads each back as what it was. GUIDs are
+    derived from the study's and the codes' names, so exporting again gives the same GUIDs
+    (renaming a code gives it a new one).
     """
     from coder.exchange.write import export_qdc as run
 
