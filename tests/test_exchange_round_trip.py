@@ -375,3 +375,16 @@ def test_selection_names_lines_for_qualitative_coding(rich, tmp_path: Path):
     first = text.count("\n", 0, seg["start"])
     named = {int(s.get("name")[5:]) for s in selections}
     assert {first, first + 1} <= named
+
+
+def test_init_from_another_tool_keeps_the_folder_name(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from coder.cli import cli
+
+    qdpx = _qdpx(tmp_path / "p.qdpx", _project(CODES, _source(
+        "talk", "t.txt", _selection(5, 10, A)), origin="NVivo 14").replace(
+        b'name="Test study"', b'name="Untitled"'), {"t.txt": TEXT})
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "mine"), "--from", str(qdpx)])
+    assert result.exit_code == 0, result.output
+    assert "Study 'mine' ready" in result.output and "1 coding from 1 selection" in result.output
