@@ -75,6 +75,14 @@ class _Prepared:
     skip: int = 0  # stored-text characters before the body (front matter read as metadata)
     metadata: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def mapping(self) -> offsets.Positions:  # with ``limit``: what offsets.convert takes
+        return self.positions
+
+    @property
+    def limit(self) -> int:
+        return self.positions.limit
+
 
 def colour(value: str | None) -> str | None:
     """A colour as ``#rrggbb`` from ``#RGB``, ``#RRGGBB``, ``#AARRGGBB``, ``rgb()`` or an

@@ -80,6 +80,12 @@ class Positions:
         return index
 
 
+def convert(positions: Positions, limit: int, position: int) -> int | None:
+    """Where a selection starting at ``position`` starts (``limit`` is ``positions.limit``;
+    the signature the media import uses)."""
+    return positions.start(position)
+
+
 def units(raw: str, convention: str) -> int:
     """The length of ``raw`` in the convention's units."""
     if convention == "codepoints":

@@ -127,6 +127,7 @@ class _Project:
 
         self.data, self.name, self.coder = data, study_name, coder
         self.offsets = offsets
+        self.utf16 = offsets == "utf16"
         self.one_per_selection = one_per_selection
         self.line_names = line_names
         self.guids = Guids(study_name)
@@ -283,6 +284,11 @@ class _Project:
                        coding["memo"], coder, coding["created_at"])
             element.append(E.NoteRef(targetGUID=note))
         return element
+
+
+def _utf16_positions(text: str) -> Any:
+    """A function from an index into ``text`` to its UTF-16 offset (for media selections)."""
+    return to_units(text, "utf16")
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int, int | None]]:
