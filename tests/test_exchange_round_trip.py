@@ -388,3 +388,20 @@ def test_init_from_another_tool_keeps_the_folder_name(tmp_path: Path):
     result = CliRunner().invoke(cli, ["init", str(tmp_path / "mine"), "--from", str(qdpx)])
     assert result.exit_code == 0, result.output
     assert "Study 'mine' ready" in result.output and "1 coding from 1 selection" in result.output
+
+
+def test_a_coder_export_is_cut_as_it_was_exported(demo, tmp_path: Path):
+    """A transcript cut by paragraph comes back cut by paragraph into a study whose default
+    is turns, so its whole-segment codings stay whole."""
+    from coder.study import init_study
+
+    text = "Ana: First point.\n\nSecond point, same turn.\n\nBo: A reply.\n"
+    (demo.transcripts_dir / "paras.md").write_text(text, encoding="utf-8")
+    result = run(demo, "import", str(demo.transcripts_dir / "paras.md"), "--segment", "paragraph")
+    assert result.exit_code == 0, result.output
+    assert run(demo, "code", "apply", "paras", "2", "islands of innovation").exit_code == 0
+    out = _export(demo, tmp_path / "p.qdpx")
+    fresh = init_study(tmp_path / "fresh", "Test study")
+    result = run(fresh, "import-qdpx", str(out))
+    assert "by paragraph: paras (3 segments" in result.output, result.output
+    assert _state(fresh)["codings"] == _state(demo)["codings"]

@@ -140,9 +140,38 @@ def _existing(sha: str, name: str, source: Source, study: list[dict[str, Any]],
     return next((row for row in same if row["name"] == name), same[0] if same else None)
 
 
+def _cut_as_exported(doc: Any, chosen: str, segments: list[SegmentRow], source: Source,
+                     positions: offsets.Positions, skip: int
+                     ) -> tuple[str, list[SegmentRow]]:
+    """A coder export's selections are its segments or spans inside them: cut the text the
+    way that makes the most selections whole segments (``chosen`` on a tie)."""
+    from coder.importer import segment_document
+
+    spans = set()
+    for sel in source.selections:
+        a, b = positions.start(sel.start), positions.end(sel.end)
+        if a is not None and b is not None:
+            spans.add((a - skip, b - skip))
+
+    def whole(rows: list[SegmentRow]) -> int:
+        return len(spans & {(r.start, r.end) for r in rows})
+
+    best = (whole(segments), chosen, segments)
+    for other in ("turn", "paragraph", "sentence"):
+        if best[0] == len(spans):
+            break
+        if other == chosen or (other == "turn" and not any(t.speaker for t in doc.turns)):
+            continue
+        rows = segment_document(doc, other)
+        if whole(rows) > best[0]:
+            best = (whole(rows), other, rows)
+    return best[1], best[2]
+
+
 def _prepare(store: Store, source: Source, segmentation: str | None, default: str,
              convention: str, nlp_model: str, names: set[str], notes: list[str],
-             study: list[dict[str, Any]], by_guid: dict[str, dict[str, Any]]) -> _Prepared:
+             study: list[dict[str, Any]], by_guid: dict[str, dict[str, Any]],
+             from_coder: bool = False) -> _Prepared:
     from coder.importer import segment_document
     from coder.ingest.turns import parse_turn_text
     from coder.nlp import pipeline
@@ -175,6 +204,8 @@ def _prepare(store: Store, source: Source, segmentation: str | None, default: st
     if chosen == "turn" and not any(t.speaker for t in doc.turns):
         chosen = "paragraph"
     segments = segment_document(doc, chosen)
+    if segmentation is None and from_coder and source.selections:
+        chosen, segments = _cut_as_exported(doc, chosen, segments, source, positions, skip)
     analysed = pipeline(nlp_model).analyse(s.text for s in segments)
     for seg, (lemmas, tokens) in zip(segments, analysed, strict=True):
         seg.lemmas, seg.tokens = lemmas, tokens
@@ -220,7 +251,8 @@ def import_project(store: Store, project: Project, *, coder: str, segmentation: 
     for source in texts:
         try:
             prepared.append(_prepare(store, source, segmentation, default_segmentation,
-                                     convention, nlp_model, names, report.notes, study, by_guid))
+                                     convention, nlp_model, names, report.notes, study, by_guid,
+                                     made_by_coder(project.origin)))
         except InputError as exc:
             held = sum(len(x.codings) for x in source.selections)
             report.selections_lost += len(source.selections)
