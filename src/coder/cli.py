@@ -196,13 +196,21 @@ def tui(ctx: _Context, no_sync: bool) -> None:
 
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", help="The study's name (default: the folder name).")
+@click.option("--name", help="The study's name (default: the folder name; from a coder "
+              "export, the exported study's, so its GUIDs stay the same).")
 @click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from a REFI-QDA project or codebook (.qdpx, .qde, .qdc).")
 def init(directory: Path | None, name: str | None, source: Path | None) -> None:
     """Make DIRECTORY (default: here) a study: coder.toml, codebooks/, transcripts/, exports/."""
     from coder.store.db import Store
     from coder.study import new_study
+
+    if source is not None and name is None:  # a coder export keeps its GUIDs
+        from coder.exchange.read import read_file
+        from coder.exchange.write import made_by_coder
+
+        project = read_file(source)
+        name = project.name if made_by_coder(project.origin) and project.name else None
 
     with new_study(directory or Path.cwd(), name) as study:
         Store(study.db_path).close()
@@ -542,13 +550,18 @@ def _code_json(code: dict[str, Any], codes: list[dict[str, Any]]) -> dict[str, A
 
 
 @codebook.command("export")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "md", "csv"]), default="yaml",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "md", "csv", "taguette-csv"]),
+              default="yaml", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
 @study_options
 def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
-    """Write the codebook as YAML (loadable again), Markdown or CSV."""
+    """Write the codebook as YAML (loadable again), Markdown or CSV.
+
+    taguette-csv is the CSV Taguette's codebook import takes: one `tag` column (the code's
+    name), its `description` (the definition with include, exclude and examples, as in
+    `export qdc`) and its `parent`.
+    """
     from coder.codebook import to_markdown, to_yaml
     from coder.store.codes import list_codes
 
@@ -557,6 +570,10 @@ def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
         text = to_yaml(codes)
     elif fmt == "md":
         text = to_markdown(codes, f"{ctx.study.settings.name}: codebook")
+    elif fmt == "taguette-csv":
+        from coder.exchange.write import taguette_csv
+
+        text = taguette_csv(codes)
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,25 +32,15 @@ def collect_codes(store: Store) -> list[dict[str, Any]]:
 
 def collect(store: Store, coder: str) -> StudyData:
     """Codes, transcripts with their text, segments, codings, memos, speakers and coders."""
+    from coder.store import refi
     from coder.store.memos import list_memos
 
     data = StudyData(codes=collect_codes(store))
-    data.transcripts = store.rows(
-        "SELECT id, name, sha256, metadata, text, imported_at FROM transcripts ORDER BY name")
-    for row in data.transcripts:
-        row["metadata"] = json.loads(row["metadata"] or "{}")
-    data.segments = {r["id"]: r for r in store.rows(
-        "SELECT id, transcript_id, ordinal, start, end FROM segments ORDER BY id")}
-    data.codings = store.rows(
-        """SELECT g.segment_id, g.code_id, g.coder, g.memo, g.span_start, g.span_end,
-                  g.created_at FROM codings g JOIN segments s ON s.id = g.segment_id
-           ORDER BY s.transcript_id, s.start, g.span_start, g.coder, g.code_id, g.id""")
+    data.transcripts = refi.transcripts_with_text(store)
+    data.segments = {r["id"]: r for r in refi.segment_extents(store)}
+    data.codings = refi.all_codings(store)
     data.memos = list_memos(store)
-    for row in store.rows(
-            """SELECT sp.name, a.key, a.value FROM speakers sp
-               LEFT JOIN speaker_attributes a ON a.speaker_id = sp.id
-               WHERE a.key IS NOT NULL OR sp.id IN (SELECT speaker_id FROM segments)
-               ORDER BY sp.name, a.key"""):
+    for row in refi.speaker_attribute_rows(store):
         values = data.speakers.setdefault(row["name"], {})
         if row["key"] is not None:
             values[row["key"]] = row["value"]

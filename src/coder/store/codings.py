@@ -26,11 +26,14 @@ def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
     with store.transaction():
         span_start, span_end = span if span else (None, None)
         code = store.one(
-            """SELECT c.name, c.exclusive, c.parent_id, p.exclusive AS in_group
+            """SELECT c.name, c.exclusive, c.codable, c.parent_id, p.exclusive AS in_group
                FROM codes c LEFT JOIN codes p ON p.id = c.parent_id WHERE c.id = ?""",
             (code_id,))
         if code is None:
             raise CoderError(f"no code with id {code_id}")
+        if not code["codable"] and not code["exclusive"]:
+            raise CoderError(f"{code['name']!r} is a folder for its child codes (not codable): "
+                             "apply one of them")
         if code["exclusive"]:
             values = [r["name"] for r in store.rows(
                 "SELECT name FROM codes WHERE parent_id = ? ORDER BY position", (code_id,))]

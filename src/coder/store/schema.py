@@ -195,6 +195,13 @@ CREATE TABLE media_links (
 );
 """
 
+# Codes that are only folders for their children (other tools' non-codable codes, REFI-QDA
+# isCodable="false"): nobody applies them. An exclusive group is not codable either, by its
+# own rule.
+_CODABLE = """
+ALTER TABLE codes ADD COLUMN codable INTEGER NOT NULL DEFAULT 1;
+"""
+
 MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
-                         _SEGMENT_PAGE, _MEDIA_LINKS]
+                         _SEGMENT_PAGE, _MEDIA_LINKS, _CODABLE]
 SCHEMA_VERSION = len(MIGRATIONS)
