@@ -84,10 +84,25 @@ class _Context:
         if self._store is None:
             from coder.store.db import Store
 
-            self._store = Store(self.study.db_path, coder=self.coder, command=command)
+            self._store = Store(self.study.db_path, coder=self.coder, command=command,
+                                on_wait=_say_waiting())
             # Close (and checkpoint the WAL into coder.db) when the command ends.
             click.get_current_context().call_on_close(self._store.close)
         return self._store
+
+
+def _say_waiting() -> Callable[[float | None], None]:
+    """Tell the user, once, that the command waits for another writer (rather than failing)."""
+    told = False
+
+    def waiting(seconds: float | None) -> None:
+        nonlocal told
+        if seconds is not None and not told:
+            told = True
+            click.echo("coder: waiting for the database: another coder or command is writing "
+                       "(ctrl+c stops)…", err=True)
+
+    return waiting
 
 
 def _console():
@@ -722,9 +737,15 @@ def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
     state = {"undo": "undo of {target}", "redo": "redo of {target}"}
     _table("History" if all_coders else f"History (coder: {ctx.coder})",
            ["change", "time", "coder", "command", "what", "state"],
-           [[r["batch"], _local_time(r["time"]), r["coder"], r["command"], r["summary"],
+           [[r["batch"], _local_time(r["time"]), _who(r["coder"], r["os_user"]), r["command"],
+             r["summary"],
              "undone" if r["undone"] else state.get(r["kind"], "").format(**r)]
             for r in rows])
+
+
+def _who(coder: str, os_user: str) -> str:
+    """The coder name, and the account that wrote as that coder when the two differ."""
+    return f"{coder} (login: {os_user})" if os_user and os_user != coder else coder
 
 
 def _local_time(stamp: str) -> str:

@@ -180,5 +180,12 @@ CREATE TABLE quote_choices (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES]
+# Who did it on a shared server: the operating-system account beside the coder name (which
+# anyone can set with --coder). Empty for events written before this migration.
+_EVENT_OS_USER = """
+ALTER TABLE events ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
+                         _EVENT_OS_USER]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -43,6 +43,7 @@ class CoderApp(App):
         self.review_on_move = review_on_move
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
         self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self.store.patience = BUSY_MS / 1000  # a key must not freeze the screen for long
         self.title = f"coder · {self.study.settings.name}"
 
     def on_mount(self) -> None:
@@ -183,7 +184,13 @@ class CoderApp(App):
         """Import new or changed transcripts and reload codebooks, off the event loop."""
         from coder.sync import sync_study
 
-        with Store(self.study.db_path, coder=self.coder, command="sync") as store:
+        def waiting(seconds: float | None) -> None:
+            if seconds is not None and seconds < 1.5:  # once, at the first wait
+                self.call_from_thread(self.notify, "Waiting for the database: another coder "
+                                      "or command is writing…", timeout=5)
+
+        with Store(self.study.db_path, coder=self.coder, command="sync",
+                   on_wait=waiting) as store:
             result = sync_study(store, self.study)
         changed = [o for o in result.transcripts if o.status != "unchanged"]
         self.call_from_thread(self._synced, len(changed))
