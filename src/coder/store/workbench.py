@@ -85,3 +85,9 @@ def transcript_of_segment(store: Store, segment_id: int) -> tuple[int, int] | No
     row = store.conn.execute("SELECT transcript_id, ordinal FROM segments WHERE id = ?",
                              (segment_id,)).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def segment_ids(store: Store, transcript_id: int) -> list[int]:
+    """A transcript's segment ids in order (to notice it was replaced under an open view)."""
+    return [row[0] for row in store.conn.execute(
+        "SELECT id FROM segments WHERE transcript_id = ? ORDER BY ordinal", (transcript_id,))]

@@ -16,12 +16,15 @@ from textual.screen import Screen
 from coder.errors import CoderError
 from coder.store.db import Store
 from coder.study import Study, open_study
+from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.coding import CodingScreen
 from coder.tui.screens.home import HomeScreen
 from coder.tui.screens.modals import Choice, MemoModal, PickerModal, PromptModal
 
 # How long a write waits for another process holding the database before telling the user.
 BUSY_MS = 2000
+# How often the workbench looks for other processes' writes (one cheap PRAGMA).
+WATCH_S = 1.0
 
 
 class CoderApp(App):
@@ -48,6 +51,23 @@ class CoderApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
+        self._data_version = self.store.data_version
+        self.set_interval(WATCH_S, self.check_for_changes)
+
+    def check_for_changes(self) -> bool:
+        """Others wrote (``PRAGMA data_version`` moved): every open screen re-reads what it
+        shows. True when there was something new."""
+        try:
+            version = self.store.data_version
+        except sqlite3.Error:
+            return False
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        for screen in self.screen_stack:
+            if isinstance(screen, CoderScreen):
+                screen.database_changed()
+        return True
 
     def on_unmount(self) -> None:
         self.store.close()

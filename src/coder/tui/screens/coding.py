@@ -14,7 +14,7 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
-from coder.store.workbench import load_segments, refresh_segments
+from coder.store.workbench import load_segments, refresh_segments, segment_ids
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
 from coder.tui.widgets.status_line import StatusLine
@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     pass
 
 _DEFAULT_COLOR = "#8a8a8a"
+
+
+def _shape(code: dict[str, Any]) -> dict[str, Any]:
+    """A code without its counts: what the codebook panel is built from."""
+    return {k: v for k, v in code.items() if k not in ("codings", "segments")}
 
 
 def code_matches(code: dict[str, Any], query: str) -> bool:
@@ -612,6 +617,36 @@ class CodingScreen(CoderScreen):
         refresh_segments(self.capp.store, view.segments, self.capp.coder)
         view.set_codes(self._styles())
         self.update_status()
+
+    def database_changed(self) -> None:
+        """Another process wrote: show its codes (ctrl+o), counts and marks without reopening;
+        repaint only the segments that changed, and rebuild the codebook only if it did."""
+        store, coder = self.capp.store, self.capp.coder
+        view = self.query_one(TranscriptView)
+        if segment_ids(store, self.transcript_id) != [s.id for s in view.segments]:
+            ordinal = view.segments[view.current].ordinal if view.segments else None
+            segments = load_segments(store, self.transcript_id, coder)  # replaced by a sync
+            self.load_codes()
+            view.load(segments, self._styles(), next(
+                (i for i, s in enumerate(segments) if s.ordinal == ordinal), 0))
+            self.update_status()
+            return
+        codes = list_codes(store, coder)
+        if [_shape(c) for c in codes] != [_shape(c) for c in self.codes]:
+            self.reload_after_change()
+            return
+        for code, fresh in zip(self.codes, codes, strict=True):
+            if code["codings"] != fresh["codings"]:
+                self._bump_count(code["id"], fresh["codings"] - code["codings"])
+        before = [(set(s.mine), {k: list(v) for k, v in s.others.items()}, s.reviewed, s.memo)
+                  for s in view.segments]
+        reviewed = view.reviewed_count
+        refresh_segments(store, view.segments, coder)
+        for index, seg in enumerate(view.segments):
+            if (seg.mine, seg.others, seg.reviewed, seg.memo) != before[index]:
+                view.segment_changed(index)
+        if view.reviewed_count != reviewed:
+            self.update_status()
 
     def action_memo_code(self) -> None:
         node = self.query_one(Tree).cursor_node
