@@ -504,11 +504,9 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CoderError(f"cannot write ({exc.strerror or exc})", path=out) from exc
+    from coder.files import write_text
+
+    write_text(out, text)
     click.echo(f"Wrote {out}", err=True)
 
 

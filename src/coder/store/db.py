@@ -49,6 +49,8 @@ class Store:
         self.patience = PATIENCE_S
         self.os_user = os_user()
         self._probing = False
+        if str(self.path) != ":memory:":
+            self._check_files()
         try:
             conn = sqlite3.connect(str(self.path), isolation_level=None,
                                    timeout=BUSY_MS / 1000)
@@ -64,6 +66,33 @@ class Store:
         self._batch: int | None = None
         self._before_commit: dict[str, Callable[[], None]] = {}
         self.migrate()
+
+    def database_files(self) -> list[Path]:
+        """The database and the two files SQLite keeps beside it in WAL mode."""
+        return [self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))]
+
+    def _check_files(self) -> None:
+        """Say which file is not writable (and the fix) before SQLite fails on it obscurely;
+        create a new database shared like its folder (its -wal and -shm files follow it)."""
+        from coder.sharing import create_shared_file, not_writable
+
+        problem = not_writable(self.database_files())
+        if problem is not None:
+            raise problem
+        if not self.path.exists():
+            try:
+                create_shared_file(self.path)
+            except OSError as exc:
+                raise CoderError(f"cannot create the study database ({exc.strerror or exc})",
+                                 path=self.path) from exc
+
+    def explain(self, exc: sqlite3.OperationalError) -> CoderError | None:
+        """A one-line error for a database that turned out not writable, naming the file."""
+        from coder.sharing import not_writable
+
+        if "readonly" in str(exc) or "unable to open" in str(exc):
+            return not_writable(self.database_files())
+        return None
 
     @functools.cached_property
     def db(self):
@@ -134,9 +163,11 @@ class Store:
             while self._before_commit:
                 self._before_commit.pop(next(iter(self._before_commit)))()
             self.conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and (problem := self.explain(exc)):
+                raise problem from exc
             raise
         finally:
             self._batch = None
@@ -159,6 +190,9 @@ class Store:
                 except sqlite3.OperationalError as exc:
                     elapsed = time.monotonic() - start
                     if not is_busy(exc) or elapsed >= self.patience:
+                        problem = self.explain(exc)
+                        if problem is not None:
+                            raise problem from exc
                         raise
                     waited = True
                     if self.on_wait is not None:

@@ -167,15 +167,14 @@ class CoderApp(App):
 
     def export_codings(self) -> None:
         from coder.exports import codings_csv
+        from coder.files import write_text
         from coder.store.codings import export_codings
 
         path = self.study.exports_dir / f"codings-{self.coder}-{date.today()}.csv"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(codings_csv(export_codings(self.store, self.coder)),
-                            encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"Could not write {path}: {exc.strerror or exc}", severity="error")
+            write_text(path, codings_csv(export_codings(self.store, self.coder)))
+        except CoderError as exc:
+            self.notify(str(exc), severity="error")
             return
         self.notify(f"Wrote {path.relative_to(self.study.root)}")
 
