@@ -103,3 +103,59 @@ async def test_an_idle_workbench_does_not_refresh_and_costs_little_cpu(demo):
         await asyncio.sleep(3)
         used = time.process_time() - started
     assert used < 0.3, f"{used:.2f} s of CPU in 3 s of idling"
+
+
+async def test_a_key_while_another_process_writes_waits_visibly_then_saves(demo):
+    import sqlite3
+
+    from coder.tui.screens.waiting import WaitingModal
+
+    app = CoderApp(demo.root, "ann")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        coding = app.screen
+        await app.workers.wait_for_complete()  # the suggester has learnt
+        other = sqlite3.connect(str(demo.db_path), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process's long write (an import, say)
+        started = time.monotonic()
+        await pilot.press("p")
+        assert time.monotonic() - started < 5  # the screen did not freeze (0.7 s here)
+        assert isinstance(app.screen, WaitingModal)
+        assert "Another coder or command is writing" in str(
+            app.screen.query_one("#waiting-text").render())
+        await pilot.press("p", "j")  # keys wait too: nothing acts on a stale screen
+        await pilot.pause(0.6)
+        assert isinstance(app.screen, WaitingModal)
+        other.execute("COMMIT")
+        other.close()
+        assert await _until(pilot, lambda: app.screen is coding)
+        view = coding.query_one(TranscriptView)
+        pd = next(c for c in coding.codes if c["name"] == "need targeted PD")
+        assert pd["id"] in view.segments[0].mine
+        assert pd["codings"] == 1
+    with open_store(demo) as store:
+        assert store.rows("SELECT coder, code_id FROM codings") == [
+            {"coder": "ann", "code_id": pd["id"]}]
+
+
+async def test_giving_up_on_a_waiting_change_saves_nothing(demo):
+    import sqlite3
+
+    app = CoderApp(demo.root, "ann")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        coding = app.screen
+        other = sqlite3.connect(str(demo.db_path), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        await pilot.press("p")
+        await pilot.pause(0.3)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is coding
+        other.execute("COMMIT")
+        other.close()
+        await pilot.pause(0.5)
+    with open_store(demo) as store:
+        assert store.scalar("SELECT count(*) FROM codings") == 0

@@ -14,15 +14,18 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from coder.errors import CoderError
-from coder.store.db import Store
+from coder.store.db import Store, is_busy
 from coder.study import Study, open_study
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.coding import CodingScreen
 from coder.tui.screens.home import HomeScreen
 from coder.tui.screens.modals import Choice, MemoModal, PickerModal, PromptModal
+from coder.tui.screens.waiting import WaitingModal
 
-# How long a write waits for another process holding the database before telling the user.
+# How long a read waits for a lock (rare in WAL mode), and how long a change waits for another
+# process's write before the workbench says it is waiting (and waits without freezing).
 BUSY_MS = 2000
+WRITE_WAIT_S = 0.3
 # How often the workbench looks for other processes' writes (one cheap PRAGMA).
 WATCH_S = 1.0
 
@@ -46,7 +49,7 @@ class CoderApp(App):
         self.review_on_move = review_on_move
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
         self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-        self.store.patience = BUSY_MS / 1000  # a key must not freeze the screen for long
+        self.store.patience = WRITE_WAIT_S  # a key must not freeze the screen
         self.title = f"coder · {self.study.settings.name}"
 
     def on_mount(self) -> None:
@@ -80,9 +83,27 @@ class CoderApp(App):
         except CoderError as exc:
             self.notify(str(exc), severity="error")
         except sqlite3.OperationalError as exc:
-            self.notify(f"Not saved: the database is busy ({exc}). Try again in a moment.",
-                        severity="error", timeout=8)
+            if is_busy(exc):  # another process is writing: wait for it, visibly
+                self.wait_for_database(lambda: action(*args, **kwargs))
+            else:
+                self.notify(f"Not saved: {exc}", severity="error", timeout=8)
         return False, None
+
+    @property
+    def waiting_for_database(self) -> bool:
+        return isinstance(self.screen, WaitingModal)
+
+    def wait_for_database(self, attempt: Callable[[], Any]) -> None:
+        """Retry a change until the database is free, showing that the workbench waits; then
+        every screen re-reads what it shows (the change included)."""
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                for screen in self.screen_stack:
+                    if isinstance(screen, CoderScreen):
+                        screen.database_changed()
+
+        self.push_screen(WaitingModal(self.store, attempt), done)
 
     # -- navigation ------------------------------------------------------------------------
     def open_transcript(self, transcript_id: int, ordinal: int | None = None) -> None:
@@ -145,7 +166,8 @@ class CoderApp(App):
             ok, _ = self.write(set_memo, self.store, kind, target_id, self.coder, value)
             if ok and on_saved:
                 on_saved("memo deleted" if not value.strip() else "memo saved")
-            elif not ok:  # nothing typed is lost: reopen the editor with the text
+            elif not ok and not self.waiting_for_database:
+                # nothing typed is lost: reopen the editor with the text
                 self.push_screen(MemoModal(title + " (not saved yet)", value), saved)
 
         self.push_screen(MemoModal(title, text), saved)
