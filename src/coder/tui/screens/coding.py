@@ -638,12 +638,15 @@ class CodingScreen(CoderScreen):
         for code, fresh in zip(self.codes, codes, strict=True):
             if code["codings"] != fresh["codings"]:
                 self._bump_count(code["id"], fresh["codings"] - code["codings"])
-        before = [(set(s.mine), {k: list(v) for k, v in s.others.items()}, s.reviewed, s.memo)
+        others = view.show_others  # coding blind, others' codes change nothing on screen
+        before = [(set(s.mine), s.reviewed, s.memo,
+                   {k: list(v) for k, v in s.others.items()} if others else None)
                   for s in view.segments]
         reviewed = view.reviewed_count
         refresh_segments(store, view.segments, coder)
         for index, seg in enumerate(view.segments):
-            if (seg.mine, seg.others, seg.reviewed, seg.memo) != before[index]:
+            if (seg.mine, seg.reviewed, seg.memo, seg.others if others else None) \
+                    != before[index]:
                 view.segment_changed(index)
         if view.reviewed_count != reviewed:
             self.update_status()
