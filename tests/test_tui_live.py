@@ -159,3 +159,22 @@ async def test_giving_up_on_a_waiting_change_saves_nothing(demo):
         await pilot.pause(0.5)
     with open_store(demo) as store:
         assert store.scalar("SELECT count(*) FROM codings") == 0
+
+
+async def test_a_transcript_replaced_by_another_process_reloads_in_the_open_workbench(demo):
+    from conftest import INTERVIEW
+
+    run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD", coder="ann")
+    app = CoderApp(demo.root, "ann")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.screen.query_one(TranscriptView)
+        assert len(view.segments) == 5
+        (demo.transcripts_dir / "ephrata-interview.md").write_text(
+            INTERVIEW + "\nInterviewer: Anything else?\n", encoding="utf-8")
+        await asyncio.to_thread(_other_process, demo, "bo", "sync")
+        assert await _until(pilot, lambda: len(view.segments) == 6)
+        pd = next(c for c in app.screen.codes if c["name"] == "need targeted PD")
+        assert pd["id"] in view.segments[1].mine  # the coding on the unchanged segment held
+        assert view.segments[5].text.startswith("Anything else?")

@@ -14,7 +14,13 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
-from coder.store.workbench import load_segments, refresh_segments, segment_ids
+from coder.store.workbench import (
+    changes_since,
+    last_event,
+    load_segments,
+    refresh_segments,
+    segment_ids,
+)
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
 from coder.tui.widgets.status_line import StatusLine
@@ -104,6 +110,7 @@ class CodingScreen(CoderScreen):
                                     (self.transcript_id,))
         self.load_codes()
         view = self.query_one(TranscriptView)
+        self.last_event = last_event(store)  # before reading: later writes are refreshed
         segments = load_segments(store, self.transcript_id, self.capp.coder)
         # Start where the work is: the first segment I have not reviewed yet.
         start = next((i for i, s in enumerate(segments) if not s.reviewed), 0)
@@ -619,11 +626,15 @@ class CodingScreen(CoderScreen):
         self.update_status()
 
     def database_changed(self) -> None:
-        """Another process wrote: show its codes (ctrl+o), counts and marks without reopening;
-        repaint only the segments that changed, and rebuild the codebook only if it did."""
+        """Another process wrote: show its codes (ctrl+o), counts and marks without reopening.
+        The event log says which segments changed: only those are re-read and repainted;
+        the codebook is rebuilt only if it changed, the transcript reloaded only if replaced."""
         store, coder = self.capp.store, self.capp.coder
         view = self.query_one(TranscriptView)
-        if segment_ids(store, self.transcript_id) != [s.id for s in view.segments]:
+        changes = changes_since(store, self.last_event)
+        self.last_event = changes.last
+        if changes.segments is None and \
+                segment_ids(store, self.transcript_id) != [s.id for s in view.segments]:
             ordinal = view.segments[view.current].ordinal if view.segments else None
             segments = load_segments(store, self.transcript_id, coder)  # replaced by a sync
             self.load_codes()
@@ -638,15 +649,18 @@ class CodingScreen(CoderScreen):
         for code, fresh in zip(self.codes, codes, strict=True):
             if code["codings"] != fresh["codings"]:
                 self._bump_count(code["id"], fresh["codings"] - code["codings"])
+        touched = [(i, s) for i, s in enumerate(view.segments)
+                   if changes.segments is None or s.id in changes.segments]
+        if not touched:
+            return
         others = view.show_others  # coding blind, others' codes change nothing on screen
         before = [(set(s.mine), s.reviewed, s.memo,
                    {k: list(v) for k, v in s.others.items()} if others else None)
-                  for s in view.segments]
+                  for _, s in touched]
         reviewed = view.reviewed_count
-        refresh_segments(store, view.segments, coder)
-        for index, seg in enumerate(view.segments):
-            if (seg.mine, seg.reviewed, seg.memo, seg.others if others else None) \
-                    != before[index]:
+        refresh_segments(store, [s for _, s in touched], coder)
+        for (index, seg), old in zip(touched, before, strict=True):
+            if (seg.mine, seg.reviewed, seg.memo, seg.others if others else None) != old:
                 view.segment_changed(index)
         if view.reviewed_count != reviewed:
             self.update_status()
