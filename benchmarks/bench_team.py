@@ -9,9 +9,11 @@ every 150–300 ms. Measured:
 - per-key latency: from writing the key to the terminal until the screen update that shows
   it (the status line's new position, or "coded ¶N") arrives from the workbench;
 - CPU per workbench process: idle (open, nothing pressed) and while coding;
-- writes: codings and reviewed marks acknowledged on screen vs stored in the database.
+- writes: codings and reviewed marks acknowledged on screen vs stored in the database
+  (and, with --cli-writer, those of a `coder code apply` loop running beside them).
 
     python benchmarks/bench_team.py [--workbenches 1 5 10] [--seconds 60] [--segments 1000]
+                                    [--cli-writer]
 """
 
 from __future__ import annotations
@@ -29,9 +31,11 @@ import signal
 import sqlite3
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import termios
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -113,8 +117,33 @@ def wait_for(benches: list[Workbench], text: str, seconds: float) -> list[float]
                          f"{waiting[0].seen[-300:]!r}")
 
 
+class CliWriter(threading.Thread):
+    """`coder code apply` on one segment after another, as a script beside the team would."""
+
+    def __init__(self, study: Path, coder: str, code: str):
+        super().__init__(daemon=True)
+        self.study, self.coder, self.code = study, coder, code
+        self.stop = threading.Event()
+        self.ok = self.failed = 0
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        segment = 1
+        while not self.stop.is_set():
+            done = subprocess.run(
+                [CODER, "code", "apply", "long-interview", str(segment), self.code,
+                 "--study", str(self.study), "--coder", self.coder],
+                capture_output=True, text=True)
+            if done.returncode == 0:
+                self.ok += 1
+            else:
+                self.failed += 1
+                self.errors.append(done.stderr.strip())
+            segment += 1
+
+
 def run(study: Path, n: int, seconds: float, segments: int, key: str,
-        seed: int) -> dict[str, object]:
+        seed: int, cli: bool = False) -> dict[str, object]:
     rng = random.Random(seed)
     tag = f"n{n}s{seed}"
     benches = [spawn(study, f"bench-{tag}-{i}") for i in range(n)]
@@ -138,6 +167,12 @@ def run(study: Path, n: int, seconds: float, segments: int, key: str,
         idle = [(b.cpu() - c) / idle_s for b, c in zip(benches, idle_start, strict=True)]
         # Coding: a code key, then j, at a human pace.
         busy_start = [b.cpu() for b in benches]
+        writer = None
+        if cli:
+            with sqlite3.connect(study / "coder.db") as conn:
+                code = conn.execute("SELECT name FROM codes WHERE key = ?", (key,)).fetchone()[0]
+            writer = CliWriter(study, f"bench-cli-{tag}", code)
+            writer.start()
         start = time.monotonic()
         for bench in benches:
             bench.due = start + rng.uniform(0, 0.3)
@@ -166,6 +201,9 @@ def run(study: Path, n: int, seconds: float, segments: int, key: str,
                     os.write(bench.fd, press.encode())
             pump(benches, 0.003)
         elapsed = time.monotonic() - start
+        if writer is not None:
+            writer.stop.set()
+            writer.join()
         coding = [(b.cpu() - c) / elapsed for b, c in zip(benches, busy_start, strict=True)]
         deadline = time.monotonic() + 10  # let the last keys land
         while any(b.marker for b in benches) and time.monotonic() < deadline:
@@ -179,14 +217,14 @@ def run(study: Path, n: int, seconds: float, segments: int, key: str,
             with contextlib.suppress(OSError):
                 os.write(bench.fd, b"q")
         deadline = time.monotonic() + 20
+        running = list(benches)
+        while running and time.monotonic() < deadline:
+            pump(running, 0.05)  # keep reading: a workbench blocked on output cannot quit
+            running = [b for b in running if not os.waitpid(b.pid, os.WNOHANG)[0]]
+        for bench in running:
+            os.kill(bench.pid, signal.SIGKILL)
+            os.waitpid(bench.pid, 0)
         for bench in benches:
-            while time.monotonic() < deadline:
-                pump(benches, 0.05)
-                if os.waitpid(bench.pid, os.WNOHANG)[0]:
-                    break
-            else:
-                os.kill(bench.pid, signal.SIGKILL)
-                os.waitpid(bench.pid, 0)
             os.close(bench.fd)
     with sqlite3.connect(study / "coder.db") as conn:
         stored_codings = conn.execute(
@@ -194,6 +232,8 @@ def run(study: Path, n: int, seconds: float, segments: int, key: str,
         stored_reviewed = conn.execute(
             "SELECT count(*) FROM reviewed WHERE coder LIKE ?", (f"bench-{tag}-%",)).fetchone()[0]
         integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+        stored_cli = conn.execute("SELECT count(*) FROM codings WHERE coder = ?",
+                                  (f"bench-cli-{tag}",)).fetchone()[0]
     latencies = sorted(x for b in benches for x in b.latencies)
     return {
         "n": n, "keys": len(latencies), "timeouts": sum(b.timeouts for b in benches),
@@ -205,6 +245,7 @@ def run(study: Path, n: int, seconds: float, segments: int, key: str,
         "codings": (sum(b.coded for b in benches), stored_codings),
         "reviewed": (sum(b.moved for b in benches), stored_reviewed),
         "integrity": integrity,
+        "cli": (writer.ok, stored_cli, writer.failed, writer.errors[:1]) if writer else None,
     }
 
 
@@ -213,6 +254,8 @@ def main() -> None:
     parser.add_argument("--workbenches", type=int, nargs="+", default=[1, 5, 10])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--segments", type=int, default=1000)
+    parser.add_argument("--cli-writer", action="store_true",
+                        help="Also run `coder code apply` in a loop beside the workbenches.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="coder-team-bench-"))
     try:
@@ -226,7 +269,7 @@ def main() -> None:
         print(f"study: one transcript of {args.segments:,} segments; each workbench presses "
               f"'{key}' then 'j', one key every 150-300 ms, for {args.seconds:.0f} s")
         for seed, n in enumerate(args.workbenches):
-            r = run(root, n, args.seconds, args.segments, key, seed)
+            r = run(root, n, args.seconds, args.segments, key, seed, args.cli_writer)
             print(f"N={r['n']:>2}: open median {r['open_median_s']:.1f} s, max "
                   f"{r['open_max_s']:.1f} s · per key median {r['median_ms']:.0f} ms, p95 "
                   f"{r['p95_ms']:.0f} ms ({r['keys']} keys, {r['timeouts']} timeouts) · CPU "
@@ -235,6 +278,10 @@ def main() -> None:
                   f"{r['codings'][1]}/{r['codings'][0]}, reviewed "
                   f"{r['reviewed'][1]}/{r['reviewed'][0]} stored/expected · integrity "
                   f"{r['integrity']} · load average {os.getloadavg()[0]:.1f}", flush=True)
+            if r["cli"]:
+                ok, stored, failed, errors = r["cli"]  # type: ignore[misc]
+                print(f"      CLI writer: {stored}/{ok} codings stored/acknowledged, {failed} "
+                      f"failed {errors}", flush=True)
     finally:
         shutil.rmtree(work)
 

@@ -178,3 +178,24 @@ async def test_a_transcript_replaced_by_another_process_reloads_in_the_open_work
         pd = next(c for c in app.screen.codes if c["name"] == "need targeted PD")
         assert pd["id"] in view.segments[1].mine  # the coding on the unchanged segment held
         assert view.segments[5].text.startswith("Anything else?")
+
+
+async def test_the_agreement_screen_recomputes_when_others_code(demo):
+    for coder in ("ann", "bo"):
+        run(demo, "review", "ephrata-interview", coder=coder)
+    run(demo, "code", "apply", "ephrata-interview", "5", "seat-time mandates", coder="ann")
+    app = CoderApp(demo.root, "lead")
+    async with app.run_test(size=SIZE) as pilot:
+        app.show_agreement()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        table = app.screen.query_one("#agreement-table")
+
+        def agree(code: str) -> str:
+            rows = {table.get_row_at(i)[1]: table.get_row_at(i) for i in range(table.row_count)}
+            return rows[code][3]
+
+        assert agree("seat-time mandates") == "80.0%"  # bo left ¶5 uncoded
+        run(demo, "code", "apply", "ephrata-interview", "5", "seat-time mandates", coder="bo")
+        assert await _until(pilot, lambda: agree("seat-time mandates") == "100.0%")

@@ -12,7 +12,7 @@ from coder.errors import CoderError
 from coder.sharing import make_folders, share_like_folder
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then move it into place."""
     path = Path(path)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.coordinate import Coordinate
 from textual.screen import Screen
 from textual.widgets import DataTable
 
@@ -39,7 +40,7 @@ def row_key_at_cursor(table: DataTable) -> str | None:
     """The key of the highlighted row (None when the table is empty)."""
     if not table.row_count:
         return None
-    return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+    return table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
 
 
 def move_cursor_to(table: DataTable, key: str | None) -> None:
