@@ -99,15 +99,17 @@ def pump(benches: list[Workbench], timeout: float) -> None:
         bench.seen = (bench.seen + bench.decoder.decode(data))[-20000:]
 
 
-def wait_for(benches: list[Workbench], text: str, seconds: float) -> list[float]:
-    """Wait until every workbench shows ``text``; when each did (monotonic seconds)."""
+def wait_for(benches: list[Workbench], text: str | tuple[str, ...],
+             seconds: float) -> list[float]:
+    """Wait until every workbench shows ``text`` (or one of them); when each did."""
     deadline = time.monotonic() + seconds
     waiting = list(benches)
     when: dict[int, float] = {}
+    texts = (text,) if isinstance(text, str) else text
     while waiting and time.monotonic() < deadline:
         pump(benches, 0.02)
         for bench in list(waiting):
-            if text in bench.seen:
+            if any(t in bench.seen for t in texts):
                 when[bench.pid] = time.monotonic()
                 waiting.remove(bench)
     if not waiting:
@@ -155,8 +157,9 @@ def run(study: Path, n: int, seconds: float, segments: int, key: str,
             os.write(bench.fd, b"\r")
             bench.seen = ""
         wait_for(benches, f"(1/{segments})", 120)
-        # Idle: every suggester trained (give it time), then nothing pressed.
-        settle = time.monotonic() + 15
+        # Idle: once every suggester has learnt (its panel says so), nothing pressed.
+        wait_for(benches, ("Suggestions: none", "(y accept"), 600)
+        settle = time.monotonic() + 3
         while time.monotonic() < settle:
             pump(benches, 0.1)
         idle_start = [b.cpu() for b in benches]
