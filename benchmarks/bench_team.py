@@ -67,7 +67,7 @@ class Workbench:
     coded: int = 0
     moved: int = 0
     timeouts: int = 0
-    opened: float | None = None
+    waits: int = 0
 
     def cpu(self) -> float:
         """CPU seconds used so far by this workbench process (user + system)."""
@@ -96,7 +96,9 @@ def pump(benches: list[Workbench], timeout: float) -> None:
         except OSError:
             continue
         bench = fds[fd]
-        bench.seen = (bench.seen + bench.decoder.decode(data))[-20000:]
+        text = bench.decoder.decode(data)
+        bench.waits += "Waiting for the database" in text  # the workbench's waiting box
+        bench.seen = (bench.seen + text)[-20000:]
 
 
 def wait_for(benches: list[Workbench], text: str | tuple[str, ...],
@@ -240,6 +242,7 @@ def run(study: Path, n: int, seconds: float, segments: int, key: str,
     latencies = sorted(x for b in benches for x in b.latencies)
     return {
         "n": n, "keys": len(latencies), "timeouts": sum(b.timeouts for b in benches),
+        "waits": sum(b.waits for b in benches),
         "median_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
         "p95_ms": latencies[int(0.95 * (len(latencies) - 1))] * 1000 if latencies else 0,
         "open_max_s": max(opened), "open_median_s": statistics.median(opened),
@@ -275,7 +278,8 @@ def main() -> None:
             r = run(root, n, args.seconds, args.segments, key, seed, args.cli_writer)
             print(f"N={r['n']:>2}: open median {r['open_median_s']:.1f} s, max "
                   f"{r['open_max_s']:.1f} s · per key median {r['median_ms']:.0f} ms, p95 "
-                  f"{r['p95_ms']:.0f} ms ({r['keys']} keys, {r['timeouts']} timeouts) · CPU "
+                  f"{r['p95_ms']:.0f} ms ({r['keys']} keys, {r['timeouts']} timeouts, "
+                  f"{r['waits']} 'waiting for the database') · CPU "
                   f"per workbench idle {r['idle_cpu']:.3f} (max {r['idle_cpu_max']:.3f}), "
                   f"coding {r['coding_cpu']:.2f} (max {r['coding_cpu_max']:.2f}) · codings "
                   f"{r['codings'][1]}/{r['codings'][0]}, reviewed "

@@ -108,3 +108,32 @@ def test_the_os_user_is_logged_beside_the_coder_and_shown_when_they_differ(demo)
     assert "--format" not in listing
     shown = run(demo, "history", "--format", "json", coder="ann").output
     assert f'"os_user": "{me}"' in shown
+
+
+def test_a_probe_never_writes_and_leaves_the_store_writable(demo):
+    import pytest
+
+    from coder.store.db import WouldWrite
+    from coder.store.transcripts import set_speaker_attributes
+
+    with Store(demo.db_path) as store:
+        for write in (lambda: set_speaker_attributes(store, {"Ann": {"role": "x"}}),
+                      lambda: store.conn.execute("INSERT INTO speakers (name) VALUES ('Bo')")):
+            with pytest.raises(WouldWrite), store.probe(), store.transaction("probe"):
+                write()
+        assert store.scalar("SELECT count(*) FROM speakers WHERE name IN ('Ann', 'Bo')") == 0
+        with store.transaction("real"):
+            set_speaker_attributes(store, {"Ann": {"role": "x"}})
+    with open_store(demo) as store:
+        assert store.scalar("SELECT count(*) FROM speakers WHERE name = 'Ann'") == 1
+
+
+def test_a_changed_codebook_is_loaded_by_the_next_open(demo):
+    path = demo.codebooks_dir / "pl.yaml"
+    path.write_text(path.read_text().replace("How teachers learn", "How staff learn"))
+    with Store(demo.db_path) as store:
+        result = sync_study(store, demo)
+        assert result.wrote and result.codebooks["pl.yaml"].updated == [
+            "professional development"]
+        again = sync_study(store, demo)
+        assert not again.wrote and not again.changed

@@ -225,8 +225,11 @@ class CoderApp(App):
         """Import new or changed transcripts and reload codebooks, off the event loop."""
         from coder.sync import sync_study
 
+        told: list[bool] = []
+
         def waiting(seconds: float | None) -> None:
-            if seconds is not None and seconds < 1.5:  # once, at the first wait
+            if seconds is not None and not told:  # once, at the first wait
+                told.append(True)
                 self.call_from_thread(self.notify, "Waiting for the database: another coder "
                                       "or command is writing…", timeout=5)
 
