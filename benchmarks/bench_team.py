@@ -40,6 +40,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_tui import make_study  # noqa: E402
@@ -116,9 +117,8 @@ def wait_for(benches: list[Workbench], text: str | tuple[str, ...],
                 waiting.remove(bench)
     if not waiting:
         return [when[b.pid] for b in benches]
-    if waiting:
-        raise SystemExit(f"{len(waiting)} workbench(es) never showed {text!r}: "
-                         f"{waiting[0].seen[-300:]!r}")
+    raise SystemExit(f"{len(waiting)} workbench(es) never showed {text!r}: "
+                     f"{waiting[0].seen[-300:]!r}")
 
 
 class CliWriter(threading.Thread):
@@ -147,7 +147,7 @@ class CliWriter(threading.Thread):
 
 
 def run(study: Path, n: int, seconds: float, segments: int, key: str,
-        seed: int, cli: bool = False) -> dict[str, object]:
+        seed: int, cli: bool = False) -> dict[str, Any]:
     rng = random.Random(seed)
     tag = f"n{n}s{seed}"
     benches = [spawn(study, f"bench-{tag}-{i}") for i in range(n)]
@@ -286,7 +286,7 @@ def main() -> None:
                   f"{r['reviewed'][1]}/{r['reviewed'][0]} stored/expected · integrity "
                   f"{r['integrity']} · load average {os.getloadavg()[0]:.1f}", flush=True)
             if r["cli"]:
-                ok, stored, failed, errors = r["cli"]  # type: ignore[misc]
+                ok, stored, failed, errors = r["cli"]
                 print(f"      CLI writer: {stored}/{ok} codings stored/acknowledged, {failed} "
                       f"failed {errors}", flush=True)
     finally:
