@@ -95,7 +95,8 @@ def _fix(path: Path) -> str:
     """The command that lets the group write ``path`` (for its owner or an admin to run)."""
     info = os.stat(path)
     mode = "g+wx" if stat.S_ISDIR(info.st_mode) else "g+w"
-    if info.st_gid in os.getgroups() or info.st_gid == os.getgid():
+    if not hasattr(os, "getgroups") or info.st_gid in os.getgroups() \
+            or info.st_gid == os.getgid():
         return f"chmod {mode} {path}"
     folder = shared_folder(path.parent) if not path.is_dir() else None
     group = _group_name(folder.st_gid) if folder is not None else "GROUP"

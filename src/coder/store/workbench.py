@@ -110,6 +110,7 @@ class Changes:
 
     last: int  # the latest event id now
     segments: set[int] | None = field(default_factory=set)
+    coders: set[str] = field(default_factory=set)  # who wrote them
 
 
 def last_event(store: Store) -> int:
@@ -120,7 +121,8 @@ def changes_since(store: Store, event_id: int) -> Changes:
     """The segments changed by events after ``event_id`` (one indexed read of the log)."""
     rows = store.conn.execute(
         """SELECT id, action, json_extract(payload, '$.segment_id'),
-                  json_extract(payload, '$.kind'), json_extract(payload, '$.target_id')
+                  json_extract(payload, '$.kind'), json_extract(payload, '$.target_id'),
+                  coalesce(json_extract(payload, '$.coder'), coder)
            FROM events WHERE id > ? ORDER BY id LIMIT ?""",
         (event_id, _MAX_CHANGES + 1)).fetchall()
     if not rows:
@@ -129,7 +131,8 @@ def changes_since(store: Store, event_id: int) -> Changes:
     if len(rows) > _MAX_CHANGES:
         changes.last, changes.segments = last_event(store), None
         return changes
-    for _, action, segment, kind, target in rows:
+    changes.coders = {row[5] for row in rows}
+    for _, action, segment, kind, target, _ in rows:
         if action in _SEGMENT_ACTIONS and segment is not None:
             changes.segments.add(segment)  # type: ignore[union-attr]
         elif action in _MEMO_ACTIONS:

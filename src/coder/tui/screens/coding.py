@@ -642,13 +642,14 @@ class CodingScreen(CoderScreen):
                 (i for i, s in enumerate(segments) if s.ordinal == ordinal), 0))
             self.update_status()
             return
-        codes = list_codes(store, coder)
-        if [_shape(c) for c in codes] != [_shape(c) for c in self.codes]:
-            self.reload_after_change()
-            return
-        for code, fresh in zip(self.codes, codes, strict=True):
-            if code["codings"] != fresh["codings"]:
-                self._bump_count(code["id"], fresh["codings"] - code["codings"])
+        if changes.segments is None or coder in changes.coders:  # else my counts stand
+            codes = list_codes(store, coder)
+            if [_shape(c) for c in codes] != [_shape(c) for c in self.codes]:
+                self.reload_after_change()
+                return
+            for code, fresh in zip(self.codes, codes, strict=True):
+                if code["codings"] != fresh["codings"]:
+                    self._bump_count(code["id"], fresh["codings"] - code["codings"])
         touched = [(i, s) for i, s in enumerate(view.segments)
                    if changes.segments is None or s.id in changes.segments]
         if not touched:

@@ -43,6 +43,8 @@ class HomeScreen(CoderScreen):
         self.refresh_rows()
 
     def database_changed(self) -> None:
+        if not self.is_current:  # under the coding screen: re-read when shown again
+            return
         table = self.query_one(DataTable)
         key = row_key_at_cursor(table)
         self.refresh_rows()

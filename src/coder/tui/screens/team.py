@@ -97,7 +97,15 @@ class AgreementScreen(CoderScreen):
             ("\n" + notes if notes else "", "dim")))
 
     def database_changed(self) -> None:
-        self.compute()  # in a worker; the highlighted code stays highlighted
+        if self.is_current:
+            self.compute()  # in a worker; the highlighted code stays highlighted
+        else:
+            self.stale = True  # under the reconcile screen: recompute when shown again
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "stale", False):
+            self.stale = False
+            self.compute()
 
     def _highlighted_code(self) -> str | None:
         table = self.query_one(DataTable)
