@@ -112,10 +112,25 @@ class _Context:
             click.get_current_context().find_root().meta["coder.db"] = path
             # Commands that only read (no command name) work in a read-only study.
             read_only = not command and path.exists() and not writable(path)
-            self._store = Store(path, coder=self.coder, command=command, read_only=read_only)
+            self._store = Store(path, coder=self.coder, command=command, read_only=read_only,
+                                on_wait=_say_waiting())
             # Close (and checkpoint the WAL into coder.db) when the command ends.
             click.get_current_context().call_on_close(self._store.close)
         return self._store
+
+
+def _say_waiting() -> Callable[[float | None], None]:
+    """Tell the user, once, that the command waits for another writer (rather than failing)."""
+    told = False
+
+    def waiting(seconds: float | None) -> None:
+        nonlocal told
+        if seconds is not None and not told:
+            told = True
+            click.echo("coder: waiting for the database: another coder or command is writing "
+                       "(ctrl+c stops)…", err=True)
+
+    return waiting
 
 
 def _console():
@@ -892,9 +907,15 @@ def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
     state = {"undo": "undo of {target}", "redo": "redo of {target}"}
     _table("History" if all_coders else f"History (coder: {ctx.coder})",
            ["change", "time", "coder", "command", "what", "state"],
-           [[r["batch"], _local_time(r["time"]), r["coder"], r["command"], r["summary"],
+           [[r["batch"], _local_time(r["time"]), _who(r["coder"], r["os_user"]), r["command"],
+             r["summary"],
              "undone" if r["undone"] else state.get(r["kind"], "").format(**r)]
             for r in rows])
+
+
+def _who(coder: str, os_user: str) -> str:
+    """The coder name, and the account that wrote as that coder when the two differ."""
+    return f"{coder} (login: {os_user})" if os_user and os_user != coder else coder
 
 
 def _local_time(stamp: str) -> str:

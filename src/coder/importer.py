@@ -244,6 +244,8 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
             errors.append(exc)
         except OSError as exc:
             errors.append(InputError(f"cannot read ({exc.strerror or exc})", path=path))
+    if jobs and not errors:
+        store.will_write()  # a read-only check (the sync's) stops here, before the analysis
     # Files are analysed (in worker processes when there are many) while this process
     # writes them in one transaction; any error rolls the whole import back.
     with store.transaction("import"):
@@ -352,6 +354,8 @@ def _prepare_all(jobs: list[tuple[Path, str, int | None]], options: ImportOption
 
     from coder.nlp import pipeline
 
+    if not jobs:  # nothing new: do not load the pipeline (a sync that finds nothing is cheap)
+        return
     pipeline(model)  # load once here; forked workers inherit it
     tasks = [(path, sha, existing, options, model) for path, sha, existing in jobs]
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from coder.errors import CoderError
 from coder.files import write_text
+from coder.sharing import make_folders
 
 CONFIG_NAME = "coder.toml"
 DB_NAME = "coder.db"
@@ -130,9 +131,8 @@ def init_study(root: Path, name: str | None = None) -> Study:
     root = root.resolve()
     if root.exists() and not root.is_dir():
         raise CoderError("exists and is not a folder", path=root)
-    root.mkdir(parents=True, exist_ok=True)
-    for sub in ("codebooks", "transcripts", "exports"):
-        (root / sub).mkdir(exist_ok=True)
+    for sub in ("codebooks", "transcripts", "exports"):  # shared like the folder they are in
+        make_folders(root / sub)
     config = root / CONFIG_NAME
     if not config.exists():
         title = (name or root.name).replace("\\", "\\\\").replace('"', '\\"')

@@ -209,7 +209,8 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
         existing = {r["name"].casefold(): r for r in store.rows("SELECT * FROM codes")}
         # A key moving from one code to another is freed first (keys are unique).
         for spec in specs:
-            if spec.key:
+            if spec.key and store.scalar("SELECT 1 FROM codes WHERE key = ? AND name != ? "
+                                         "COLLATE NOCASE", (spec.key, spec.name)):
                 store.execute("UPDATE codes SET key = NULL WHERE key = ? AND name != ? "
                               "COLLATE NOCASE", (spec.key, spec.name))
         for spec in specs:

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,17 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class WouldWrite(Exception):
+    """Raised inside :meth:`Store.probe` at the first write: the block needs the write lock."""
+
+
+# Reads wait up to BUSY_MS for a lock (rare in WAL mode). Taking the write lock waits in
+# steps of WAIT_STEP_MS, reporting the wait after the first, and gives up after PATIENCE_S.
+BUSY_MS = 10000
+WAIT_STEP_MS = 1000
+PATIENCE_S = 600.0
+
+
 class Store:
     """One open study database.
 
@@ -28,11 +40,17 @@ class Store:
     """
 
     def __init__(self, path: str | Path, *, coder: str = "coder", command: str = "",
-                 read_only: bool = False):
+                 read_only: bool = False,
+                 on_wait: Callable[[float | None], None] | None = None):
         self.path = Path(path)
         self.coder = coder
         self.command = command
         self.read_only = read_only
+        # Told the seconds waited while another process holds the write lock, then None.
+        self.on_wait = on_wait
+        self.patience = PATIENCE_S
+        self.os_user = os_user()
+        self._probing = False
         self._batch: int | None = None
         self._before_commit: dict[str, Callable[[], None]] = {}
         if read_only:
@@ -44,9 +62,12 @@ class Store:
                                  f"{SCHEMA_VERSION}): open it once where it can be written",
                                  path=self.path)
             return
+        if str(self.path) != ":memory:":
+            self._check_files()
         try:
-            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10)
-            conn.execute("PRAGMA busy_timeout = 10000")
+            conn = sqlite3.connect(str(self.path), isolation_level=None,
+                                   timeout=BUSY_MS / 1000)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -56,6 +77,33 @@ class Store:
             raise CoderError(f"cannot switch the database to WAL mode ({mode})", path=self.path)
         self.conn = conn
         self.migrate()
+
+    def database_files(self) -> list[Path]:
+        """The database and the two files SQLite keeps beside it in WAL mode."""
+        return [self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm"))]
+
+    def _check_files(self) -> None:
+        """Say which file is not writable (and the fix) before SQLite fails on it obscurely;
+        create a new database shared like its folder (its -wal and -shm files follow it)."""
+        from coder.sharing import create_shared_file, not_writable
+
+        problem = not_writable(self.database_files())
+        if problem is not None:
+            raise problem
+        if not self.path.exists():
+            try:
+                create_shared_file(self.path)
+            except OSError as exc:
+                raise CoderError(f"cannot create the study database ({exc.strerror or exc})",
+                                 path=self.path) from exc
+
+    def explain(self, exc: sqlite3.OperationalError) -> CoderError | None:
+        """A one-line error for a database that turned out not writable, naming the file."""
+        from coder.sharing import not_writable
+
+        if "readonly" in str(exc) or "unable to open" in str(exc):
+            return not_writable(self.database_files())
+        return None
 
     @functools.cached_property
     def db(self):
@@ -88,7 +136,10 @@ class Store:
                 path=self.path,
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._begin_write()
+            if self.version >= version:  # another process migrated while we waited
+                self.conn.execute("COMMIT")
+                continue
             try:
                 for statement in _split_sql(MIGRATIONS[version - 1]):
                     self.conn.execute(statement)
@@ -116,7 +167,10 @@ class Store:
         previous = self.command
         if command is not None:
             self.command = command
-        self.conn.execute("BEGIN IMMEDIATE")
+        if self._probing:
+            self.conn.execute("BEGIN")  # a read: the first write raises WouldWrite
+        else:
+            self._begin_write()
         try:
             row = self.conn.execute("SELECT coalesce(max(batch), 0) + 1 FROM events").fetchone()
             self._batch = row[0]
@@ -124,14 +178,80 @@ class Store:
             while self._before_commit:
                 self._before_commit.pop(next(iter(self._before_commit)))()
             self.conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError) and (problem := self.explain(exc)):
+                raise problem from exc
             raise
         finally:
             self._batch = None
             self._before_commit.clear()
             self.command = previous
+
+    def _begin_write(self) -> None:
+        """BEGIN IMMEDIATE: take the write lock, waiting (and saying so) while another
+        process holds it; gives up after :attr:`patience` seconds."""
+        start = time.monotonic()
+        waited = False
+        busy_ms = self.conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        step = max(1, min(busy_ms, WAIT_STEP_MS, int(self.patience * 1000)))
+        self.conn.execute(f"PRAGMA busy_timeout = {step}")
+        try:
+            while True:
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    elapsed = time.monotonic() - start
+                    if not is_busy(exc) or elapsed >= self.patience:
+                        problem = self.explain(exc)
+                        if problem is not None:
+                            raise problem from exc
+                        raise
+                    waited = True
+                    if self.on_wait is not None:
+                        self.on_wait(elapsed)
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+            if waited and self.on_wait is not None:
+                self.on_wait(None)
+
+    @contextlib.contextmanager
+    def probe(self) -> Iterator[Store]:
+        """Run a block as a read only: nothing is locked, and the first write (through
+        :meth:`execute`, :meth:`log` or the connection itself) raises :class:`WouldWrite`.
+
+        For commands that usually find nothing to do (the sync when a workbench opens):
+        check under a read, take the write lock only when there is something to write.
+        """
+        if self._batch is not None or self._probing:
+            raise RuntimeError("probe inside a transaction")
+        self._probing = True
+        self.conn.execute("PRAGMA query_only = ON")
+        try:
+            yield self
+        except sqlite3.OperationalError as exc:
+            if "readonly" in str(exc):  # a write that bypassed execute()
+                raise WouldWrite(str(exc)) from exc
+            raise
+        finally:
+            self._probing = False
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.conn.execute("PRAGMA query_only = OFF")
+
+    def will_write(self) -> None:
+        """Say a write is coming before doing costly work for it: inside :meth:`probe` this
+        raises :class:`WouldWrite` at once."""
+        if self._probing:
+            raise WouldWrite("")
+
+    @property
+    def data_version(self) -> int:
+        """Changes whenever another connection commits (SQLite's ``PRAGMA data_version``):
+        a cheap way to notice that others wrote."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def before_commit(self, key: str, action: Callable[[], None]) -> None:
         """Run ``action`` once, just before the current transaction commits."""
@@ -143,9 +263,13 @@ class Store:
         """Append one change to the event log (inside the current transaction)."""
         if self._batch is None:
             raise RuntimeError("Store.log outside a transaction")
+        if self._probing:
+            raise WouldWrite(action)
         self.conn.execute(
-            "INSERT INTO events (batch, ts, coder, command, action, payload) VALUES (?,?,?,?,?,?)",
-            (self._batch, now(), self.coder, self.command, action, json.dumps(payload)),
+            "INSERT INTO events (batch, ts, coder, os_user, command, action, payload) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (self._batch, now(), self.coder, self.os_user, self.command, action,
+             json.dumps(payload)),
         )
 
     # -- reading ---------------------------------------------------------------------------
@@ -167,12 +291,39 @@ class Store:
         """Run a writing statement; only allowed inside :meth:`transaction`."""
         if self._batch is None:
             raise RuntimeError("write outside a transaction")
+        if self._probing:
+            raise WouldWrite(sql)
         return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, params: Any) -> sqlite3.Cursor:
         if self._batch is None:
             raise RuntimeError("write outside a transaction")
+        if self._probing:
+            raise WouldWrite(sql)
         return self.conn.executemany(sql, params)
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock (as opposed to a damaged or read-only database)."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def os_user() -> str:
+    """The operating-system account running this process (recorded beside the coder name):
+    the real user id's name, not $USER, which anyone can set."""
+    import getpass
+    import os
+
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        pass
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
 
 
 def _split_sql(script: str) -> list[str]:

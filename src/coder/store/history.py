@@ -96,7 +96,8 @@ def redo(store: Store, coder: str | None = None) -> UndoResult | None:
 def history(store: Store, coder: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest ``limit`` batches (of ``coder``, or everyone), newest first.
 
-    Each: batch, time, coder, command, kind ("change", "undo" or "redo"), target (the batch
+    Each: batch, time, coder, os_user (the account that wrote it; '' if unknown), command,
+    kind ("change", "undo" or "redo"), target (the batch
     an undo/redo is about), events, actions ({action: count}), summary (in words),
     undoable, undone.
     """
@@ -140,7 +141,8 @@ def history(store: Store, coder: str | None = None, limit: int = 50) -> list[dic
                 _other_coders(store, batch, last["coder"])
         out.append({
             "batch": batch, "time": min(r["ts"] for r in counts), "coder": last["coder"],
-            "command": last["command"], "kind": kind, "target": target, "events": size,
+            "os_user": last["os_user"], "command": last["command"], "kind": kind,
+            "target": target, "events": size,
             "actions": actions, "summary": summary, "undoable": undoable,
             "undone": kind == "change" and states.get(batch) == "history.undo",
         })
@@ -182,15 +184,15 @@ def _previous_batch(store: Store, coder: str | None, upper: int) -> dict[str, An
     """The last event of the latest batch (of ``coder``, or anyone's) before event ``upper``,
     with ``first``, the id of that batch's first event."""
     cursor = store.conn.execute(
-        f"""SELECT e.batch, e.coder, e.command, e.action, e.payload,
+        f"""SELECT e.batch, e.coder, e.os_user, e.command, e.action, e.payload,
                    (SELECT min(id) FROM events WHERE batch = e.batch) AS first
             FROM events e WHERE {'e.coder = :coder AND' if coder is not None else ''}
             e.id < :upper ORDER BY e.id DESC LIMIT 1""", {"coder": coder, "upper": upper})
     row = cursor.fetchone()
     if row is None:
         return None
-    return dict(zip(("batch", "coder", "command", "action", "payload", "first"), row,
-                    strict=True))
+    return dict(zip(("batch", "coder", "os_user", "command", "action", "payload", "first"),
+                    row, strict=True))
 
 
 def _find(store: Store, coder: str, which: str) -> _Target | None:

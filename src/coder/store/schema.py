@@ -202,6 +202,12 @@ _CODABLE = """
 ALTER TABLE codes ADD COLUMN codable INTEGER NOT NULL DEFAULT 1;
 """
 
+# Who did it on a shared server: the operating-system account beside the coder name (which
+# anyone can set with --coder). Empty for events written before this migration.
+_EVENT_OS_USER = """
+ALTER TABLE events ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
+"""
+
 MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
-                         _SEGMENT_PAGE, _MEDIA_LINKS, _CODABLE]
+                         _SEGMENT_PAGE, _MEDIA_LINKS, _CODABLE, _EVENT_OS_USER]
 SCHEMA_VERSION = len(MIGRATIONS)

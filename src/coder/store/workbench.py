@@ -119,3 +119,60 @@ def transcript_of_segment(store: Store, segment_id: int) -> tuple[int, int] | No
     row = store.conn.execute("SELECT transcript_id, ordinal FROM segments WHERE id = ?",
                              (segment_id,)).fetchone()
     return (row[0], row[1]) if row else None
+
+
+def segment_ids(store: Store, transcript_id: int) -> list[int]:
+    """A transcript's segment ids in order (to notice it was replaced under an open view)."""
+    return [row[0] for row in store.conn.execute(
+        "SELECT id FROM segments WHERE transcript_id = ? ORDER BY ordinal", (transcript_id,))]
+
+
+# Event actions whose effect on an open transcript is confined to the segment they name.
+_SEGMENT_ACTIONS = frozenset({"coding.add", "coding.remove", "review.add", "review.remove",
+                              "suggestion.accept", "suggestion.reject", "suggestion.revert",
+                              "quote.choice"})
+_MEMO_ACTIONS = frozenset({"memo.add", "memo.edit", "memo.delete"})
+_IGNORED = frozenset({"history.undo", "history.redo"})  # markers beside their inverse events
+_MAX_CHANGES = 5000  # beyond this many events, re-reading everything is as cheap
+
+
+@dataclass
+class Changes:
+    """What the event log says changed after some event: ``segments`` (ids) when every
+    change was to single segments, None when something broader changed (the codebook, a
+    transcript, a merge), so everything must be re-read."""
+
+    last: int  # the latest event id now
+    segments: set[int] | None = field(default_factory=set)
+    coders: set[str] = field(default_factory=set)  # who wrote them
+
+
+def last_event(store: Store) -> int:
+    return store.conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+
+
+def changes_since(store: Store, event_id: int) -> Changes:
+    """The segments changed by events after ``event_id`` (one indexed read of the log)."""
+    rows = store.conn.execute(
+        """SELECT id, action, json_extract(payload, '$.segment_id'),
+                  json_extract(payload, '$.kind'), json_extract(payload, '$.target_id'),
+                  coalesce(json_extract(payload, '$.coder'), coder)
+           FROM events WHERE id > ? ORDER BY id LIMIT ?""",
+        (event_id, _MAX_CHANGES + 1)).fetchall()
+    if not rows:
+        return Changes(event_id)
+    changes = Changes(rows[-1][0])
+    if len(rows) > _MAX_CHANGES:
+        changes.last, changes.segments = last_event(store), None
+        return changes
+    changes.coders = {row[5] for row in rows}
+    for _, action, segment, kind, target, _ in rows:
+        if action in _SEGMENT_ACTIONS and segment is not None:
+            changes.segments.add(segment)  # type: ignore[union-attr]
+        elif action in _MEMO_ACTIONS:
+            if kind == "segment" and target is not None:
+                changes.segments.add(target)  # type: ignore[union-attr]
+        elif action not in _IGNORED:
+            changes.segments = None
+            break
+    return changes

@@ -14,7 +14,13 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
-from coder.store.workbench import load_segments, refresh_segments
+from coder.store.workbench import (
+    changes_since,
+    last_event,
+    load_segments,
+    refresh_segments,
+    segment_ids,
+)
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
 from coder.tui.screens.playback_keys import PLAYBACK_BINDINGS, PlaybackKeys
 from coder.tui.screens.span_select import SPAN_BINDINGS, SpanSelectMixin
@@ -25,6 +31,11 @@ if TYPE_CHECKING:
     pass
 
 _DEFAULT_COLOR = "#8a8a8a"
+
+
+def _shape(code: dict[str, Any]) -> dict[str, Any]:
+    """A code without its counts: what the codebook panel is built from."""
+    return {k: v for k, v in code.items() if k not in ("codings", "segments")}
 
 
 def code_matches(code: dict[str, Any], query: str) -> bool:
@@ -102,6 +113,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                                     (self.transcript_id,))
         self.load_codes()
         view = self.query_one(TranscriptView)
+        self.last_event = last_event(store)  # before reading: later writes are refreshed
         segments = load_segments(store, self.transcript_id, self.capp.coder)
         view.coder = self.capp.coder
         # Start where the work is: the first segment I have not reviewed yet.
@@ -653,6 +665,47 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         refresh_segments(self.capp.store, view.segments, self.capp.coder)
         view.set_codes(self._styles())
         self.update_status()
+
+    def database_changed(self) -> None:
+        """Another process wrote: show its codes (ctrl+o), counts and marks without reopening.
+        The event log says which segments changed: only those are re-read and repainted;
+        the codebook is rebuilt only if it changed, the transcript reloaded only if replaced."""
+        store, coder = self.capp.store, self.capp.coder
+        view = self.query_one(TranscriptView)
+        changes = changes_since(store, self.last_event)
+        self.last_event = changes.last
+        if changes.segments is None and \
+                segment_ids(store, self.transcript_id) != [s.id for s in view.segments]:
+            ordinal = view.segments[view.current].ordinal if view.segments else None
+            segments = load_segments(store, self.transcript_id, coder)  # replaced by a sync
+            self.load_codes()
+            view.load(segments, self._styles(), next(
+                (i for i, s in enumerate(segments) if s.ordinal == ordinal), 0))
+            self.update_status()
+            return
+        if changes.segments is None or coder in changes.coders:  # else my counts stand
+            codes = list_codes(store, coder)
+            if [_shape(c) for c in codes] != [_shape(c) for c in self.codes]:
+                self.reload_after_change()
+                return
+            for code, fresh in zip(self.codes, codes, strict=True):
+                if code["codings"] != fresh["codings"]:
+                    self._bump_count(code["id"], fresh["codings"] - code["codings"])
+        touched = [(i, s) for i, s in enumerate(view.segments)
+                   if changes.segments is None or s.id in changes.segments]
+        if not touched:
+            return
+        others = view.show_others  # coding blind, others' codes change nothing on screen
+        before = [(set(s.mine), s.reviewed, s.memo,
+                   {k: list(v) for k, v in s.others.items()} if others else None)
+                  for _, s in touched]
+        reviewed = view.reviewed_count
+        refresh_segments(store, [s for _, s in touched], coder)
+        for (index, seg), old in zip(touched, before, strict=True):
+            if (seg.mine, seg.reviewed, seg.memo, seg.others if others else None) != old:
+                view.segment_changed(index)
+        if view.reviewed_count != reviewed:
+            self.update_status()
 
     def action_memo_code(self) -> None:
         node = self.query_one(Tree).cursor_node

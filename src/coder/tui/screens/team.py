@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coder.errors import CoderError
-from coder.tui.screens.base import CoderScreen
+from coder.tui.screens.base import CoderScreen, move_cursor_to
 from coder.tui.screens.modals import Choice, PickerModal, PromptModal
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ class AgreementScreen(CoderScreen):
             " · ▲ below ", f"{report.get('threshold', 0.667):.3f}",
             ("   d reconciles the highlighted code, D all disagreements", "dim")))
         table = self.query_one(DataTable)
+        highlighted = self._highlighted_code()
         table.clear(columns=True)
         table.add_columns("", "code", "units", "agree", "Cohen κ", "Fleiss κ", "Krippendorff α")
         for code in report["codes"]:
@@ -93,6 +94,7 @@ class AgreementScreen(CoderScreen):
                           _num(code["percent_agreement"], True), _num(code["cohen_kappa"]),
                           _num(code["fleiss_kappa"]), _num(code["krippendorff_alpha"]),
                           key=code["code"])
+        move_cursor_to(table, highlighted)
         table.focus()
 
     @on(DataTable.RowHighlighted)
@@ -110,6 +112,17 @@ class AgreementScreen(CoderScreen):
         self.query_one("#agreement-definition", Static).update(Text.assemble(
             (code["code"], "bold"), "\n", code.get("definition") or "(no definition)",
             ("\n" + notes if notes else "", "dim")))
+
+    def database_changed(self) -> None:
+        if self.is_current:
+            self.compute()  # in a worker; the highlighted code stays highlighted
+        else:
+            self.stale = True  # under the reconcile screen: recompute when shown again
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "stale", False):
+            self.stale = False
+            self.compute()
 
     def _highlighted_code(self) -> str | None:
         table = self.query_one(DataTable)
@@ -191,6 +204,19 @@ class ReconcileScreen(CoderScreen):
         self.fill_list()
         first = next((i for i, item in enumerate(self.items) if not item.decided), 0)
         self.select(first)
+
+    def database_changed(self) -> None:
+        """Others coded or decided: re-list the disagreements, staying on the same segment
+        (not while a decision is being edited: that waits for the next change)."""
+        if self.edited is not None:
+            return
+        here = (self.items[self.index].transcript, self.items[self.index].ordinal) \
+            if self.items else None
+        self.load()
+        index = next((i for i, item in enumerate(self.items)
+                      if (item.transcript, item.ordinal) == here), None)
+        if index is not None:
+            self.select(index)
 
     def action_filter(self, which: str) -> None:
         """Narrow the disagreements to a code, a transcript or some coders (empty: all)."""
