@@ -255,6 +255,8 @@ class CodingScreen(SpanSelectMixin, CoderScreen):
         self.app.call_from_thread(self.show_suggestions)
 
     def show_suggestions(self) -> None:
+        if not self.query("#suggestions"):  # a worker finished after the screen closed
+            return
         panel = self.query_one("#suggestions", Static)
         view = self.query_one(TranscriptView)
         if self.suggester is None or not view.segments:
