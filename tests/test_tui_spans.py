@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from coder.tui import CoderApp
 from coder.tui.widgets.transcript_view import INDENT, TranscriptView
-from conftest import open_store
+from conftest import open_store, run
 
 SIZE = (120, 40)
 
@@ -146,8 +146,11 @@ async def test_drag_the_mouse_over_words_and_code_them(demo):
 
 
 async def test_v_stays_a_code_key_when_the_codebook_gives_it_one(demo):
-    with open_store(demo) as store, store.transaction():
-        store.execute("UPDATE codes SET key = 'v' WHERE name = 'islands of innovation'")
+    book = demo.codebooks_dir / "pl.yaml"
+    book.write_text(book.read_text().replace("key: i\n", "key: v\n"), encoding="utf-8")
+    assert run(demo, "sync").exit_code == 0
+    with open_store(demo) as store:
+        assert store.scalar("SELECT key FROM codes WHERE name = 'islands of innovation'") == "v"
     app = CoderApp(demo.root, "tester")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
@@ -178,3 +181,24 @@ async def test_a_pattern_suggestion_can_be_accepted_as_its_sentence(demo):
     with open_store(demo) as store:
         assert store.scalar("SELECT group_concat(DISTINCT origin) FROM codings") == "suggestion"
         assert store.scalar("SELECT verdict FROM suggestion_feedback") == "accept"
+
+
+async def test_code_keys_do_not_leak_into_the_next_coding_screen(demo):
+    """Code keys on letters the screen binds too (v, b, e, …) belong to one screen: after
+    the codebook gives v to another code, v toggles that one."""
+    book = demo.codebooks_dir / "pl.yaml"
+    book.write_text(book.read_text().replace("key: i\n", "key: v\n"), encoding="utf-8")
+    assert run(demo, "sync").exit_code == 0
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+    book.write_text(book.read_text().replace("key: v\n", "key: i\n")
+                    .replace("key: t\n", "key: v\n"), encoding="utf-8")
+    assert run(demo, "sync").exit_code == 0
+    again = CoderApp(demo.root, "tester")
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("v")
+    assert _whole(demo) == [(1, "seat-time mandates")]

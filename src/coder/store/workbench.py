@@ -70,7 +70,7 @@ def load_segments(store: Store, transcript_id: int, coder: str) -> list[SegmentV
                   s.time_start, s.text, s.start
            FROM segments s LEFT JOIN speakers sp ON sp.id = s.speaker_id
            WHERE s.transcript_id = ? ORDER BY s.ordinal""", (transcript_id,)).fetchall()
-    views = [SegmentView(*row[:6], start=row[6]) for row in rows]
+    views = [SegmentView(r[0], r[1], r[2], r[3], r[4], r[5], start=r[6]) for r in rows]
     by_id = {v.id: v for v in views}
     for seg_id, in store.conn.execute(
             """SELECT r.segment_id FROM reviewed r JOIN segments s ON s.id = r.segment_id

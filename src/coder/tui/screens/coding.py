@@ -141,7 +141,14 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             self.key_map = {str(n): c["id"] for n, c in enumerate(self.codes[:9], start=1)}
         self.key_of = {cid: key for key, cid in self.key_map.items()}
         # Each code key is a real binding (listed by `?`, ordered with every other key).
-        self._bindings = self._merged_bindings.copy() if self._merged_bindings else self._bindings
+        # A copy with its own lists: BindingsMap.copy() shares them with the class, so code
+        # keys appended to a key the screen binds too (v, w, b, …) would leak into every
+        # later coding screen, stale code ids first.
+        base = self._merged_bindings or self._bindings
+        self._bindings = base.copy()
+        self._bindings.key_to_bindings = {
+            key: [b for b in found if not (b.id or "").startswith("code.toggle.")]
+            for key, found in base.key_to_bindings.items()}
         names = {c["id"]: c["name"] for c in self.codes}
         for key, code_id in self.key_map.items():
             name = _character_to_key(key)
@@ -268,6 +275,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         self.app.call_from_thread(self.show_suggestions)
 
     def show_suggestions(self) -> None:
+        if not self.query("#suggestions"):  # a worker finished after the screen closed
+            return
         panel = self.query_one("#suggestions", Static)
         view = self.query_one(TranscriptView)
         if self.suggester is None or not view.segments:

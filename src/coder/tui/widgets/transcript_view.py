@@ -93,7 +93,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         self._highlights: dict[int, list[tuple[int, int]]] = {}  # index -> spans in its text
         self.coder = ""  # whose spans are "mine" (the others' show with show_others)
         self.span: Selection | None = None  # words selected in the current segment
-        self._drag: tuple[int, int] | None = None  # (segment index, offset) of a mouse drag
+        self._drag_from: tuple[int, int] | None = None  # (segment index, offset) of a mouse drag
 
     # -- data ------------------------------------------------------------------------------
     def load(self, segments: list[SegmentView], codes: dict[int, CodeStyle],
@@ -315,22 +315,22 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
     def on_mouse_down(self, event) -> None:
         hit = self.offset_at(event.x, event.y)
         if hit is not None and event.button == 1:
-            self._drag = hit
+            self._drag_from = hit
             self.capture_mouse()
 
     def on_mouse_move(self, event) -> None:
-        if self._drag is not None:
+        if self._drag_from is not None:
             self._drag_to(event, done=False)
 
     def on_mouse_up(self, event) -> None:
-        if self._drag is not None:
+        if self._drag_from is not None:
             self._drag_to(event, done=True)
-            self._drag = None
+            self._drag_from = None
             self.release_mouse()
 
     def _drag_to(self, event, *, done: bool) -> None:
-        assert self._drag is not None
-        index, start = self._drag
+        assert self._drag_from is not None
+        index, start = self._drag_from
         hit = self.offset_at(event.x, event.y, index)
         if hit is None or hit[1] == start:
             return
