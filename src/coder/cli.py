@@ -77,7 +77,10 @@ def study_options(func: Callable) -> Callable:
         if here._store is not None and here._store.command:  # a command that writes
             from coder.store.backup import daily
 
-            daily(here._store)  # a snapshot a day while coding
+            try:
+                daily(here._store)  # a snapshot a day while coding
+            except CoderError as exc:  # the command itself succeeded: say so, not fail
+                _echo(f"coder: warning: no daily snapshot ({exc})", err=True)
         return result
 
     return wrapper
