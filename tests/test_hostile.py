@@ -681,3 +681,17 @@ def test_a_bad_file_does_not_keep_the_workbench_closed(demo):
     assert "the workbench opens the study as it was" in result.stderr
     assert "1 transcript" in result.stdout  # the study as it was
     assert fingerprint(demo.root) == before
+
+
+def test_a_database_overwritten_with_garbage_is_restored_from_the_newest_snapshot(demo):
+    import os
+
+    assert run(demo, "backup", "create").exit_code == 0
+    demo.db_path.write_bytes(os.urandom(8192))
+    line = refused(demo, "status", names=demo.db_path, reason="not an SQLite database")
+    assert "backup restore" in line
+    restored = run(demo, "backup", "restore", "--yes")
+    assert restored.exit_code == 0, restored.output
+    assert _status(demo)["transcripts"] == 1
+    kept = list((demo.root / ".coder-backups").glob("coder.db.damaged-*"))
+    assert len(kept) == 1 and kept[0].stat().st_size == 8192  # the damaged copy, kept

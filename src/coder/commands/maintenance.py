@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from typing import Any
 
 import click
 
@@ -67,30 +68,36 @@ def backup_restore(ctx: _Context, name: str | None, yes: bool) -> None:
             raise CoderError(f"restoring {chosen.name} replaces the study database; pass "
                              "--yes to confirm")
         click.confirm(f"Replace the study database with {chosen.name}?", abort=True)
-    before = restore(_open_even_if_damaged(ctx), chosen)
-    _echo(f"Restored {chosen.name}; the database as it was is {before.name}")
+    store, damaged = _open_even_if_damaged(ctx)
+    before = restore(store, chosen, keep_current=not damaged)
+    _echo(f"Restored {chosen.name}" + (f"; the database as it was is {before.name}"
+                                       if before else ""))
 
 
-def _open_even_if_damaged(ctx: _Context):
-    """The study store; a database too damaged to open is moved aside for the restore."""
+def _open_even_if_damaged(ctx: _Context) -> tuple[Any, bool]:
+    """The study store, and whether the database was too damaged to open (it is then
+    moved into the snapshot folder and a fresh one takes its place for the restore)."""
     from coder.store.db import Store
 
     try:
-        return ctx.store("backup restore")
+        return ctx.store("backup restore"), False
     except CoderError as exc:
-        if "damaged" not in str(exc):
+        if "damaged" not in str(exc) and "not an SQLite database" not in str(exc):
             raise
+    from coder.store.backup import folder_for
+
     path = ctx.study.db_path
-    aside = path.with_name(f"{path.name}.damaged-{datetime.now():%Y%m%dT%H%M%S}")
+    folder_for(path).mkdir(exist_ok=True)  # out of git's way, beside the snapshots
+    aside = folder_for(path) / f"{path.name}.damaged-{datetime.now():%Y%m%dT%H%M%S}"
     path.rename(aside)
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
         if side.exists():
             side.rename(aside.with_name(aside.name + suffix))
-    _echo(f"Moved the damaged database aside to {aside.name}")
+    _echo(f"Moved the damaged database aside to {aside}")
     store = Store(path, coder=ctx.coder, command="backup restore")
     click.get_current_context().call_on_close(store.close)
-    return store
+    return store, True
 
 
 @click.command("check")

@@ -111,15 +111,16 @@ def find_snapshot(db_path: Path, name: str | None) -> Snapshot:
     return found[0]
 
 
-def restore(store: Store, chosen: Snapshot) -> Snapshot:
-    """Put ``chosen`` back as the study database; the current one is snapshotted first."""
+def restore(store: Store, chosen: Snapshot, *, keep_current: bool = True) -> Snapshot | None:
+    """Put ``chosen`` back as the study database; the current one is snapshotted first
+    (unless ``keep_current`` is off: a damaged database already moved aside)."""
     try:
         source = sqlite3.connect(f"{chosen.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             ok = source.execute("PRAGMA integrity_check").fetchone()[0]
             if ok != "ok":
                 raise CoderError(f"the snapshot is damaged too ({ok})", path=chosen.path)
-            before = snapshot(store, "before-restore")
+            before = snapshot(store, "before-restore") if keep_current else None
             source.backup(store.conn)
         finally:
             source.close()
