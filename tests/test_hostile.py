@@ -695,3 +695,34 @@ def test_a_database_overwritten_with_garbage_is_restored_from_the_newest_snapsho
     assert _status(demo)["transcripts"] == 1
     kept = list((demo.root / ".coder-backups").glob("coder.db.damaged-*"))
     assert len(kept) == 1 and kept[0].stat().st_size == 8192  # the damaged copy, kept
+
+
+def test_restore_with_replay_brings_back_the_coding_done_after_the_snapshot(demo):
+    import sqlite3
+
+    assert run(demo, "backup", "create").exit_code == 0
+    for args in (["code", "apply", "ephrata-interview", "2", "need targeted PD"],
+                 ["code", "apply", "ephrata-interview", "4", "islands of innovation"],
+                 ["code", "remove", "ephrata-interview", "4", "islands of innovation"],
+                 ["code", "apply", "ephrata-interview", "5", "seat-time mandates"],
+                 ["review", "ephrata-interview", "--segments", "1-3"],
+                 ["memo", "set", "a thought", "--whole-study"]):
+        assert run(demo, *args).exit_code == 0, args
+    wanted = run(demo, "codings", "export").output
+    conn = sqlite3.connect(demo.db_path)  # damage the search index's pages
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = "
+                        "'segments_fts_data'").fetchone()[0]
+    conn.close()
+    data = bytearray(demo.db_path.read_bytes())
+    at = (root - 1) * page_size
+    data[at:at + page_size] = b"\xa5" * page_size
+    demo.db_path.write_bytes(bytes(data))
+    assert CliRunner().invoke(cli, ["check", "--study", str(demo.root)]).exit_code == 1
+    result = run(demo, "backup", "restore", "--yes", "--replay")
+    assert result.exit_code == 0, result.output
+    assert "Replayed 7 coding and reviewed-mark change(s)" in result.output
+    assert "Not replayed (redo them by hand): 1 memo.add" in result.output
+    assert run(demo, "codings", "export").output == wanted
+    assert _status(demo)["coders"][0]["reviewed"] == 3
+    assert run(demo, "check").exit_code == 0

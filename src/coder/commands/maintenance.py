@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -53,13 +54,18 @@ def backup_create(ctx: _Context) -> None:
 @backup.command("restore")
 @click.argument("name", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--replay", is_flag=True, help="Then apply again the codings and reviewed "
+              "marks the current (damaged) database's event log holds after the snapshot.")
 @study_options
-def backup_restore(ctx: _Context, name: str | None, yes: bool) -> None:
+def backup_restore(ctx: _Context, name: str | None, yes: bool, replay: bool) -> None:
     """Put snapshot NAME (default: the newest) back as the study database.
 
     The database as it is now is snapshotted first, so a restore can itself be undone by
-    restoring that snapshot.
+    restoring that snapshot. With --replay, coding work done after the snapshot (codings and
+    reviewed marks, read from the event log of the database being replaced, as far as it
+    can be read) is applied again; other changes after it are listed.
     """
+    from coder.store import backup as backups
     from coder.store.backup import find_snapshot, restore
 
     chosen = find_snapshot(ctx.study.db_path, name)
@@ -68,19 +74,35 @@ def backup_restore(ctx: _Context, name: str | None, yes: bool) -> None:
             raise CoderError(f"restoring {chosen.name} replaces the study database; pass "
                              "--yes to confirm")
         click.confirm(f"Replace the study database with {chosen.name}?", abort=True)
-    store, damaged = _open_even_if_damaged(ctx)
-    before = restore(store, chosen, keep_current=not damaged)
+    store, aside = _open_even_if_damaged(ctx)
+    events: list = []
+    unreadable = ""
+    if replay:
+        events, unreadable = backups.events_after(aside or ctx.study.db_path,
+                                                  backups.last_event(chosen.path))
+    before = restore(store, chosen, keep_current=aside is None)
     _echo(f"Restored {chosen.name}" + (f"; the database as it was is {before.name}"
                                        if before else ""))
+    if replay:
+        done = backups.replay(store, events)
+        _echo(f"Replayed {done.applied} coding and reviewed-mark change(s) made after the "
+              "snapshot" + (f"; {len(done.skipped)} were already so or could not apply"
+                            if done.skipped else ""))
+        if done.not_replayed:
+            _echo("Not replayed (redo them by hand): " + ", ".join(
+                f"{n} {action}" for action, n in sorted(done.not_replayed.items())))
+        if unreadable:
+            _echo(f"The event log could not be read past that point ({unreadable}): later "
+                  "changes are lost")
 
 
-def _open_even_if_damaged(ctx: _Context) -> tuple[Any, bool]:
-    """The study store, and whether the database was too damaged to open (it is then
+def _open_even_if_damaged(ctx: _Context) -> tuple[Any, Path | None]:
+    """The study store, and where the database went if it was too damaged to open (it is
     moved into the snapshot folder and a fresh one takes its place for the restore)."""
     from coder.store.db import Store
 
     try:
-        return ctx.store("backup restore"), False
+        return ctx.store("backup restore"), None
     except CoderError as exc:
         if "damaged" not in str(exc) and "not an SQLite database" not in str(exc):
             raise
@@ -97,7 +119,7 @@ def _open_even_if_damaged(ctx: _Context) -> tuple[Any, bool]:
     _echo(f"Moved the damaged database aside to {aside}")
     store = Store(path, coder=ctx.coder, command="backup restore")
     click.get_current_context().call_on_close(store.close)
-    return store, True
+    return store, aside
 
 
 @click.command("check")
