@@ -154,6 +154,9 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_whole(demo, what):
     assert "old.txt" in result.stderr and "too large" in result.stderr.lower(), result.stderr
     assert out.read_text(encoding="utf-8") == "the old file\n"
     assert fingerprint(demo.root) == before  # no temp file left behind either
+    new = demo.root / "exports" / "new.md"  # a file that did not exist is not left empty
+    assert _coder(demo, *what, "--out", str(new), preexec=_disk_full_at(40_000)).returncode
+    assert not new.exists() and fingerprint(demo.root) == before
     assert _coder(demo, *what, "--out", str(out)).returncode == 0
     assert out.stat().st_size > 40_000
 

@@ -168,10 +168,10 @@ def check(ctx: _Context, repair: bool, fmt: str) -> None:
     if not health.ok:
         unrepairable = [f for f in health.findings if not f.repairable]
         raise CoderError(f"{len(health.findings)} problem(s) found"
-                         + ("; restore a snapshot with `coder backup restore` (then redo the "
-                            "latest work: `coder history --all-coders` on the damaged copy "
-                            "shows it)" if unrepairable else "; `coder check --repair` "
-                            "repairs them"), path=ctx.study.db_path)
+                         + ("; restore the newest snapshot and replay the coding done since "
+                            "with `coder backup restore --replay`" if unrepairable
+                            else "; `coder check --repair` repairs them"),
+                         path=ctx.study.db_path)
 
 
 def register(group: click.Group) -> None:
