@@ -191,9 +191,14 @@ def tui(ctx: _Context, no_sync: bool) -> None:
         click.echo("Not a terminal, so the workbench does not open; here is the study:")
         here.invoke(status, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
         return
+    from coder.store.backup import daily
     from coder.tui import CoderApp
 
     study = ctx.study
+    try:
+        daily(ctx.store("workbench"))  # a snapshot a day while coding
+    except CoderError as exc:
+        _echo(f"coder: warning: no daily snapshot ({exc})", err=True)
     CoderApp(study, ctx.coder).run()
 
 
