@@ -729,3 +729,21 @@ def test_restore_with_replay_brings_back_the_coding_done_after_the_snapshot(demo
     assert run(demo, "codings", "export").output == wanted
     assert _status(demo)["coders"][0]["reviewed"] == 3
     assert run(demo, "check").exit_code == 0
+
+
+def test_a_refi_project_whose_user_names_hold_control_characters_is_refused(demo, tmp_path):
+    import zipfile
+
+    assert run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD").exit_code == 0
+    good = _qdpx(demo, tmp_path)
+    with zipfile.ZipFile(good) as src:
+        members = {info.filename: src.read(info) for info in src.infolist()}
+    members["project.qde"] = members["project.qde"].replace(b'name="tester"',
+                                                            b'name="tester&#155;2J"')
+    bad = _zip(tmp_path / "users.qdpx", members)
+    fresh = tmp_path / "fresh"
+    result = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(bad)],
+                                catch_exceptions=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "users.qdpx" in result.stderr and "control characters" in result.stderr
+    assert "\x9b" not in result.output and not fresh.exists()
