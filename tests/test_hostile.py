@@ -154,6 +154,9 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_whole(demo, what):
     assert "old.txt" in result.stderr and "too large" in result.stderr.lower(), result.stderr
     assert out.read_text(encoding="utf-8") == "the old file\n"
     assert fingerprint(demo.root) == before  # no temp file left behind either
+    new = demo.root / "exports" / "new.md"  # a file that did not exist is not left empty
+    assert _coder(demo, *what, "--out", str(new), preexec=_disk_full_at(40_000)).returncode
+    assert not new.exists() and fingerprint(demo.root) == before
     assert _coder(demo, *what, "--out", str(out)).returncode == 0
     assert out.stat().st_size > 40_000
 
@@ -681,3 +684,66 @@ def test_a_bad_file_does_not_keep_the_workbench_closed(demo):
     assert "the workbench opens the study as it was" in result.stderr
     assert "1 transcript" in result.stdout  # the study as it was
     assert fingerprint(demo.root) == before
+
+
+def test_a_database_overwritten_with_garbage_is_restored_from_the_newest_snapshot(demo):
+    import os
+
+    assert run(demo, "backup", "create").exit_code == 0
+    demo.db_path.write_bytes(os.urandom(8192))
+    line = refused(demo, "status", names=demo.db_path, reason="not an SQLite database")
+    assert "backup restore" in line
+    restored = run(demo, "backup", "restore", "--yes")
+    assert restored.exit_code == 0, restored.output
+    assert _status(demo)["transcripts"] == 1
+    kept = list((demo.root / ".coder-backups").glob("coder.db.damaged-*"))
+    assert len(kept) == 1 and kept[0].stat().st_size == 8192  # the damaged copy, kept
+
+
+def test_restore_with_replay_brings_back_the_coding_done_after_the_snapshot(demo):
+    import sqlite3
+
+    assert run(demo, "backup", "create").exit_code == 0
+    for args in (["code", "apply", "ephrata-interview", "2", "need targeted PD"],
+                 ["code", "apply", "ephrata-interview", "4", "islands of innovation"],
+                 ["code", "remove", "ephrata-interview", "4", "islands of innovation"],
+                 ["code", "apply", "ephrata-interview", "5", "seat-time mandates"],
+                 ["review", "ephrata-interview", "--segments", "1-3"],
+                 ["memo", "set", "a thought", "--whole-study"]):
+        assert run(demo, *args).exit_code == 0, args
+    wanted = run(demo, "codings", "export").output
+    conn = sqlite3.connect(demo.db_path)  # damage the search index's pages
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = "
+                        "'segments_fts_data'").fetchone()[0]
+    conn.close()
+    data = bytearray(demo.db_path.read_bytes())
+    at = (root - 1) * page_size
+    data[at:at + page_size] = b"\xa5" * page_size
+    demo.db_path.write_bytes(bytes(data))
+    assert CliRunner().invoke(cli, ["check", "--study", str(demo.root)]).exit_code == 1
+    result = run(demo, "backup", "restore", "--yes", "--replay")
+    assert result.exit_code == 0, result.output
+    assert "Replayed 7 coding and reviewed-mark change(s)" in result.output
+    assert "Not replayed (redo them by hand): 1 memo.add" in result.output
+    assert run(demo, "codings", "export").output == wanted
+    assert _status(demo)["coders"][0]["reviewed"] == 3
+    assert run(demo, "check").exit_code == 0
+
+
+def test_a_refi_project_whose_user_names_hold_control_characters_is_refused(demo, tmp_path):
+    import zipfile
+
+    assert run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD").exit_code == 0
+    good = _qdpx(demo, tmp_path)
+    with zipfile.ZipFile(good) as src:
+        members = {info.filename: src.read(info) for info in src.infolist()}
+    members["project.qde"] = members["project.qde"].replace(b'name="tester"',
+                                                            b'name="tester&#155;2J"')
+    bad = _zip(tmp_path / "users.qdpx", members)
+    fresh = tmp_path / "fresh"
+    result = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(bad)],
+                                catch_exceptions=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "users.qdpx" in result.stderr and "control characters" in result.stderr
+    assert "\x9b" not in result.output and not fresh.exists()

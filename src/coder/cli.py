@@ -40,7 +40,7 @@ class _Group(click.Group):
         except MemoryError:
             _fail("out of memory; nothing half-written was kept")
         except KeyboardInterrupt:
-            _echo("coder: interrupted; nothing half-written was kept", err=True)
+            click.echo("coder: interrupted; nothing half-written was kept", err=True)
             sys.exit(130)
 
 
@@ -77,7 +77,10 @@ def study_options(func: Callable) -> Callable:
         if here._store is not None and here._store.command:  # a command that writes
             from coder.store.backup import daily
 
-            daily(here._store)  # a snapshot a day while coding
+            try:
+                daily(here._store)  # a snapshot a day while coding
+            except CoderError as exc:  # the command itself succeeded: say so, not fail
+                click.echo(f"coder: warning: no daily snapshot ({exc})", err=True)
         return result
 
     return wrapper
@@ -196,16 +199,21 @@ def tui(ctx: _Context, no_sync: bool) -> None:
             here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
         except CoderError as exc:  # a bad file must not keep the study closed
             for line in str(exc).splitlines():
-                _echo(f"coder: warning: {line}", err=True)
-            _echo("coder: warning: nothing was synced; the workbench opens the study as it "
+                click.echo(f"coder: warning: {line}", err=True)
+            click.echo("coder: warning: nothing was synced; the workbench opens the study as it "
                   "was (fix the file, then `coder sync`)", err=True)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        _echo("Not a terminal, so the workbench does not open; here is the study:")
+        click.echo("Not a terminal, so the workbench does not open; here is the study:")
         here.invoke(status, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
         return
+    from coder.store.backup import daily
     from coder.tui import CoderApp
 
     study = ctx.study
+    try:
+        daily(ctx.store("workbench"))  # a snapshot a day while coding
+    except CoderError as exc:
+        _echo(f"coder: warning: no daily snapshot ({exc})", err=True)
     CoderApp(study, ctx.coder).run()
 
 
@@ -238,10 +246,10 @@ def init(directory: Path | None, name: str | None, source: Path | None) -> None:
             finally:
                 if here._store is not None:
                     here._store.close()
-    _echo(f"Study {study.settings.name!r} ready in {study.root}")
+    click.echo(f"Study {study.settings.name!r} ready in {study.root}")
     if source is not None:
         return
-    _echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
+    click.echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
                "`coder import transcripts/` and `coder codebook load codebooks/FILE.yaml`.")
 
 
@@ -266,7 +274,7 @@ def sync(ctx: _Context) -> None:
             _echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
                        f"{len(changes.updated)} updated")
     if not result.changed:
-        _echo("The study is up to date.")
+        click.echo("The study is up to date.")
 
 
 # -- import --------------------------------------------------------------------------------
@@ -366,10 +374,10 @@ def _import_files(store: Any, ctx: _Context, paths: tuple[Path, ...], files: lis
             _echo(f"  warning: {warning}", err=True)
         if outcome.replaced:
             rep = outcome.replaced
-            _echo(f"  kept {rep.kept_segments} unchanged segments with "
+            click.echo(f"  kept {rep.kept_segments} unchanged segments with "
                        f"{rep.kept_codings} codings")
             for lost in rep.lost_codings:
-                _echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
+                click.echo(f"  could not keep: segment {lost['segment']} {lost['code']!r} "
                            f"by {lost['coder']} (its text changed)")
 
 
@@ -403,14 +411,14 @@ def status(ctx: _Context, fmt: str) -> None:
     if fmt == "json":
         return _json(data)
     _echo(f"Study: {data['study']}  ({data['path']})")
-    _echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
+    click.echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
         "transcripts", "segments", "tokens", "speakers", "codes", "codings", "memos")))
     if data["coders"]:
         _table("Coders", ["coder", "codings", "coded segments", "reviewed", "share"],
                [[c["coder"], c["codings"], c["coded_segments"], c["reviewed"],
                  f"{c['reviewed_share']:.0%}"] for c in data["coders"]])
     else:
-        _echo("No codings yet.")
+        click.echo("No codings yet.")
 
 
 @cli.command()
@@ -523,7 +531,7 @@ def codebook_load(ctx: _Context, file: Path, prune: bool) -> None:
         _echo(f"Not in {file.name} but kept (--prune would delete them and their "
                    f"codings): {', '.join(changes.kept)}")
     for name, n in changes.pruned.items():
-        _echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
+        click.echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
 
 
 @codebook.command("show")
@@ -617,7 +625,7 @@ def _write(text: str, out: Path | None) -> None:
     from coder.files import write_text
 
     write_text(out, text)
-    _echo(f"Wrote {out}", err=True)
+    click.echo(f"Wrote {out}", err=True)
 
 
 # -- codes and codings ----------------------------------------------------------------------
@@ -643,7 +651,7 @@ def code_add(ctx: _Context, name: str, parent: str | None, definition: str, key:
         raise CoderError(f"color {color!r} must be a hex colour like #1f77b4")
     add_code(ctx.store("code add"), name, parent=parent, definition=definition,
              key=key.lower() if key else None, color=color)
-    _echo(f"Added code {name!r}" + (f" under {parent!r}" if parent else ""))
+    click.echo(f"Added code {name!r}" + (f" under {parent!r}" if parent else ""))
 
 
 @code.command("rename")
@@ -655,7 +663,7 @@ def code_rename(ctx: _Context, old: str, new: str) -> None:
     from coder.store.codes import rename_code
 
     rename_code(ctx.store("code rename"), old, new)
-    _echo(f"Renamed {old!r} to {new!r}")
+    click.echo(f"Renamed {old!r} to {new!r}")
 
 
 @code.command("merge")
@@ -667,7 +675,7 @@ def code_merge(ctx: _Context, source: str, into: str) -> None:
     from coder.store.codes import merge_code
 
     result = merge_code(ctx.store("code merge"), source, into)
-    _echo(f"Merged {source!r} into {into!r}: {result['moved']} codings moved, "
+    click.echo(f"Merged {source!r} into {into!r}: {result['moved']} codings moved, "
                f"{result['already_there']} were already there")
 
 
@@ -680,7 +688,7 @@ def code_move(ctx: _Context, name: str, parent: str) -> None:
     from coder.store.codes import move_code
 
     move_code(ctx.store("code move"), name, parent or None)
-    _echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
+    click.echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
 
 
 def _span_options(func: Callable) -> Callable:
@@ -719,7 +727,7 @@ def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
         row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
                                    coder=ctx.coder, memo=memo)
         _echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
-                   f"{row['name']!r} ({ctx.coder})")
+              f"{row['name']!r} ({ctx.coder})")
         return
     row, change, note = span_by_name(ctx.store("code apply"), transcript, segment, code_name,
                                      coder=ctx.coder, words=words, occurrence=occurrence,
@@ -728,8 +736,8 @@ def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
     was = "; was " + ", ".join(f"{a}-{b}" for a, b in change.replaced) if change.replaced \
         else ""
     _echo(f"{verb[change.action]} {transcript} ¶{segment} characters "
-               f"{change.start}-{change.end} {_span_words(change.text)} {row['name']!r} "
-               f"({ctx.coder}{'; ' + note if note else ''}{was})")
+          f"{change.start}-{change.end} {_span_words(change.text)} {row['name']!r} "
+          f"({ctx.coder}{'; ' + note if note else ''}{was})")
 
 
 @code.command("remove")
@@ -761,7 +769,7 @@ def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str,
     if not removed:
         raise CoderError(f"{transcript} ¶{segment} does not have {row['name']!r} "
                          f"from {ctx.coder}")
-    _echo(f"Removed {row['name']!r} from {transcript} ¶{segment} ({ctx.coder})")
+    click.echo(f"Removed {row['name']!r} from {transcript} ¶{segment} ({ctx.coder})")
 
 
 @cli.group(cls=_Group)
@@ -859,7 +867,7 @@ def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo
     with store.transaction("review"):
         n = change(store, ids, coder=ctx.coder)
     verb = "Unmarked" if undo else "Marked"
-    _echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
+    click.echo(f"{verb} {n} segments as reviewed by {ctx.coder} "
                f"({len(ids) - n} already {'unmarked' if undo else 'reviewed'})")
 
 
@@ -902,7 +910,7 @@ def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
     if fmt == "json":
         return _json(rows)
     if not rows:
-        _echo("No changes yet." if all_coders else f"No changes by {ctx.coder} yet.")
+        click.echo("No changes yet." if all_coders else f"No changes by {ctx.coder} yet.")
         return
     state = {"undo": "undo of {target}", "redo": "redo of {target}"}
     _table("History" if all_coders else f"History (coder: {ctx.coder})",
@@ -1029,7 +1037,7 @@ def memo_list(ctx: _Context, kind: str | None, all_coders: bool, fmt: str) -> No
     if fmt == "json":
         return _json([_memo_json(r) for r in rows])
     if not rows:
-        _echo("No memos yet." if all_coders else f"No memos by {ctx.coder} yet.")
+        click.echo("No memos yet." if all_coders else f"No memos by {ctx.coder} yet.")
         return
     _table(f"{len(rows)} memos" + ("" if all_coders else f" (coder: {ctx.coder})"),
            ["on", "target", "coder", "updated", "memo"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,13 +54,18 @@ def backup_create(ctx: _Context) -> None:
 @backup.command("restore")
 @click.argument("name", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--replay", is_flag=True, help="Then apply again the codings and reviewed "
+              "marks the current (damaged) database's event log holds after the snapshot.")
 @study_options
-def backup_restore(ctx: _Context, name: str | None, yes: bool) -> None:
+def backup_restore(ctx: _Context, name: str | None, yes: bool, replay: bool) -> None:
     """Put snapshot NAME (default: the newest) back as the study database.
 
     The database as it is now is snapshotted first, so a restore can itself be undone by
-    restoring that snapshot.
+    restoring that snapshot. With --replay, coding work done after the snapshot (codings and
+    reviewed marks, read from the event log of the database being replaced, as far as it
+    can be read) is applied again; other changes after it are listed.
     """
+    from coder.store import backup as backups
     from coder.store.backup import find_snapshot, restore
 
     chosen = find_snapshot(ctx.study.db_path, name)
@@ -67,30 +74,52 @@ def backup_restore(ctx: _Context, name: str | None, yes: bool) -> None:
             raise CoderError(f"restoring {chosen.name} replaces the study database; pass "
                              "--yes to confirm")
         click.confirm(f"Replace the study database with {chosen.name}?", abort=True)
-    before = restore(_open_even_if_damaged(ctx), chosen)
-    _echo(f"Restored {chosen.name}; the database as it was is {before.name}")
+    store, aside = _open_even_if_damaged(ctx)
+    events: list = []
+    unreadable = ""
+    if replay:
+        events, unreadable = backups.events_after(aside or ctx.study.db_path,
+                                                  backups.last_event(chosen.path))
+    before = restore(store, chosen, keep_current=aside is None)
+    _echo(f"Restored {chosen.name}" + (f"; the database as it was is {before.name}"
+                                       if before else ""))
+    if replay:
+        done = backups.replay(store, events)
+        _echo(f"Replayed {done.applied} coding and reviewed-mark change(s) made after the "
+              "snapshot" + (f"; {len(done.skipped)} were already so or could not apply"
+                            if done.skipped else ""))
+        if done.not_replayed:
+            _echo("Not replayed (redo them by hand): " + ", ".join(
+                f"{n} {action}" for action, n in sorted(done.not_replayed.items())))
+        if unreadable:
+            _echo(f"The event log could not be read past that point ({unreadable}): later "
+                  "changes are lost")
 
 
-def _open_even_if_damaged(ctx: _Context):
-    """The study store; a database too damaged to open is moved aside for the restore."""
+def _open_even_if_damaged(ctx: _Context) -> tuple[Any, Path | None]:
+    """The study store, and where the database went if it was too damaged to open (it is
+    moved into the snapshot folder and a fresh one takes its place for the restore)."""
     from coder.store.db import Store
 
     try:
-        return ctx.store("backup restore")
+        return ctx.store("backup restore"), None
     except CoderError as exc:
-        if "damaged" not in str(exc):
+        if "damaged" not in str(exc) and "not an SQLite database" not in str(exc):
             raise
+    from coder.store.backup import folder_for
+
     path = ctx.study.db_path
-    aside = path.with_name(f"{path.name}.damaged-{datetime.now():%Y%m%dT%H%M%S}")
+    folder_for(path).mkdir(exist_ok=True)  # out of git's way, beside the snapshots
+    aside = folder_for(path) / f"{path.name}.damaged-{datetime.now():%Y%m%dT%H%M%S}"
     path.rename(aside)
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
         if side.exists():
             side.rename(aside.with_name(aside.name + suffix))
-    _echo(f"Moved the damaged database aside to {aside.name}")
+    _echo(f"Moved the damaged database aside to {aside}")
     store = Store(path, coder=ctx.coder, command="backup restore")
     click.get_current_context().call_on_close(store.close)
-    return store
+    return store, aside
 
 
 @click.command("check")
@@ -139,10 +168,10 @@ def check(ctx: _Context, repair: bool, fmt: str) -> None:
     if not health.ok:
         unrepairable = [f for f in health.findings if not f.repairable]
         raise CoderError(f"{len(health.findings)} problem(s) found"
-                         + ("; restore a snapshot with `coder backup restore` (then redo the "
-                            "latest work: `coder history --all-coders` on the damaged copy "
-                            "shows it)" if unrepairable else "; `coder check --repair` "
-                            "repairs them"), path=ctx.study.db_path)
+                         + ("; restore the newest snapshot and replay the coding done since "
+                            "with `coder backup restore --replay`" if unrepairable
+                            else "; `coder check --repair` repairs them"),
+                         path=ctx.study.db_path)
 
 
 def register(group: click.Group) -> None:

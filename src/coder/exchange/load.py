@@ -381,6 +381,13 @@ class _Writer:
 
     def who(self, guid: str | None) -> str:
         name = self.project.users.get(guid or "") or self.coder
+        if name not in self.coders:
+            from coder.formatting import check_name
+
+            try:
+                check_name(name, "a user (coder) name")
+            except CoderError as exc:
+                raise InputError(exc.reason, path=self.project.path) from None
         self.coders.add(name)
         return name
 

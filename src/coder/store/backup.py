@@ -14,7 +14,7 @@ import contextlib
 import re
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -111,15 +111,16 @@ def find_snapshot(db_path: Path, name: str | None) -> Snapshot:
     return found[0]
 
 
-def restore(store: Store, chosen: Snapshot) -> Snapshot:
-    """Put ``chosen`` back as the study database; the current one is snapshotted first."""
+def restore(store: Store, chosen: Snapshot, *, keep_current: bool = True) -> Snapshot | None:
+    """Put ``chosen`` back as the study database; the current one is snapshotted first
+    (unless ``keep_current`` is off: a damaged database already moved aside)."""
     try:
         source = sqlite3.connect(f"{chosen.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             ok = source.execute("PRAGMA integrity_check").fetchone()[0]
             if ok != "ok":
                 raise CoderError(f"the snapshot is damaged too ({ok})", path=chosen.path)
-            before = snapshot(store, "before-restore")
+            before = snapshot(store, "before-restore") if keep_current else None
             source.backup(store.conn)
         finally:
             source.close()
@@ -141,3 +142,71 @@ def before(store: Store, command: str) -> Iterator[Snapshot | None]:
     except BaseException:
         taken.path.unlink(missing_ok=True)
         raise
+
+
+# Changes replayed after a restore, each as the inverse of its opposite (the undo machinery
+# of coder.store.history applies them and logs each as an ordinary event).
+_FORWARD = {"coding.add": "coding.remove", "coding.remove": "coding.add",
+            "review.add": "review.remove", "review.remove": "review.add"}
+
+
+@dataclass
+class Replay:
+    applied: int = 0
+    skipped: list[str] = field(default_factory=list)
+    not_replayed: dict[str, int] = field(default_factory=dict)
+
+
+def events_after(db_path: Path, last_id: int) -> tuple[list[tuple[str, dict]], str]:
+    """The events of the database at ``db_path`` after ``last_id`` that can still be read,
+    and what stopped the reading ('' if nothing did)."""
+    import json
+
+    out: list[tuple[str, dict]] = []
+    try:
+        conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return out, str(exc)
+    try:
+        for action, payload in conn.execute(
+                "SELECT action, payload FROM events WHERE id > ? ORDER BY id", (last_id,)):
+            try:
+                out.append((action, json.loads(payload)))
+            except (TypeError, ValueError):
+                out.append((action, {}))
+    except sqlite3.Error as exc:
+        return out, str(exc)
+    finally:
+        conn.close()
+    return out, ""
+
+
+def last_event(db_path: Path) -> int:
+    conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def replay(store: Store, events: list[tuple[str, dict]]) -> Replay:
+    """Apply codings and reviewed marks from ``events`` again (one logged transaction);
+    other kinds of change are counted, not replayed."""
+    from coder.store.history import _Inverter
+
+    result = Replay()
+    inverter = _Inverter(store)
+    with store.transaction("backup restore"):
+        for action, payload in events:
+            opposite = _FORWARD.get(action)
+            if opposite is None:
+                if not action.startswith("history."):  # undo markers: their changes follow
+                    result.not_replayed[action] = result.not_replayed.get(action, 0) + 1
+                continue
+            try:
+                inverter.invert(opposite, payload)
+                result.applied += 1
+            except (KeyError, TypeError, sqlite3.IntegrityError) as exc:
+                result.skipped.append(f"{action}: {exc}")
+    result.skipped += inverter.skipped
+    return result

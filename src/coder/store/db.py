@@ -356,12 +356,17 @@ def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
         reason = "cannot open the study database (does the folder exist and can you write it?)"
     elif "i/o error" in lowered:
         reason = "the disk reported an error while reading or writing the study database"
+    elif "not a database" in lowered:
+        reason = ("cannot open the study database: the file is not an SQLite database "
+                  "(overwritten or damaged); `coder backup list` shows the snapshots, and "
+                  "`coder backup restore` puts the newest back")
     elif isinstance(exc, sqlite3.OperationalError):
         reason = f"the study database refused the command ({text})"
     else:
         reason = ("the study database is damaged; nothing more was changed. Check it with "
-                  "`coder check`; recover with `coder backup restore` (the latest snapshot; "
-                  "the event log replays later changes)")
+                  "`coder check` (SQLite's integrity_check); recover with `coder backup "
+                  "restore --replay` (the newest snapshot, then the coding done since, "
+                  "from the event log)")
     return CoderError(f"{reason} [{text}]", path=path)
 
 
