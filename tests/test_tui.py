@@ -205,7 +205,7 @@ async def test_a_locked_database_is_a_notification_not_a_crash(demo):
 
 
 @pytest.mark.parametrize(("press", "size"), [
-    (["enter"], SIZE), (["enter", "j", "j", "p", "question_mark"], SIZE),
+    (["enter"], SIZE), (["enter", "j", "j", "question_mark"], SIZE),
     (["enter", "j", "j", "p"], (80, 24)), (["enter", "j", "j", "p"], (200, 50))])
 def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press, size):
     from coder.store.db import Store
