@@ -120,6 +120,7 @@ _NOT_FIRST = _words(
     fig example keywords tags update edit warning caution important context background
     memo observation observations code codes theme themes project study meeting session
     break pause start end total result results conclusion file version field focus
+    jingle music intro outro sponsor advertisement applause laughter silence crosstalk
     """
 )
 # ... or whose last word is one of these ("Interview Notes:", "Recording Date:").
@@ -189,12 +190,13 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     for lab in labels:
         counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
     kind = _KINDS.get(fmt, fmt)
-    if labels and not _behave_like_turns(counts, known, labels):
+    if labels and not _behave_like_turns(counts, known, labels, body):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
-        notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) used once, "
-                     "so they look like titles: imported as paragraphs. If they are speakers, "
-                     "list them in transcripts/speakers.csv")
-        detected = f"{kind} without speaker turns (labels used once: titles, not speakers)"
+        notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) that do not "
+                     "alternate like speaker turns look like titles: imported as paragraphs. "
+                     "If they are speakers, list them in transcripts/speakers.csv")
+        detected = (f"{kind} without speaker turns (labels that do not alternate: titles, "
+                    "not speakers)")
         labels = []
     elif labels:
         forms = sorted({lab.form for lab in labels})
@@ -227,13 +229,26 @@ def plural_labels(n: int) -> str:
 
 
 def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
-                       labels: list[Label]) -> bool:
-    """Labels are speakers when a name recurs, is known, carries a time, or a few alternate."""
-    if any(c >= 2 for c in counts.values()) or any(n in known for n in counts):
+                       labels: list[Label], body: str) -> bool:
+    """Labels are speakers when they alternate, are known, carry times, or hold the text.
+
+    Titles and captions (``Koronavírus: …``, ``Photo Credit: …`` twice) are one-line labels
+    over paragraphs of unlabelled text, and do not alternate between names.
+    """
+    if any(n in known for n in counts) or any(lab.time is not None for lab in labels):
         return True
-    if any(lab.time is not None for lab in labels):
+    changes = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a.speaker != b.speaker)
+    if changes >= 2 or (len(counts) == 1 and len(labels) >= 3):
         return True
-    return 2 <= len(counts) <= 4
+    if len(labels) < 2:
+        return False
+    # a short exchange (I: … R: …): the labelled lines carry most of the words
+    attached = 0
+    for i, lab in enumerate(labels):
+        stop = labels[i + 1].start if i + 1 < len(labels) else len(body)
+        blank = body.find("\n\n", lab.end, stop)
+        attached += len(body[lab.start:blank if blank >= 0 else stop].split())
+    return attached >= 0.5 * len(body.split())
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -342,7 +357,9 @@ def _colonless_labels(body: str, known: frozenset[str]) -> list[Label]:
             labels.append(Label(found[0], None, start, start + lead + len(found[0]) + 1,
                                 "Name words"))
     speakers = {lab.speaker for lab in labels}
-    if any(n in known for n in speakers) or (len(speakers) >= 2 and len(labels) >= 4):
+    changes = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a.speaker != b.speaker)
+    # turns alternate between names; "Raymond says… / Raymond shares…" is prose about him
+    if any(n in known for n in speakers) or (len(speakers) >= 2 and changes >= 3):
         return labels
     return []
 
