@@ -530,6 +530,15 @@ def test_a_title_listed_in_speakers_csv_is_a_speaker(tmp_path):
     assert segments[0].speaker == "Koronavírus"
 
 
+def test_two_role_labels_are_turns_even_with_a_long_answer(tmp_path):
+    path = tmp_path / "email-interview.txt"
+    path.write_text("Interviewer: Tell me about the first year.\n\nRespondent: Well, it began "
+                    "badly.\n\n" + "We had no rota and no plan at all. " * 30 + "\n\n"
+                    + "Then it got better. " * 30 + "\n", encoding="utf-8")
+    _, segments, _ = read_document(path, ImportOptions())
+    assert [s.speaker for s in segments] == ["Interviewer", "Respondent"]
+
+
 def test_names_without_colon_need_to_recur(tmp_path):
     path = tmp_path / "one.srt"
     path.write_text("1\n00:00:01,000 --> 00:00:04,000\nTim Davis There are several things.\n\n"

@@ -237,6 +237,8 @@ def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
     """
     if any(n in known for n in counts) or any(lab.time is not None for lab in labels):
         return True
+    if any(_is_role(n) for n in counts):  # I:, R:, Interviewer:, Speaker 2:, P3:
+        return True
     changes = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a.speaker != b.speaker)
     if changes >= 2 or (len(counts) == 1 and len(labels) >= 3):
         return True
@@ -249,6 +251,16 @@ def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
         blank = body.find("\n\n", lab.end, stop)
         attached += len(body[lab.start:blank if blank >= 0 else stop].split())
     return attached >= 0.5 * len(body.split())
+
+
+def _is_role(name: str) -> bool:
+    """A role or code rather than a name: ``I``, ``Q``, ``Interviewer``, ``Speaker 2``, ``P3``."""
+    if len(name) <= 2 and name.isupper():
+        return True
+    words = name.lower().split()
+    glued = _GLUED_NUMBER.fullmatch(words[0])
+    return (words[0] in _NUMBERED or bool(_CODE.fullmatch(name))
+            or bool(glued and glued.group(1) in _NUMBERED))
 
 
 def _line_of(text: str, offset: int) -> int:
