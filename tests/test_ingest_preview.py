@@ -48,6 +48,15 @@ def test_a_real_import_shows_its_notes_and_warnings(study, tmp_path):
         in result.output
 
 
+def test_importing_again_with_another_pause_needs_replace(study, tmp_path):
+    lecture = _write(FIXTURES["lecture-one-voice"], tmp_path)
+    assert run(study, "import", str(lecture)).exit_code == 0
+    again = run(study, "import", str(lecture), "--pause", "0.05")
+    assert again.exit_code == 1 and "it was imported with --pause 2; pass --replace" in again.output
+    assert run(study, "import", str(lecture), "--pause", "0.05", "--replace").exit_code == 0
+    assert len(json.loads(run(study, "segments", "lecture", "--format", "json").output)) > 9
+
+
 def test_names_in_the_studys_speakers_csv_count_as_speakers(study, tmp_path):
     (study.transcripts_dir / "speakers.csv").write_text("speaker,role\nKoronavírus,editor\n",
                                                         encoding="utf-8")

@@ -279,6 +279,8 @@ def _changed_options(existing: dict, options: ImportOptions) -> str:
     changes = []
     if existing["segmentation"] != options.segmentation:
         changes.append(f"--segment {existing['segmentation']}")
+    if "pause" in metadata and metadata["pause"] != options.pause:
+        changes.append(f"--pause {metadata['pause']:g}")
     for option, flag in (("text_column", "--text-column"), ("id_column", "--id-column")):
         asked = getattr(options, option)
         if asked is not None and asked != metadata.get(option):
