@@ -550,6 +550,18 @@ def test_names_without_colon_need_to_recur(tmp_path):
     assert segments[0].speaker == "Tim Davis"
 
 
+def test_a_recurring_subject_in_captions_is_not_a_speaker(tmp_path):
+    path = tmp_path / "sports.vtt"
+    lines = ["Chicago Bulls are a basketball team.", "Chicago Bears play football.",
+             "and the lake is right there.", "Chicago Fire play soccer."]
+    path.write_text("WEBVTT\n\n" + "\n\n".join(
+        f"00:00:{i * 3:02d}.000 --> 00:00:{i * 3 + 2:02d}.500\n{line}"
+        for i, line in enumerate(lines)) + "\n", encoding="utf-8")
+    _, segments, _ = read_document(path, ImportOptions())
+    assert {s.speaker for s in segments} == {None}
+    assert segments[0].text.startswith("Chicago Bulls are")
+
+
 def test_a_tight_colon_once_is_not_a_label(tmp_path):
     path = tmp_path / "ratio.txt"
     path.write_text("Ann: The ratio was 3:1 in Berlin.\nBo: See Note:this.\nAnn: Ok.\n",
