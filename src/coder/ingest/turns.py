@@ -9,6 +9,21 @@ other lines continue the current turn. Recognised labels::
     I:  R:  Q:  A:  Interviewer:  Respondent:  P3:  Participant 3:  Speaker 1:
     Name  00:12          (Otter: label and time alone on a line, words below)
     张伟：                (full-width colon; short labels in scripts without case)
+    **Emma** [0:00] words   **Emma** 0:00   **Lindsey** [00:00]   *Joe Patti (1:00:05)*
+                         (Otter/Descript/Riverside Markdown; the last three alone on a line)
+    Speaker 1 [00:00:05] words   Jane Doe (1:02:03)        (Trint, Temi; the form recurs)
+    00:00:03 Speaker 1   (Word/Microsoft 365 Transcribe: alone on a line; the form recurs)
+    I:Q2  B:Das …        (no space after the colon: only names that recur)
+    Tim Davis There …    (no colon: only names that start many lines and alternate, or
+                         are known from speakers.csv)
+
+After the labels are found they must behave like turns (names alternate, or are roles such
+as ``I``/``Speaker 2``, carry times, are known, or hold most of the text); otherwise they
+are titles (``Koronavírus: …``, ``Photo Credit: …``) and the text is imported as
+paragraphs, with a note saying so. Otter's ``SUMMARY KEYWORDS``/``SPEAKERS`` header becomes
+metadata and its ``Transcribed by https://otter.ai`` footer is dropped. Markup and timing
+residue in the words (see :mod:`coder.ingest.clean`) is taken out; then the stored text is
+rebuilt as one ``Name: words`` block per turn.
 
 Judgment calls:
 
@@ -22,7 +37,8 @@ Judgment calls:
   ``Date``, ``Time`` ... (``Interview Notes:``) continues the current turn, so a
   transcriber's note stays with the speech it annotates and a header block stays in the
   preamble turn. ``Question:``/``Answer:`` and ``Q:``/``A:`` *are* labels.
-* ``Name:text`` (no space after the colon) is not a label.
+* ``Name:text`` (no space after the colon) is a label only for names used two or more
+  times.
 * The Otter form (``Name  00:12`` alone on a line) must be the first line or follow a
   blank line, as in Otter's exports, so a line like ``Arsenal 2:10`` inside a paragraph
   is not taken for one.
@@ -82,6 +98,7 @@ _TIME_FIRST = re.compile(
     rf"\n[ \t]*[\[(]?(?P<ts>{TIMESTAMP})[\])]?[ \t]+(?=[^:\n]*$)(?P<name>{_NAME})[ \t]*$",
     re.MULTILINE,
 )
+_ORDINARY_ENOUGH = 20  # this many `Name:` labels: the file's form is settled
 _KINDS = {"txt": "text", "md": "Markdown", "docx": "Word", "pdf": "PDF"}
 _OTTER_FOOTER = re.compile(r"^[ \t]*Transcribed by https?://otter\.ai[ \t]*$", re.MULTILINE)
 _OTTER_HEADINGS = {"SUMMARY KEYWORDS": "keywords", "SPEAKERS": "speakers"}
@@ -304,7 +321,9 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
             else:
                 found.append((Label(lab.speaker, lab.time, lab.start, lab.end, "Name:text"),
                               True))
-    if "*" in body or "__" in body:
+    # a file written in ordinary labels throughout does not mix in the other forms
+    others = len(plain) < _ORDINARY_ENOUGH
+    if others and ("*" in body or "__" in body):
         for m in _MD_LABEL.finditer("\n" + body):
             ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
             alone = m.group("alone") is not None
@@ -316,13 +335,13 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
             time = parse_timestamp(ts) if ts else None
             found.append((Label(speaker, time, m.start(), m.end() - 1, "**Name**"),
                           ts is None))
-    if "[" in body or "(" in body:
+    if others and ("[" in body or "(" in body):
         for m in _PLAIN_TIMED.finditer("\n" + body):
             speaker = _SPACES.sub(" ", m.group("name")).strip()
             if _is_speaker(speaker):
                 found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
                                     m.end() - 1, "Name [time]"), True))
-    for m in _TIME_FIRST.finditer("\n" + body):  # offsets in body = offsets here - 1
+    for m in _TIME_FIRST.finditer("\n" + body) if others else ():  # body offset = here - 1
         speaker = _SPACES.sub(" ", m.group("name")).strip()
         if _after_blank_line(body, m.start()) and _is_speaker(speaker):
             found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
