@@ -523,6 +523,21 @@ def test_a_title_is_not_a_speaker_and_the_guess_is_shown(tmp_path):
     assert any("not dialogue" in note and "Koronavírus" in note for note in doc.notes)
 
 
+def test_titles_repeated_per_record_in_a_comment_dump_are_not_speakers(tmp_path):
+    # an NVivo source exported from YouTube comments: each record repeats its video's title
+    records = []
+    for title, comments in [("PSZ: Januártól több iskolában is leállhat az oktatás", 3),
+                            ("Koronavírus: egyszerre zajlik a járvány és a válság", 3)]:
+        for k in range(comments):
+            records.append(f"HhkH__mfvlk\n{title}\n2021-10-30T08:45:00Z\n@user{k}\n"
+                           f"Ez a {k}. hozzászólás a videóhoz.\n0\n")
+    path = tmp_path / "videos_selection.txt"
+    path.write_text("video_id\nvideo_title\n" + "".join(records), encoding="utf-8")
+    doc, segments, _ = read_document(path, ImportOptions())
+    assert {s.speaker for s in segments} == {None}
+    assert any("not dialogue" in note for note in doc.notes)
+
+
 def test_a_title_listed_in_speakers_csv_is_a_speaker(tmp_path):
     path = _write(FIXTURES["article-not-dialogue"], tmp_path)
     _, segments, _ = read_document(path, ImportOptions(known_speakers=frozenset(

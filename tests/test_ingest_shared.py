@@ -38,3 +38,14 @@ def test_articles_about_people_are_not_dialogue(name):
     assert {s.speaker for s in segments} == {None}
     assert len(segments) > 5  # paragraphs, not one block
     assert not [s.text for s in segments if re.search(r"\*\*", s.text)]
+
+
+def test_an_nvivo_comment_dump_has_no_speakers(study):
+    from conftest import run
+
+    project = SHARED / "refi-qda" / "nvivo-win-12.6_oltas0517.qdpx"
+    assert run(study, "import", str(project)).exit_code == 0
+    import json
+
+    rows = json.loads(run(study, "transcripts", "--format", "json").output)
+    assert rows and all(r["speakers"] == 0 for r in rows)  # video titles are not speakers

@@ -221,7 +221,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
                     f"{len(counts)} speakers")
     else:
         detected = f"{kind} without speaker labels"
-    if not labels:
+    if not labels and not notes:  # no labels at all (not: labels that are titles)
         labels = _colonless_labels(body, known)
         if labels:
             counts = {}
@@ -252,7 +252,11 @@ def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
     Titles and captions (``Koronavírus: …``, ``Photo Credit: …`` twice) are one-line labels
     over paragraphs of unlabelled text, and do not alternate between names.
     """
-    if any(n in known for n in counts) or any(lab.time is not None for lab in labels):
+    if any(n in known for n in counts):
+        return True
+    if _repeated_titles(labels, body):
+        return False
+    if any(lab.time is not None for lab in labels):
         return True
     if any(_is_role(n) for n in counts):  # I:, R:, Interviewer:, Speaker 2:, P3:
         return True
@@ -268,6 +272,23 @@ def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
         blank = body.find("\n\n", lab.end, stop)
         attached += len(body[lab.start:blank if blank >= 0 else stop].split())
     return attached >= 0.5 * len(body.split())
+
+
+def _repeated_titles(labels: list[Label], body: str) -> bool:
+    """True when most labelled lines of some length repeat word for word: the title of each
+    record in a comment or article dump (``PSZ: Januártól több iskolában…`` ten times)."""
+    lines = []
+    for lab in labels:
+        end = body.find("\n", lab.end)
+        line = body[lab.start:end if end >= 0 else len(body)]
+        if len(line.split()) >= 5:
+            lines.append(line.strip())
+    if len(lines) < 4:
+        return False
+    seen: dict[str, int] = {}
+    for line in lines:
+        seen[line] = seen.get(line, 0) + 1
+    return sum(c for c in seen.values() if c > 1) >= 0.5 * len(lines)
 
 
 def _is_role(name: str) -> bool:
@@ -390,7 +411,9 @@ def _colonless_labels(body: str, known: frozenset[str]) -> list[Label]:
     speakers = {lab.speaker for lab in labels}
     changes = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a.speaker != b.speaker)
     # turns alternate between names; "Raymond says… / Raymond shares…" is prose about him
-    if any(n in known for n in speakers) or (len(speakers) >= 2 and changes >= 3):
+    if any(n in known for n in speakers):
+        return labels
+    if len(speakers) >= 2 and changes >= 3 and not _repeated_titles(labels, body):
         return labels
     return []
 
