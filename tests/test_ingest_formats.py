@@ -404,6 +404,16 @@ FIXTURES: dict[str, Case] = {
         "teams.vtt", "WEBVTT\n\n0:0:0.0 --> 0:0:5.120\n<v Jane Doe>Hello everyone.</v>\n\n"
         "0:0:5.500 --> 0:0:8.0\n<v Li Wei>Hi Jane.</v>\n",
         speakers=["Jane Doe", "Li Wei"], times=[0.0, 5.5]),
+    "pseudonym-codes": Case(  # QualCoder's demo: the participant is "admin-1"
+        "admin-1.txt", "Automation:         This call is now being recorded.\n\n"
+        "Max Bigman:         Can I get your verbal consent to record?\n\n"
+        "admin-1:     Sure.\n\nMax Bigman:         So what is your role?\n\n"
+        "admin-1:     I coordinate educational technology.\n\n"
+        "Max Bigman:         Any computer science before that?\n\n"
+        "admin-1:     Not at all, nothing formal.\n",
+        speakers=["Automation", "Max Bigman", "admin-1", "Max Bigman", "admin-1", "Max Bigman",
+                  "admin-1"],
+        texts={2: "Sure.", 6: "Not at all, nothing formal."}),
     "report-pdf": Case(
         "ward7-report.pdf", build=_report_pdf,
         speakers=["Interviewer", "Nurse Lee"] * 4),

@@ -98,6 +98,8 @@ _TIME_FIRST = re.compile(
     rf"\n[ \t]*[\[(]?(?P<ts>{TIMESTAMP})[\])]?[ \t]+(?=[^:\n]*$)(?P<name>{_NAME})[ \t]*$",
     re.MULTILINE,
 )
+_LOOSE_LINE = re.compile(  # searched in "\n" + body
+    r"\n[ \t]*(?P<name>[^\s:<>\[\]()*#]{1,30}(?:[ \t][^\s:<>\[\]()*#]{1,30}){0,2}):[ \t]+(?=\S)")
 _ORDINARY_ENOUGH = 20  # this many `Name:` labels: the file's form is settled
 _KINDS = {"txt": "text", "md": "Markdown", "docx": "Word", "pdf": "PDF"}
 _OTTER_FOOTER = re.compile(r"^[ \t]*Transcribed by https?://otter\.ai[ \t]*$", re.MULTILINE)
@@ -260,6 +262,8 @@ def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
         return True
     if any(_is_role(n) for n in counts):  # I:, R:, Interviewer:, Speaker 2:, P3:
         return True
+    if max(counts.values()) >= 3:  # a name that keeps coming back is someone talking
+        return True
     changes = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a.speaker != b.speaker)
     if changes >= 2 or (len(counts) == 1 and len(labels) >= 3):
         return True
@@ -344,6 +348,8 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
                               True))
     # a file written in ordinary labels throughout does not mix in the other forms
     others = len(plain) < _ORDINARY_ENOUGH
+    if others or _one_voice(plain):  # "admin-1:", "Jane's iPhone:" answering "Max Bigman:"
+        found += [(lab, False) for lab in _loose_labels(body)]
     if others and ("*" in body or "__" in body):
         for m in _MD_LABEL.finditer("\n" + body):
             ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
@@ -416,6 +422,30 @@ def _colonless_labels(body: str, known: frozenset[str]) -> list[Label]:
     if len(speakers) >= 2 and changes >= 3 and not _repeated_titles(labels, body):
         return labels
     return []
+
+
+def _one_voice(labels: list[Label]) -> bool:
+    """True when one name holds nearly every label (the other voice may be unrecognised)."""
+    counts: dict[str, int] = {}
+    for lab in labels:
+        counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
+    return bool(counts) and max(counts.values()) >= 0.8 * len(labels)
+
+
+def _loose_labels(body: str) -> list[Label]:
+    """``Name:`` prefixes the strict rules reject (``admin-1:``, ``Jane's iPhone:``) that
+    start three or more lines: a name that recurs like that is a speaker, not prose."""
+    counts: dict[str, int] = {}
+    matches = []
+    for m in _LOOSE_LINE.finditer("\n" + body):
+        name = _SPACES.sub(" ", m.group("name")).strip()
+        if _is_speaker(name) or looks_like_heading(name) or not name[0].isalnum() \
+                or name[0].isdigit() or name.lower().startswith(("http", "www")):
+            continue  # strict labels are found already; the rest is not a name
+        counts[name] = counts.get(name, 0) + 1
+        matches.append((name, m))
+    return [Label(name, None, m.start(), m.end() - 1, "Name: (other spelling)")
+            for name, m in matches if counts[name] >= 3]
 
 
 def _otter_extras(body: str, metadata: dict) -> str:
