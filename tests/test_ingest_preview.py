@@ -122,3 +122,13 @@ def test_a_broken_pdf_gets_one_line_and_changes_nothing(study, tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == f"coder: error: {broken}: not a readable PDF file"
     assert snapshot(study) == before
+
+
+def test_a_podcast_episode_named_changelog_is_not_taken_for_a_changelog(study, tmp_path):
+    folder = tmp_path / "episodes"
+    folder.mkdir()
+    (folder / "changelog-42.md").write_text(PODCAST_MD, encoding="utf-8")
+    (folder / "CHANGELOG.md").write_text("## 1.0\n- first\n", encoding="utf-8")
+    result = run(study, "import", str(folder))
+    assert "imported: changelog-42 (4 segments)" in result.output
+    assert "CHANGELOG" not in result.output
