@@ -548,6 +548,16 @@ def test_titles_repeated_per_record_in_a_comment_dump_are_not_speakers(tmp_path)
     assert any("not dialogue" in note for note in doc.notes)
 
 
+def test_many_headings_used_once_are_not_speakers(tmp_path):
+    path = tmp_path / "spec.txt"
+    path.write_text("\n\n".join(f"{name}: the {name.lower()} part of the format, in bytes."
+                                  for name in ["Header", "AliasList", "ParentList", "GlobList",
+                                               "MagicList", "NamespaceList", "IconList"]),
+                    encoding="utf-8")
+    doc, segments, _ = read_document(path, ImportOptions())
+    assert {s.speaker for s in segments} == {None} and len(segments) == 7
+
+
 def test_a_title_listed_in_speakers_csv_is_a_speaker(tmp_path):
     path = _write(FIXTURES["article-not-dialogue"], tmp_path)
     _, segments, _ = read_document(path, ImportOptions(known_speakers=frozenset(

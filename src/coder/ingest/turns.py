@@ -211,10 +211,11 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     kind = _KINDS.get(fmt, fmt)
     if labels and not _behave_like_turns(counts, known, labels, body):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
-        notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) that do not "
-                     "alternate like speaker turns look like titles: imported as paragraphs. "
-                     "If they are speakers, list them in transcripts/speakers.csv")
-        detected = (f"{kind} without speaker turns (labels that do not alternate: titles, "
+        notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) do not behave "
+                     "like speaker turns (no names taking turns, no times), so they look like "
+                     "titles or headings: imported as paragraphs. If they are speakers, list "
+                     "them in transcripts/speakers.csv")
+        detected = (f"{kind} without speaker turns (its labels look like titles or headings, "
                     "not speakers)")
         labels = []
     elif labels:
@@ -258,6 +259,8 @@ def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
         return True
     if _repeated_titles(labels, body):
         return False
+    if len(counts) >= 6 and len(labels) < 1.5 * len(counts):
+        return False  # many names, each used about once: headings of a document
     if any(lab.time is not None for lab in labels):
         return True
     if any(_is_role(n) for n in counts):  # I:, R:, Interviewer:, Speaker 2:, P3:
