@@ -259,8 +259,8 @@ def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
         return True
     if _repeated_titles(labels, body):
         return False
-    if len(counts) >= 6 and len(labels) < 1.5 * len(counts):
-        return False  # many names, each used about once: headings of a document
+    if len(counts) >= 6 and len(labels) < 1.5 * len(counts) and max(counts.values()) < 3:
+        return False  # many names, each used about once, none coming back: headings
     if any(lab.time is not None for lab in labels):
         return True
     if any(_is_role(n) for n in counts):  # I:, R:, Interviewer:, Speaker 2:, P3:
