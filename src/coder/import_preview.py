@@ -91,13 +91,17 @@ def pending_previews(store: Store, study: Study) -> list[FilePreview]:
     return preview_paths(study, pending, options)
 
 
-def preview_lines(previews: list[FilePreview], width: int = 100) -> list[str]:
-    """The preview as plain text lines, one block per file."""
+def preview_lines(previews: list[FilePreview], width: int = 100,
+                  root: Path | None = None) -> list[str]:
+    """The preview as plain text lines, one block per file (paths relative to ``root``)."""
     lines: list[str] = []
     for item in previews:
         if lines:
             lines.append("")
-        lines.append(f"{item.path}")
+        where = item.path
+        if root is not None and item.path.is_relative_to(root):
+            where = item.path.relative_to(root)
+        lines.append(f"{where}")
         if item.error:
             reason = item.error.removeprefix(f"{item.path}:")
             if reason[:1].isdigit():  # "12: bad cue timing" -> "line 12: bad cue timing"
@@ -126,8 +130,8 @@ def preview_lines(previews: list[FilePreview], width: int = 100) -> list[str]:
                 lines.append(f"  {key}: {shown[:width]}")
         lines.append("  first segments as stored:")
         for speaker, text, time, page in item.first:
-            where = clock(time) if time is not None else (f"p. {page}" if page else "")
-            head = " ".join(x for x in (where, f"{speaker}:" if speaker else "") if x)
+            at = clock(time) if time is not None else (f"p. {page}" if page else "")
+            head = " ".join(x for x in (at, f"{speaker}:" if speaker else "") if x)
             flat = " ".join(text.split())
             room = max(20, width - len(head) - 6)
             lines.append(f"    {head + ' ' if head else ''}"
