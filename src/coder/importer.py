@@ -68,6 +68,7 @@ class _Prepared:
     segments: list[SegmentRow]
     existing_id: int | None = None
     warnings: list[str] = field(default_factory=list)
+    analysed: bool = True  # False: analysed batch by batch while stored (a huge file)
 
 
 @dataclass
@@ -153,6 +154,11 @@ def segment_document(doc: Document, segmentation: str,
     ]
     if not rows:
         raise InputError("empty source (no text to import)")
+    from coder.long_segments import MAX_SEGMENT_CHARS, split_long
+
+    rows, split = split_long(rows)
+    if split:  # shown after the import, and kept with the transcript
+        doc.metadata["split_segments"] = {"limit": MAX_SEGMENT_CHARS, "segments": split}
     return rows
 
 
@@ -180,7 +186,12 @@ def read_speakers(path: Path) -> dict[str, dict[str, str]]:
         raise InputError(
             f"needs a 'speaker' column (columns: {', '.join(columns) or 'none'})", path=path)
     out: dict[str, dict[str, str]] = {}
-    for line, row in enumerate(reader, start=2):
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV table ({exc})", path=path,
+                         line=reader.line_num) from None
+    for line, row in enumerate(rows, start=2):
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
         name = row.pop(key, "")
         if not name:
@@ -205,10 +216,12 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
                 speakers.append((path, read_speakers(path)))
                 continue
             name = path.stem
+            _check_file_name(path)
             if name in names:
                 raise InputError(f"same transcript name {name!r} as {names[name]}", path=path)
             names[name] = path
-            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            with path.open("rb") as stream:  # in chunks: a 200 MB file is not held twice
+                sha = hashlib.file_digest(stream, "sha256").hexdigest()
             existing = store.one(
                 "SELECT id, sha256, segmentation, metadata FROM transcripts WHERE name = ?",
                 (name,))
@@ -231,6 +244,8 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
             errors.append(exc)
         except OSError as exc:
             errors.append(InputError(f"cannot read ({exc.strerror or exc})", path=path))
+    if jobs and not errors:
+        store.will_write()  # a read-only check (the sync's) stops here, before the analysis
     # Files are analysed (in worker processes when there are many) while this process
     # writes them in one transaction; any error rolls the whole import back.
     with store.transaction("import"):
@@ -309,11 +324,21 @@ def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) 
         notes.append(f"answers from {doc.metadata['text_column']!r}, respondents "
                      + (f"from {doc.metadata['id_column']!r}" if doc.metadata.get("id_column")
                         else "numbered by row"))
+    if doc.metadata.get("split_segments"):
+        split = doc.metadata["split_segments"]
+        notes.append(f"{plural(len(split['segments']), 'segment')} longer than "
+                     f"{split['limit']:,} characters split into pieces (turn "
+                     f"{', '.join(map(str, split['segments'][:5]))}"
+                     f"{'…' if len(split['segments']) > 5 else ''})")
     detail = "; ".join(notes)
+    model = study.settings.nlp_model
     if item.existing_id is None:
-        insert_transcript(store, name=doc.name, **common)
+        insert_transcript(store, name=doc.name, **common, prepare=None if item.analysed
+                          else lambda batch: _analyse(batch, model))
         return Outcome(item.path, doc.name, "imported", len(item.segments), detail=detail,
                        notes=list(doc.notes), warnings=item.warnings)
+    if not item.analysed:
+        _analyse(item.segments, model)
     report = replace_transcript(store, item.existing_id, **common)
     return Outcome(item.path, doc.name, "replaced", len(item.segments), detail=detail,
                    replaced=report, notes=list(doc.notes), warnings=item.warnings)
@@ -331,6 +356,8 @@ def _prepare_all(jobs: list[tuple[Path, str, int | None]], options: ImportOption
 
     from coder.nlp import pipeline
 
+    if not jobs:  # nothing new: do not load the pipeline (a sync that finds nothing is cheap)
+        return
     pipeline(model)  # load once here; forked workers inherit it
     tasks = [(path, sha, existing, options, model) for path, sha, existing in jobs]
     workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
@@ -358,15 +385,27 @@ def read_document(path: Path, options: ImportOptions
     return document, segments, warnings
 
 
-def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Prepared | CoderError:
+# Above this many characters a file's segments are analysed batch by batch as they are
+# stored, so their lemmas and token offsets (about twice the text) are never all in memory.
+_ANALYSE_WHILE_STORING = 16 * 2**20
+
+
+def _analyse(segments: list[SegmentRow], model: str) -> None:
+    """Give each segment its lemmas and token offsets (the spaCy pipeline)."""
     from coder.nlp import pipeline
 
+    analysed = pipeline(model).analyse(s.text for s in segments)
+    for seg, (lemmas, tokens) in zip(segments, analysed, strict=True):
+        seg.lemmas, seg.tokens = lemmas, tokens
+
+
+def _prepare_one(task: tuple[Path, str, int | None, ImportOptions, str]) -> _Prepared | CoderError:
     path, sha, existing, options, model = task
     try:
         document, segments, warnings = read_document(path, options)
-        analysed = pipeline(model).analyse(s.text for s in segments)
-        for seg, (lemmas, tokens) in zip(segments, analysed, strict=True):
-            seg.lemmas, seg.tokens = lemmas, tokens
+        if len(document.text) > _ANALYSE_WHILE_STORING:
+            return _Prepared(path, sha, document, segments, existing, warnings, analysed=False)
+        _analyse(segments, model)
         return _Prepared(path, sha, document, segments, existing, warnings)
     except CoderError as exc:
         exc.path = exc.path or str(path)
@@ -380,3 +419,19 @@ def _display_path(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root))
     except ValueError:
         return str(path.resolve())
+
+
+def _check_file_name(path: Path) -> None:
+    """A transcript is named after its file: refuse names that cannot be stored or shown."""
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("the file name is not valid UTF-8; rename the file (e.g. with "
+                         "`convmv` or your file manager) and import it again",
+                         path=path) from None
+    from coder.formatting import check_name
+
+    try:
+        check_name(path.stem, "a file name")
+    except CoderError as exc:
+        raise InputError(f"{exc.reason}; rename the file", path=path) from None

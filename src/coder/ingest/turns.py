@@ -177,7 +177,7 @@ def parse_turn_text(
     body = text
     if front_matter:
         metadata, body = split_front_matter(text)
-    if not body.strip():
+    if not body or body.isspace():  # (strip() would copy a 200 MB text)
         if metadata:
             raise InputError("empty source (front matter but no transcript text after it)")
         raise InputError("empty source")
@@ -209,7 +209,8 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     for lab in labels:
         counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
     kind = _KINDS.get(fmt, fmt)
-    if labels and not _behave_like_turns(counts, known, labels, body):
+    if labels and not _behave_like_turns(counts, known, labels, body) \
+            and not _one_turn(body, labels):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
         notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) do not behave "
                      "like speaker turns (no names taking turns, no times), so they look like "
@@ -246,6 +247,14 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
 
 def plural_labels(n: int) -> str:
     return f"{n} label" if n == 1 else f"{n} labels"
+
+
+def _one_turn(body: str, labels: list[Label]) -> bool:
+    """A single label whose words are the whole file (after it, on its line) is a speaker."""
+    if len(labels) != 1 or body[:labels[0].start].strip():
+        return False
+    line_end = body.find("\n", labels[0].end)
+    return line_end == -1 or body[line_end:].isspace()
 
 
 def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
@@ -546,19 +555,15 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     closing = _FRONT_END.search(text, newline + 1)
     if closing is None:
         return {}, text  # a lone "---" is a Markdown rule, not front matter
-    import yaml
+    from coder import safe_yaml
+    from coder.errors import CoderError
 
     source = text[newline + 1 : closing.start()]
     try:
-        data = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        # the context mark is where the unclosed bracket/quote began: the line to fix
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None
-        problem = getattr(exc, "problem", None) or "syntax error"
-        problem = problem.replace("<stream end>", "end of front matter")
-        problem = problem.replace("end of stream", "end of front matter")
-        raise InputError(f"front matter is not valid YAML ({problem})", line=line) from None
+        data = safe_yaml.load(source, first_line=2, what="front matter")
+    except CoderError as exc:
+        raise InputError(exc.reason.replace("end of document", "end of front matter"),
+                         line=exc.line) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
