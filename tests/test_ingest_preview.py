@@ -132,3 +132,14 @@ def test_a_podcast_episode_named_changelog_is_not_taken_for_a_changelog(study, t
     result = run(study, "import", str(folder))
     assert "imported: changelog-42 (4 segments)" in result.output
     assert "CHANGELOG" not in result.output
+
+
+def test_preview_shows_control_characters_instead_of_sending_them(study, tmp_path):
+    """A file's escape sequences must not retitle or clear the researcher's terminal."""
+    hostile = tmp_path / "ctrl.txt"
+    hostile.write_bytes(b"Interviewer: Hi\nR: \x1b]0;pwned\x07hello \x1b[2Jthere\n"
+                        b"Interviewer: ok\nR: fine\n")
+    result = run(study, "import", "--preview", str(hostile))
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "R: ␛]0;pwned␇hello ␛[2Jthere" in result.output

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coder.errors import CoderError
-from coder.formatting import clock, plural
+from coder.formatting import clock, plural, visible
 from coder.importer import SPEAKERS_FILE, ImportOptions, expand_paths, read_document
 from coder.importer import with_known_speakers as _with_known_speakers
 from coder.store.db import Store
@@ -93,7 +93,8 @@ def pending_previews(store: Store, study: Study) -> list[FilePreview]:
 
 def preview_lines(previews: list[FilePreview], width: int = 100,
                   root: Path | None = None) -> list[str]:
-    """The preview as plain text lines, one block per file (paths relative to ``root``)."""
+    """The preview as plain text lines, one block per file (paths relative to ``root``);
+    control characters in the files are made visible (see :func:`coder.formatting.visible`)."""
     lines: list[str] = []
     for item in previews:
         if lines:
@@ -138,4 +139,4 @@ def preview_lines(previews: list[FilePreview], width: int = 100,
                          f"{flat[:room]}{'…' if len(flat) > room else ''}")
         lines += [f"  note: {note}" for note in item.notes]
         lines += [f"  warning: {w}" for w in item.warnings]
-    return lines
+    return [visible(line) for line in lines]  # a file's control characters are shown, not obeyed
