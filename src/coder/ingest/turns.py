@@ -57,6 +57,7 @@ from functools import lru_cache
 from typing import Any
 
 from coder.errors import InputError
+from coder.formatting import plural
 from coder.ingest.model import Document, Turn
 from coder.ingest.timestamps import TIMESTAMP, parse_timestamp
 
@@ -221,8 +222,9 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
         labels = []
     elif labels:
         forms = sorted({lab.form for lab in labels})
-        detected = (f"{kind} transcript: {len(labels)} speaker labels ({', '.join(forms)}), "
-                    f"{len(counts)} speakers")
+        detected = (f"{kind} transcript: {plural(len(labels), 'speaker label')} "
+                    f"({', '.join(forms)}), "
+                    f"{plural(len(counts), 'speaker')}")
     else:
         detected = f"{kind} without speaker labels"
     if not labels and not notes:  # no labels at all (not: labels that are titles)
@@ -234,7 +236,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
             notes.append("speaker names without a colon, recognised because they start many "
                          f"lines: {', '.join(sorted(counts))}")
             detected = (f"{kind} transcript: {len(labels)} lines starting with a speaker's name "
-                        f"(no colon), {len(counts)} speakers")
+                        f"(no colon), {plural(len(counts), 'speaker')}")
     turns = _turns_from_labels(body, labels)
     doc = Document(name=name, text=body, turns=turns, format=fmt, metadata=metadata,
                    detected=detected, notes=notes, pages=list(page_starts or []))
