@@ -26,6 +26,7 @@ from coder.learn.labels import Labels
 from coder.learn.model import (
     CodeModel,
     LearnSettings,
+    Similarity,
     blend,
     fit_code,
     rule_matrix,
@@ -255,8 +256,10 @@ class Suggester:
             hit, rule = self._H[:, col].copy(), self._R[:, col].copy()
             prior = self.corpus.Q[:, col] / self.settings.prior_max
             X = self.corpus.X
+            similarity = Similarity(self.corpus.Xc, self.corpus.prior.include[:, col],
+                                    self.corpus.context, self.settings.profile_examples)
         model = fit_code(X, code_id, np.flatnonzero(pos_col), np.flatnonzero(neg_col),
-                         hit, prior, rule, self.settings)
+                         hit, prior, rule, self.settings, similarity)
         with self._lock:
             col = self.corpus.col.get(code_id)
             if col is None or len(pos_col) != len(self.corpus):
@@ -274,7 +277,8 @@ class Suggester:
         with self._lock:
             n_features, n_codes = self.corpus.X.shape[1], len(self.corpus.codes)
             W = np.zeros((n_features, n_codes), dtype=np.float32)
-            bias, a, b, u, v = (np.zeros(n_codes, dtype=np.float32) for _ in range(5))
+            centroids = np.zeros((n_features, n_codes), dtype=np.float32)
+            bias, a, b, u, v, c = (np.zeros(n_codes, dtype=np.float32) for _ in range(6))
             weight = np.zeros(n_codes, dtype=np.float32)
             threshold = np.full(n_codes, self.settings.fallback_threshold, dtype=np.float32)
             for col, code in enumerate(self.corpus.codes):
@@ -284,12 +288,23 @@ class Suggester:
                 W[:, col], bias[col] = model.coef, model.intercept
                 u[col], v[col] = model.rule_coef, model.prior_coef
                 a[col], b[col] = model.platt
+                if model.centroid.shape[0] == n_features:
+                    centroids[:, col], c[col] = model.centroid, model.centroid_coef
                 weight[col], threshold[col] = model.weight, model.threshold
             self._W, self._bias, self._a, self._b, self._u, self._v = W, bias, a, b, u, v
+            self._centroids, self._c = centroids, c
+            self._uses_centroid = bool((c != 0).any())
             self._has_model = np.array(
                 [c["id"] in self.models and self.models[c["id"]].coef.shape[0] == n_features
                  for c in self.corpus.codes], dtype=bool)
             self._weight, self._threshold = weight, threshold
+            # A code with too few examples for a model keeps its codebook prior, damped
+            # once other codes have models: beside calibrated probabilities an undamped
+            # prior outranks them (top-3 hit rate 0.74 against 0.79 on ../shared/eval).
+            positives = self.labels.positive.sum(axis=0)
+            damp = (positives + 1) / (self.settings.min_positives + 1)
+            self._prior_scale = np.where(self._has_model.any() & ~self._has_model,
+                                         np.minimum(damp, 1.0), 1.0).astype(np.float32)
             groups = []
             for code in self.corpus.codes:
                 if code.get("exclusive"):
@@ -307,12 +322,36 @@ class Suggester:
         prior = self.corpus.Q[rows]
         decision = np.asarray(X @ self._W) + self._bias + self._u * self._H[rows] + \
             self._v * (prior / self.settings.prior_max)
-        model = sigmoid(self._a * decision + self._b).astype(np.float32)
+        linear = self._a * decision + self._b
+        if self._uses_centroid:
+            linear += self._c * self._similarity(rows)
+        model = sigmoid(linear).astype(np.float32)
         model[:, ~self._has_model] = 0.0  # no model: the codebook alone decides
         return model, self._R[rows], prior
 
+    def _similarity(self, rows: np.ndarray) -> np.ndarray:
+        """Rows' similarity to each code's centroid, smoothed over their neighbours."""
+        context, Xc = self.corpus.context, self.corpus.Xc
+        if len(rows) == len(self.corpus):
+            raw = np.asarray(Xc @ self._centroids)
+            return context.smooth(raw, np.arange(len(rows)))[rows]
+        near = context.neighbour_rows(rows)
+        raw = np.asarray(Xc[near] @ self._centroids)
+        where = np.full(len(self.corpus), -1, dtype=np.int64)
+        where[near] = np.arange(len(near))
+        mine = raw[where[rows]]
+        around = []
+        for side in (context.prev[rows], context.next[rows]):
+            at = where[np.clip(side, 0, None)]
+            around.append(np.where((side >= 0)[:, None], raw[np.clip(at, 0, None)], 0))
+        return context.smooth(mine, rows, (around[0], around[1]))
+
     def _blend(self, model: np.ndarray, rule: np.ndarray, prior: np.ndarray) -> np.ndarray:
-        return blend(model, np.maximum(rule, prior), self._weight)
+        # A code's model holds the codebook's text already (in its centroid): only its
+        # patterns lift the model. (Lifting by the prior as well: top-3 hit rate 0.67
+        # against 0.75 on ../shared/eval, 0.95 against 0.93 on the demo.)
+        codebook = np.where(self._has_model, rule, np.maximum(rule, prior * self._prior_scale))
+        return blend(model, codebook, self._weight)
 
     def scores(self, segment_ids: Sequence[int] | np.ndarray, *,
                honest: bool = False) -> tuple[np.ndarray, np.ndarray]:

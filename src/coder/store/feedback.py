@@ -141,6 +141,22 @@ def iter_segments(store: Store, ids: Iterable[int] | None = None, *,
         last = rows[-1][0]
 
 
+INTERVIEWER_ROLES = frozenset({"interviewer", "host", "co-host", "cohost", "facilitator",
+                               "moderator"})
+
+
+def segment_speakers(store: Store) -> list[tuple[int, int, str, bool]]:
+    """Every segment as ``(id, speaker id or 0, speaker's role, whether it asks)``, in id
+    order: what the learner needs for context (the preceding question) and for leaving
+    interviewers out. "Asks" is a question mark in the text."""
+    return [(r[0], r[1] or 0, (r[2] or "").strip().lower(), bool(r[3])) for r in store.conn.execute(
+        """SELECT s.id, s.speaker_id,
+                  (SELECT a.value FROM speaker_attributes a
+                   WHERE a.speaker_id = s.speaker_id AND a.key = 'role'),
+                  instr(s.text, '?') > 0
+           FROM segments s ORDER BY s.id""")]
+
+
 def segment_places(store: Store, ids: Iterable[int]) -> dict[int, tuple[str, int]]:
     """``{segment id: (transcript name, ordinal)}``."""
     wanted = sorted({int(i) for i in ids})
