@@ -290,3 +290,5 @@ def test_codebook_edits_reach_a_running_suggester(topics):
     # "happy" and "sad" are values of one exclusive code: never both on a segment.
     for items in found.values():
         assert len({"happy", "sad"} & {s.code for s in items}) <= 1
+    # The group itself cannot be applied: it is never suggested, only its choices.
+    assert all(s.code != "mood" for items in found.values() for s in items)

@@ -224,6 +224,8 @@ class CodingScreen(CoderScreen):
         self.app.call_from_thread(self._suggester_ready, suggester)
 
     def _suggester_ready(self, suggester) -> None:
+        if suggester.coder != self.capp.coder:  # the coder switched while it trained
+            return
         self.suggester = suggester
         self.show_suggestions()
 
@@ -240,7 +242,7 @@ class CodingScreen(CoderScreen):
         from coder.store.db import Store
 
         suggester = self.suggester
-        if suggester is None:
+        if suggester is None or suggester.coder != self.capp.coder:
             return
         with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
             report = suggester.update(store)
@@ -612,6 +614,13 @@ class CodingScreen(CoderScreen):
         refresh_segments(self.capp.store, view.segments, self.capp.coder)
         view.set_codes(self._styles())
         self.update_status()
+        if self.suggester is not None and self.suggester.coder != self.capp.coder:
+            # Blind coding stays blind: another coder's model must not suggest here.
+            self.suggester = None
+            self.current_suggestions = []
+            self.query_one("#suggestions", Static).update(
+                Text(f"Suggestions: learning from {self.capp.coder}'s work…", "dim"))
+            self.load_suggester()
 
     def action_memo_code(self) -> None:
         node = self.query_one(Tree).cursor_node
