@@ -598,6 +598,28 @@ class Suggester:
         return rows
 
     # -- reporting -------------------------------------------------------------------------
+    def confidence_note(self, code_id: int) -> str:
+        """Why a code's suggestions are not confident ("" when they can be): too few
+        examples for a model ("1 example; needs 3 to learn from"), or too few for its
+        cross-validated precision to reach the target ("12 examples; needs more to be
+        sure")."""
+        with self._lock:
+            col = self.corpus.col.get(code_id)
+            if col is None:
+                return ""
+            positives = int(self.labels.positive[:, col].sum())
+            model = self.models.get(code_id)
+            examples = f"{positives} example{'' if positives == 1 else 's'}"
+            if model is None:
+                if self.corpus.codes[col].get("patterns"):
+                    return ""  # its pattern hits are confident on their own
+                need = self.settings.min_positives
+                return (f"{examples}; needs {need} to learn from" if positives < need
+                        else f"{examples}; needs reviewed segments without it to learn from")
+            if not model.reached:
+                return f"{examples}; needs more to be sure"
+            return ""
+
     def code_stats(self) -> list[dict[str, Any]]:
         """Per code: examples, whether it has a model, its weight and threshold."""
         with self._lock:
@@ -611,6 +633,10 @@ class Suggester:
                     "weight": round(float(self._weight[col]), 3),
                     "threshold": round(float(self._threshold[col]), 4),
                     "reached": model.reached if model else None,
+                    "cv_precision": model.cv_precision if model else None,
+                    "cv_recall": model.cv_recall if model else None,
+                    "note": self.confidence_note(code["id"]),
+                    "group": col in set(self._group_cols.tolist()),
                     "patterns": len(code.get("patterns") or []),
                 })
             return out

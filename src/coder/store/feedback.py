@@ -157,6 +157,21 @@ def segment_speakers(store: Store) -> list[tuple[int, int, str, bool]]:
            FROM segments s ORDER BY s.id""")]
 
 
+def speaker_question_counts(store: Store) -> list[dict[str, Any]]:
+    """Per speaker: turns, turns with a question mark, and whether their role is an
+    interviewer's (for offering to mark the one who asks most)."""
+    rows = store.rows(
+        """SELECT p.name AS speaker, count(*) AS turns,
+                  sum(instr(s.text, '?') > 0) AS asks,
+                  (SELECT a.value FROM speaker_attributes a
+                   WHERE a.speaker_id = p.id AND a.key = 'role') AS role
+           FROM segments s JOIN speakers p ON p.id = s.speaker_id
+           GROUP BY p.id ORDER BY p.name""")
+    for row in rows:
+        row["interviewer"] = (row.pop("role") or "").strip().lower() in INTERVIEWER_ROLES
+    return rows
+
+
 def segment_places(store: Store, ids: Iterable[int]) -> dict[int, tuple[str, int]]:
     """``{segment id: (transcript name, ordinal)}``."""
     wanted = sorted({int(i) for i in ids})

@@ -282,6 +282,10 @@ class CodingScreen(CoderScreen):
                       f" {sug.code} ", ("█" * filled + "░" * (10 - filled), "cyan"),
                       f" {sug.score:.2f} ", (why, "dim"),
                       (f" {words}" if words else "", "italic dim"), "\n"]
+        if not found[0].confident:  # never silently unsure: say why
+            note = self.suggester.confidence_note(found[0].code_id)
+            if note:
+                lines += [(f"  {found[0].code}: {note}", "dim"), "\n"]
         panel.update(Text.assemble(*lines))
 
     def _feedback(self, accept: bool) -> None:
