@@ -333,6 +333,8 @@ class Suggester:
             linear += self._c * self._similarity(rows)
         model = sigmoid(linear).astype(np.float32)
         model[:, ~self._has_model] = 0.0  # no model: the codebook alone decides
+        if not self._has_model.any() and self.corpus.Qc.shape == self.corpus.Q.shape:
+            prior = self.corpus.Qc[rows]  # cold start: the codebook with the context
         return model, self._R[rows], prior
 
     def _similarity(self, rows: np.ndarray) -> np.ndarray:
