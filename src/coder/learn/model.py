@@ -6,9 +6,14 @@ positives and negatives. Its features are the segment's word 1-2 gram TF-IDF plu
 segment's codebook prior. So the model learns from the coder's own decisions how far to
 trust the codebook for this code, next to the words it learns.
 
-Three-fold cross-validation (two-fold for codes with over ``large_code`` training rows,
-which halves their cost) gives every training segment an out-of-fold score: Platt
-scaling on those turns decision values into calibrated probabilities, and the code's
+Beside it, a :class:`Similarity`: the cosine of the segment's context features (its
+words plus a little of its neighbours' and of the question it follows) with the code's
+centroid (the coder's examples plus the codebook text as ``profile_examples`` examples),
+smoothed over the neighbouring turns. Three-fold cross-validation (two-fold for codes
+with over ``large_code`` training rows, which halves their cost) gives every training
+segment an out-of-fold decision value and similarity: Platt scaling on both (a stacked
+logistic regression of two columns) turns them into calibrated probabilities, and the
+code's
 *confident* threshold is the lowest blended score whose out-of-fold precision reaches the
 target (1 when none does), pulled toward ``fallback_threshold`` by the model's weight
 ``w`` (below), as a threshold cross-validated on a handful of examples is a guess. The
@@ -17,9 +22,11 @@ train on all their positives and a weighted sample of negatives (at most ``max_r
 rows), which keeps a code's fit under ~0.25 s on the benchmark machine.
 
 The blended score of a segment for a code is ``w * model + (1 - w) * max(model,
-codebook)`` where ``codebook = max(rule, prior)`` and ``w = positives / (positives +
-model_half)``: without a model the codebook decides; with few examples the codebook lifts
-the model toward its score, and the model takes over as examples come in. The codebook
+codebook)`` where ``w = positives / (positives + model_half)`` and ``codebook`` is the
+rule score for a code with a model (its centroid holds the codebook's text already) and
+``max(rule, prior)`` without one: without a model the codebook decides; with few examples
+the patterns lift the model toward their score, and the model takes over as examples
+come in. The codebook
 never lowers the model's probability: its silence about a segment is no evidence. A rule
 hit scores its pattern's reliability, a Beta-smoothed precision ``(hits coded + s *
 rule_score) / (hits judged + s)``, so a pattern that the coder keeps rejecting fades.

@@ -505,8 +505,11 @@ class Suggester:
         uses = self._c[cols] != 0
         if not uses.any():
             return np.zeros(len(rows), dtype=bool)
-        Xc = self.corpus.Xc
-        own = np.asarray(Xc[rows].multiply(self._centroids[:, cols].T).sum(axis=1)).ravel()
+        part = self.corpus.Xc[rows]  # each (row, code)'s own similarity, nonzero by nonzero
+        per_row = np.diff(part.indptr)
+        values = part.data * self._centroids[part.indices, np.repeat(cols, per_row)]
+        own = np.bincount(np.repeat(np.arange(len(rows)), per_row), weights=values,
+                          minlength=len(rows))
         smoothed = self._similarity(rows)[np.arange(len(rows)), cols]
         return uses & (smoothed > 0) & (smoothed - own >= _CONTEXT_SHARE * smoothed)
 
