@@ -154,7 +154,7 @@ def fit_code(X: sp.csr_matrix, code_id: int, positives: np.ndarray, negatives: n
         for fold in range(folds.max() + 1):
             train = folds != fold if folds.max() else np.ones(len(y), dtype=bool)
             test = ~train if folds.max() else train
-            near[test] = similarity.scores(rows[train][y[train] == 1])[rows[test]]
+            near[test] = similarity.scores(rows[train][y[train] == 1], rows[test])
         columns.append(near)
         centroid = similarity.centroid(positives)
     theta = _platt(np.column_stack(columns), y, weights)
@@ -202,10 +202,27 @@ class Similarity:
         norm = np.linalg.norm(total)
         return (total / norm if norm else total).astype(np.float32)
 
-    def scores(self, positives: np.ndarray) -> np.ndarray:
-        """Every row's smoothed similarity to the centroid of ``positives``."""
-        raw = np.asarray(self.Xc @ self.centroid(positives)).ravel()[:, None]
-        return self.context.smooth(raw, np.arange(len(raw)))[:, 0]
+    def scores(self, positives: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``rows``' smoothed similarity to the centroid of ``positives`` (only they and
+        their neighbours are scored: an update stays fast in a large study)."""
+        return smoothed_similarity(self.Xc, self.centroid(positives)[:, None], self.context,
+                                   rows)[:, 0]
+
+
+def smoothed_similarity(Xc: sp.csr_matrix, centroids: np.ndarray, context: Context,
+                        rows: np.ndarray) -> np.ndarray:
+    """``rows`` x codes: cosine with each centroid, smoothed over the neighbouring turns."""
+    if len(rows) == Xc.shape[0]:
+        return context.smooth(np.asarray(Xc @ centroids), np.arange(len(rows)))[rows]
+    near = context.neighbour_rows(rows)
+    raw = np.asarray(Xc[near] @ centroids)
+    where = np.full(Xc.shape[0], -1, dtype=np.int64)
+    where[near] = np.arange(len(near))
+    around = []
+    for side in (context.prev[rows], context.next[rows]):
+        at = where[np.clip(side, 0, None)]
+        around.append(np.where((side >= 0)[:, None], raw[np.clip(at, 0, None)], 0))
+    return context.smooth(raw[where[rows]], rows, (around[0], around[1]))
 
 
 def _precision_recall(scores: np.ndarray, y: np.ndarray, weights: np.ndarray,

@@ -32,6 +32,7 @@ from coder.learn.model import (
     rule_matrix,
     rule_reliability,
     sigmoid,
+    smoothed_similarity,
 )
 from coder.learn.rules import pattern_label
 from coder.store.db import Store
@@ -116,6 +117,8 @@ class Suggester:
         self._R = np.zeros_like(self._fit_pos, dtype=np.float32)  # rule reliability
         self._H = np.zeros_like(self._R)  # 1 where a pattern of the code hits the segment
         self._hit_scores = np.zeros(0, dtype=np.float32)
+        self._last_similarity: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64),
+                                                                np.zeros((0, 0)))
         self._arrays()
 
     # -- building and updating -------------------------------------------------------------
@@ -338,21 +341,11 @@ class Suggester:
         return model, self._R[rows], prior
 
     def _similarity(self, rows: np.ndarray) -> np.ndarray:
-        """Rows' similarity to each code's centroid, smoothed over their neighbours."""
-        context, Xc = self.corpus.context, self.corpus.Xc
-        if len(rows) == len(self.corpus):
-            raw = np.asarray(Xc @ self._centroids)
-            return context.smooth(raw, np.arange(len(rows)))[rows]
-        near = context.neighbour_rows(rows)
-        raw = np.asarray(Xc[near] @ self._centroids)
-        where = np.full(len(self.corpus), -1, dtype=np.int64)
-        where[near] = np.arange(len(near))
-        mine = raw[where[rows]]
-        around = []
-        for side in (context.prev[rows], context.next[rows]):
-            at = where[np.clip(side, 0, None)]
-            around.append(np.where((side >= 0)[:, None], raw[np.clip(at, 0, None)], 0))
-        return context.smooth(mine, rows, (around[0], around[1]))
+        """Rows' similarity to each code's centroid, smoothed over their neighbours (the
+        last one computed is kept for :meth:`suggest` to say where the context led)."""
+        sim = smoothed_similarity(self.corpus.Xc, self._centroids, self.corpus.context, rows)
+        self._last_similarity = (rows, sim)
+        return sim
 
     def _blend(self, model: np.ndarray, rule: np.ndarray, prior: np.ndarray) -> np.ndarray:
         # A code's model holds the codebook's text already (in its centroid): only its
@@ -448,7 +441,9 @@ class Suggester:
             named = (parts >= _SHARE * score[:, None]) | (
                 np.arange(3) == parts.argmax(axis=1)[:, None])
             flags = named @ np.array([1, 2, 4])
-            flags += 8 * (named[:, 2] & self._context_led(rows[picked_i], cols))
+            kept_rows, kept = self._last_similarity
+            smoothed = kept[picked_i, cols] if kept_rows is rows else None
+            flags += 8 * (named[:, 2] & self._context_led(rows[picked_i], cols, smoothed))
             segs = self.corpus.ids[rows[picked_i]].tolist()
             thresholds = self._threshold[cols].astype(np.float64).round(4).tolist()
             codes = self.corpus.codes
@@ -499,7 +494,8 @@ class Suggester:
             evidence.append(self._context_evidence(row, col))
         return tuple(_once(evidence))
 
-    def _context_led(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def _context_led(self, rows: np.ndarray, cols: np.ndarray,
+                     smoothed: np.ndarray | None = None) -> np.ndarray:
         """Whether the neighbouring turns give at least ``_CONTEXT_SHARE`` of the
         similarity part of each (row, code)'s model score."""
         uses = self._c[cols] != 0
@@ -510,7 +506,8 @@ class Suggester:
         values = part.data * self._centroids[part.indices, np.repeat(cols, per_row)]
         own = np.bincount(np.repeat(np.arange(len(rows)), per_row), weights=values,
                           minlength=len(rows))
-        smoothed = self._similarity(rows)[np.arange(len(rows)), cols]
+        if smoothed is None:
+            smoothed = self._similarity(rows)[np.arange(len(rows)), cols]
         return uses & (smoothed > 0) & (smoothed - own >= _CONTEXT_SHARE * smoothed)
 
     def _context_evidence(self, row: int, col: int) -> Evidence:
