@@ -74,6 +74,8 @@ class Context:
         from sklearn.preprocessing import normalize
 
         out = X.astype(np.float32)
+        if not X.shape[0] or not X.shape[1]:
+            return out
         for rows, weight in ((self.prev, NEIGHBOUR_WEIGHT), (self.next, NEIGHBOUR_WEIGHT),
                              (self.question, QUESTION_WEIGHT)):
             out = out + weight * _take(X, rows)

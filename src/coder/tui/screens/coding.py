@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
+from coder.store.feedback import INTERVIEWER_ROLES
 from coder.store.workbench import load_segments, refresh_segments
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
@@ -269,7 +270,11 @@ class CodingScreen(CoderScreen):
                  if e.start is not None and e.end is not None]
         view.set_highlights(view.current, spans)
         if not found:
-            panel.update(Text("Suggestions: none for this segment", "dim"))
+            left_out = self.suggester.left_out() and seg.role.strip().lower() in (
+                INTERVIEWER_ROLES)
+            panel.update(Text(f"Suggestions: none — a {seg.role}'s turn is context for the "
+                              "answers, not suggested" if left_out
+                              else "Suggestions: none for this segment", "dim"))
             return
         lines: list[Any] = [("Suggestions", "bold"), (" (y accept · x reject the first)\n",
                                                         "dim")]
