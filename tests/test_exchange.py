@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -138,13 +139,15 @@ def test_export_needs_codes_for_qdc(study, tmp_path: Path):
 def _state(study) -> dict:
     with open_store(study) as store:
         return {
-            "texts": sorted(store.rows("SELECT name, text FROM transcripts"), key=repr),
+            "texts": sorted(({**r, "metadata": json.loads(r["metadata"])} for r in store.rows(
+                "SELECT name, text, metadata, imported_at FROM transcripts")), key=repr),
             "codes": store.rows(
-                """SELECT c.name, p.name AS parent, c.definition, c.color FROM codes c
+                """SELECT c.name, p.name AS parent, c.definition, c.include, c.exclude,
+                          c.examples, c.color, c.exclusive, c.codable FROM codes c
                    LEFT JOIN codes p ON p.id = c.parent_id ORDER BY c.name"""),
             "codings": sorted(store.rows(
                 """SELECT t.name AS t, s.ordinal, c.name AS code, g.coder, g.memo,
-                          coalesce(g.span_start, s.start) AS a, coalesce(g.span_end, s.end) AS b
+                          g.span_start AS a, g.span_end AS b
                    FROM codings g JOIN segments s ON s.id = g.segment_id
                    JOIN transcripts t ON t.id = s.transcript_id
                    JOIN codes c ON c.id = g.code_id"""), key=repr),
@@ -165,13 +168,13 @@ def test_round_trip(coded, tmp_path: Path):
     assert "Unicode code points" in result.output
     before, after = _state(coded), _state(fresh)
     assert after["texts"] == before["texts"]
-    assert [(c["name"], c["parent"], c["color"]) for c in after["codes"]] == \
-        [(c["name"], c["parent"], c["color"]) for c in before["codes"]]
-    definitions = {c["name"]: c["definition"] for c in after["codes"]}
-    assert definitions["professional development"] == \
-        "How teachers learn to teach in a personalized model."
-    assert definitions["need targeted PD"].endswith(
-        "Example: they would benefit from even more targeted PD")
+    assert after["codes"] == before["codes"]
+    fields = {c["name"]: c for c in after["codes"]}
+    assert fields["need targeted PD"]["definition"] == \
+        "Teachers ask for PD aimed at their own needs."
+    assert fields["need targeted PD"]["include"] == "Requests for specific, job-embedded training."
+    assert fields["need targeted PD"]["examples"] == \
+        '["they would benefit from even more targeted PD"]'
     assert after["codings"] == before["codings"]
     assert after["memos"] == before["memos"]
     assert after["attributes"] == before["attributes"]
@@ -222,7 +225,8 @@ def test_round_trip_keeps_spans_after_characters_outside_the_bmp(study, tmp_path
         a = stored.index("new schedule")
         apply_coding(store, seg, store.scalar("SELECT id FROM codes"), coder="ana",
                      span=(a, a + len("new schedule")))
-    for offsets, words in (("codepoints", "Unicode code points"), ("utf16", "UTF-16 units")):
+    for offsets, words in (("codepoints", "Unicode code points"), ("utf16", "UTF-16 units"),
+                           ("utf8", "UTF-8 bytes")):
         out = tmp_path / f"{offsets}.qdpx"
         assert run(study, "export", "qdpx", str(out), "--offsets", offsets).exit_code == 0
         fresh = init_study(tmp_path / offsets, "Fresh")

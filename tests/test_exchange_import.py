@@ -63,7 +63,9 @@ def _codings(study) -> list[dict]:
     with open_store(study) as store:
         return store.rows(
             """SELECT c.name AS code, g.coder, g.span_start, g.span_end, s.ordinal,
-                      substr(t.text, g.span_start + 1, g.span_end - g.span_start) AS quote
+                      substr(t.text, coalesce(g.span_start, s.start) + 1,
+                             coalesce(g.span_end, s.end) - coalesce(g.span_start, s.start))
+                      AS quote
                FROM codings g JOIN codes c ON c.id = g.code_id
                JOIN segments s ON s.id = g.segment_id
                JOIN transcripts t ON t.id = s.transcript_id ORDER BY s.ordinal""")
@@ -85,7 +87,8 @@ def test_nvivo_windows_quirks_utf16_crlf_bom_capital_sources(study, tmp_path: Pa
     assert "PDF source 'paper.pdf'" in result.output
     assert "selection 'talk' [5000, 5010): outside the text" in result.output
     [coding] = _codings(study)
-    assert coding["quote"] == "Bo: It was a waste of time."
+    # the selection covers the turn (label and words): a whole-segment coding
+    assert coding["quote"] == "It was a waste of time." and coding["span_start"] is None
     assert coding["coder"] == "Friedrich" and coding["code"] == "joy"
     with open_store(study) as store:
         assert store.scalar("SELECT text FROM transcripts") == "\n".join(LINES) + "\n"
@@ -112,7 +115,7 @@ def test_codepoints_plain_path_old_namespace_lowercase_folder(study, tmp_path: P
     result = run(study, "import-qdpx", str(qdpx), "--segment", "paragraph")
     assert result.exit_code == 0, result.output
     assert "Unicode code points" in result.output
-    assert [c["quote"] for c in _codings(study)] == [LINES[1]]
+    assert [(c["quote"], c["span_start"]) for c in _codings(study)] == [(LINES[1][4:], None)]
 
 
 def test_plain_text_content_and_codebook_namespace(study, tmp_path: Path):
@@ -133,7 +136,7 @@ def test_plain_text_content_and_codebook_namespace(study, tmp_path: Path):
         assert store.scalar("SELECT color FROM codes WHERE name = 'new code'") == "#bbccdd"
 
 
-def test_selection_over_two_segments_codes_both_with_one_span(study, tmp_path: Path):
+def test_selection_over_two_segments_codes_each_with_its_part(study, tmp_path: Path):
     raw = "\n".join(LINES)
     start, end = raw.index("waste"), raw.index("for me")
     qdpx = _zip(tmp_path / "p.qdpx", {
@@ -143,7 +146,8 @@ def test_selection_over_two_segments_codes_both_with_one_span(study, tmp_path: P
     assert run(study, "import-qdpx", str(qdpx)).exit_code == 0
     codings = _codings(study)
     assert [c["ordinal"] for c in codings] == [2, 3]
-    assert {(c["span_start"], c["span_end"]) for c in codings} == {(start, end)}
+    # a span stays inside its segment: each segment gets the part of the selection it holds
+    assert [c["quote"] for c in codings] == ["waste of time.", "Not "]
 
 
 # -- hostile files ----------------------------------------------------------------------------

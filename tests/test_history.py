@@ -110,7 +110,7 @@ def test_undoing_a_removal_restores_the_coding_as_it_was(demo):
         remove_coding(store, segment, islands, coder="tester")
         assert store.rows("SELECT * FROM codings") == []
         result = undo(store, "tester")
-        assert result.message == f"undid: removed 'islands of innovation' from {T} ¶4"
+        assert result.message == f"undid: removed 'islands of innovation' from words in {T} ¶4"
         assert store.rows("SELECT * FROM codings") == original  # same id, span, memo, time
 
 
@@ -267,8 +267,8 @@ def test_history_lists_changes_undos_and_barriers(demo):
     rows = json.loads(run(demo, "history", "--all-coders", "--limit", "3", "--format",
                           "json").output)
     assert [r["coder"] for r in rows] == ["tester", "ann", "tester"]
-    assert set(rows[0]) == {"batch", "time", "coder", "command", "kind", "target", "events",
-                            "actions", "summary", "undoable", "undone"}
+    assert set(rows[0]) == {"batch", "time", "coder", "os_user", "command", "kind", "target",
+                            "events", "actions", "summary", "undoable", "undone"}
     table = run(demo, "history").output
     assert "undone" in table and "islands" not in table  # ann's change is not in mine
 

@@ -132,14 +132,26 @@ def test_paragraph_and_sentence_segmentation(study, tmp_path):
         "Teachers want coaching."]
 
 
-def test_text_without_speaker_labels_is_refused_for_turns(study, tmp_path):
+def test_text_without_speaker_labels_imports_as_paragraphs_and_says_so(study, tmp_path):
+    path = tmp_path / "essay.txt"
+    path.write_text("Just an essay about schools.\n\nNo speakers here.\n", encoding="utf-8")
+    result = run(study, "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert "imported as paragraphs" in result.output
+    assert [s["text"] for s in _segments(study, "essay")] == [
+        "Just an essay about schools.", "No speakers here."]
+
+
+def test_turns_asked_for_but_none_found_shows_the_file_and_what_to_try(study, tmp_path):
     path = tmp_path / "essay.txt"
     path.write_text("Just an essay about schools.\n\nNo speakers here.\n", encoding="utf-8")
     before = snapshot(study)
-    result = run(study, "import", str(path))
+    result = run(study, "import", str(path), "--segment", "turn")
     assert result.exit_code == 1
     assert f"{path}: no speaker turns found" in result.output
+    assert "  | Just an essay about schools." in result.output  # what the file looked like
     assert "--segment paragraph" in result.output
+    assert "Traceback" not in result.output
     assert snapshot(study) == before
 
 
@@ -150,7 +162,8 @@ def test_text_without_speaker_labels_is_refused_for_turns(study, tmp_path):
     ("fake.docx", b"PK\x03\x04 not really a zip", "not a Word .docx file"),
     ("fake.xlsx", b"plain text pretending", "not an Excel .xlsx file"),
     ("captions.vtt", b"WEBVTT\n\n1\n00:00:xx.000 --> 00:00:02.000\nHi\n", "timing"),
-    ("notes.pdf", b"%PDF-1.4", "supported"),
+    ("notes.pdf", b"%PDF-1.4", "not a readable PDF"),
+    ("notes.odt", b"PK\x03\x04", "supported"),
 ])
 def test_bad_files_get_one_line_and_change_nothing(demo, tmp_path, name, data, reason):
     path = tmp_path / name
@@ -187,13 +200,13 @@ def test_a_multi_file_import_is_all_or_nothing(study, tmp_path):
     bad1 = tmp_path / "bad1.txt"
     bad1.write_bytes(b"")
     bad2 = tmp_path / "bad2.txt"
-    bad2.write_text("no labels at all\n", encoding="utf-8")
+    bad2.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     before = snapshot(study)
     result = run(study, "import", str(good), str(bad1), str(bad2))
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 3
-    assert "bad1.txt: empty" in lines[0] and "bad2.txt: no speaker turns" in lines[1]
+    assert "bad1.txt: empty" in lines[0] and "bad2.txt: binary file" in lines[1]
     assert "2 files could not be imported, so none was" in lines[2]
     assert snapshot(study) == before
     assert run(study, "import", str(good)).exit_code == 0

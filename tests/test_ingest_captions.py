@@ -118,15 +118,18 @@ def test_otter_srt_with_speakers(tmp_path):
     assert (doc.turns[1].time_start, doc.turns[1].time_end) == (3.2, 6.9)
 
 
-def test_plain_srt_one_turn_per_cue():
+def test_plain_srt_cues_join_into_paragraphs_split_at_pauses():
     srt = (
         "1\n00:00:01,000 --> 00:00:02,000\n{\\an8}Hello there.\n\n"
-        "2\n00:00:02,500 --> 00:00:04,000\n<font color=#ff0>It's raining.</font>\n"
+        "2\n00:00:02,500 --> 00:00:04,000\n<font color=#ff0>It's raining.</font>\n\n"
+        "3\n00:00:07,000 --> 00:00:08,000\nAfter a pause.\n"
     )
     doc = parse_srt(srt, name="x")
-    assert [(t.speaker, t.time_start) for t in doc.turns] == [(None, 1.0), (None, 2.5)]
-    assert words(doc) == ["Hello there.", "It's raining."]
-    assert doc.text == "Hello there.\n\nIt's raining."
+    assert [(t.speaker, t.time_start, t.time_end) for t in doc.turns] == [
+        (None, 1.0, 4.0), (None, 7.0, 8.0)]
+    assert words(doc) == ["Hello there. It's raining.", "After a pause."]
+    assert doc.text == "Hello there. It's raining.\n\nAfter a pause."
+    assert doc.time_at(doc.text.index("It's")) == (2.5, 4.0)  # each cue keeps its time
 
 
 def test_bad_timing_names_line(tmp_path):
@@ -168,5 +171,5 @@ def test_cues_without_blank_lines_between_them():
         "2\n00:00:02,000 --> 00:00:03,000\nSecond line.\n"
     )
     doc = parse_srt(srt, name="x")
-    assert words(doc) == ["First line.", "Second line."]
-    assert [t.time_start for t in doc.turns] == [1.0, 2.0]
+    assert words(doc) == ["First line. Second line."]
+    assert [time for _, time, _ in doc.times] == [1.0, 2.0]

@@ -9,7 +9,7 @@ from coder.ingest import SUPPORTED, parse_file
 
 
 def test_supported_suffixes():
-    assert SUPPORTED == (".txt", ".md", ".vtt", ".srt", ".docx", ".csv", ".xlsx")
+    assert SUPPORTED == (".txt", ".md", ".vtt", ".srt", ".docx", ".csv", ".xlsx", ".pdf")
 
 
 def test_suffix_is_case_insensitive(tmp_path):
@@ -21,12 +21,13 @@ def test_suffix_is_case_insensitive(tmp_path):
 
 
 def test_unknown_suffix_lists_supported_types(tmp_path):
-    path = tmp_path / "interview.pdf"
-    path.write_bytes(b"%PDF-1.7")
+    path = tmp_path / "interview.odt"
+    path.write_bytes(b"PK\x03\x04")
     with pytest.raises(InputError) as err:
         parse_file(path)
     assert err.value.reason == (
-        "unsupported file type '.pdf' (supported: .txt, .md, .vtt, .srt, .docx, .csv, .xlsx)"
+        "unsupported file type '.odt' (supported: .txt, .md, .vtt, .srt, .docx, .csv, .xlsx, "
+        ".pdf)"
     )
     assert err.value.path == str(path)
 

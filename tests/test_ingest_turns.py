@@ -49,7 +49,7 @@ def test_markdown_with_front_matter(tmp_path):
     assert doc.metadata["date"] == "2024-03-05"
     assert doc.metadata["site"]["recorded"] == "2024-03-05T14:30:00"
     json.dumps(doc.metadata)  # stored as JSON
-    assert doc.text.startswith("# Interview 4")  # offsets refer to the body
+    assert doc.text.startswith("Interview 4")  # Markdown heading marks are dropped
     assert [t.speaker for t in doc.turns] == [
         None,
         "Dr. Amy Chen",
@@ -59,10 +59,10 @@ def test_markdown_with_front_matter(tmp_path):
         "Mary-Jane O'Neil",
     ]
     assert words(doc) == [
-        "# Interview 4 (anonymised)",
+        "Interview 4 (anonymised)",
         "Thanks for coming in.\nCan you start with your shift pattern?",
         "Nights, mostly.\n\nFour on, four off.",
-        "Sorry – I mean **three** on.",
+        "Sorry – I mean three on.",  # emphasis is markup, not words
         "The three reasons you gave were: pay, hours and the team?\nNote: participant laughs.",
         "I'd add the commute. See https://example.org/a:b",
     ]

@@ -20,6 +20,8 @@ from coder.formatting import clock
 from coder.formatting import plural as n_
 
 FORMATS = click.Choice(["table", "json"])
+MAX_CSV = 256 * 2**20  # a codings table
+MAX_CSV_FIELD = 2**20  # one cell (a memo): 1 MB
 
 
 # -- plumbing ------------------------------------------------------------------------------
@@ -30,15 +32,31 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except CoderError as exc:
-            for line in str(exc).splitlines():
-                click.echo(f"coder: error: {line}", err=True)
-            sys.exit(1)
-        except sqlite3.OperationalError as exc:
-            click.echo(f"coder: error: the study database is busy or damaged ({exc})", err=True)
-            sys.exit(1)
+            _fail(str(exc))
+        except sqlite3.Error as exc:
+            from coder.store.db import database_error
+
+            _fail(str(database_error(exc, ctx.find_root().meta.get("coder.db"))))
+        except MemoryError:
+            _fail("out of memory; nothing half-written was kept")
         except KeyboardInterrupt:
             click.echo("coder: interrupted; nothing half-written was kept", err=True)
             sys.exit(130)
+
+
+def _echo(message: Any = "", **kwargs: Any) -> None:
+    """click.echo for messages: control characters in names are shown, not obeyed."""
+    from coder.formatting import visible
+
+    click.echo(visible(str(message)), **kwargs)
+
+
+def _fail(message: str) -> None:
+    from coder.formatting import visible
+
+    for line in message.splitlines():
+        click.echo(f"coder: error: {visible(line)}", err=True)
+    sys.exit(1)
 
 
 def study_options(func: Callable) -> Callable:
@@ -54,7 +72,16 @@ def study_options(func: Callable) -> Callable:
         parent = ctx.find_root().params
         study_dir = study_dir or parent.get("study_dir")
         coder_name = coder_name or parent.get("coder_name")
-        return func(*args, ctx=_Context(study_dir, coder_name), **kwargs)
+        here = _Context(study_dir, coder_name)
+        result = func(*args, ctx=here, **kwargs)
+        if here._store is not None and here._store.command:  # a command that writes
+            from coder.store.backup import daily
+
+            try:
+                daily(here._store)  # a snapshot a day while coding
+            except CoderError as exc:  # the command itself succeeded: say so, not fail
+                click.echo(f"coder: warning: no daily snapshot ({exc})", err=True)
+        return result
 
     return wrapper
 
@@ -82,12 +109,31 @@ class _Context:
 
     def store(self, command: str = ""):
         if self._store is None:
-            from coder.store.db import Store
+            from coder.store.db import Store, writable
 
-            self._store = Store(self.study.db_path, coder=self.coder, command=command)
+            path = self.study.db_path
+            click.get_current_context().find_root().meta["coder.db"] = path
+            # Commands that only read (no command name) work in a read-only study.
+            read_only = not command and path.exists() and not writable(path)
+            self._store = Store(path, coder=self.coder, command=command, read_only=read_only,
+                                on_wait=_say_waiting())
             # Close (and checkpoint the WAL into coder.db) when the command ends.
             click.get_current_context().call_on_close(self._store.close)
         return self._store
+
+
+def _say_waiting() -> Callable[[float | None], None]:
+    """Tell the user, once, that the command waits for another writer (rather than failing)."""
+    told = False
+
+    def waiting(seconds: float | None) -> None:
+        nonlocal told
+        if seconds is not None and not told:
+            told = True
+            click.echo("coder: waiting for the database: another coder or command is writing "
+                       "(ctrl+c stops)…", err=True)
+
+    return waiting
 
 
 def _console():
@@ -101,13 +147,15 @@ def _table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=escape(title) if title else None, show_lines=False)
+    from coder.formatting import visible
+
+    table = Table(title=escape(visible(title)) if title else None, show_lines=False)
     for column in columns:
         justify = "right" if column.lower() in {"#", "segments", "codings", "reviewed", "n",
                                                 "speakers", "count", "share", "segment"} else "left"
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else escape(str(v)) for v in row])
+        table.add_row(*["" if v is None else escape(visible(str(v))) for v in row])
     _console().print(table)
 
 
@@ -115,24 +163,11 @@ def _json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _parse_ranges(spec: str) -> list[int]:
-    """`1-9,12` -> [1..9, 12]."""
-    out: list[int] = []
-    for part in spec.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            if "-" in part:
-                low, high = (int(x) for x in part.split("-", 1))
-                if low > high:
-                    raise ValueError
-                out.extend(range(low, high + 1))
-            else:
-                out.append(int(part))
-        except ValueError:
-            raise CoderError(f"bad segment range {part!r} (use e.g. 1-9,12)") from None
-    return out
+def _parse_ranges(spec: str):
+    """`1-9,12` -> intervals (see :mod:`coder.ranges`)."""
+    from coder.ranges import parse_ranges
+
+    return parse_ranges(spec)
 
 
 # -- the group -----------------------------------------------------------------------------
@@ -160,39 +195,59 @@ def tui(ctx: _Context, no_sync: bool) -> None:
     """Open the coding workbench (imports new or changed files in transcripts/ first)."""
     here = click.get_current_context()
     if not no_sync:
-        here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+        try:
+            here.invoke(sync, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
+        except CoderError as exc:  # a bad file must not keep the study closed
+            for line in str(exc).splitlines():
+                click.echo(f"coder: warning: {line}", err=True)
+            click.echo("coder: warning: nothing was synced; the workbench opens the study as it "
+                  "was (fix the file, then `coder sync`)", err=True)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         click.echo("Not a terminal, so the workbench does not open; here is the study:")
         here.invoke(status, study_dir=ctx.study_dir, coder_name=ctx.coder_name)
         return
+    from coder.store.backup import daily
     from coder.tui import CoderApp
 
     study = ctx.study
+    try:
+        daily(ctx.store("workbench"))  # a snapshot a day while coding
+    except CoderError as exc:
+        _echo(f"coder: warning: no daily snapshot ({exc})", err=True)
     CoderApp(study, ctx.coder).run()
 
 
 @cli.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--name", help="The study's name (default: the folder name).")
+@click.option("--name", help="The study's name (default: the folder name; from a coder "
+              "export, the exported study's, so its GUIDs stay the same).")
 @click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from a REFI-QDA project or codebook (.qdpx, .qde, .qdc).")
 def init(directory: Path | None, name: str | None, source: Path | None) -> None:
     """Make DIRECTORY (default: here) a study: coder.toml, codebooks/, transcripts/, exports/."""
     from coder.store.db import Store
-    from coder.study import init_study
+    from coder.study import new_study
 
-    study = init_study(directory or Path.cwd(), name)
-    Store(study.db_path).close()
+    if source is not None and name is None:  # a coder export keeps its GUIDs
+        from coder.exchange.read import read_file
+        from coder.exchange.write import made_by_coder
+
+        project = read_file(source)
+        name = project.name if made_by_coder(project.origin) and project.name else None
+
+    with new_study(directory or Path.cwd(), name) as study:
+        Store(study.db_path).close()
+        if source is not None:
+            from coder.commands.exchange import import_refi
+
+            here = _Context(study.root, None)
+            try:
+                import_refi(here, source, "table", codes_only=source.suffix.lower() == ".qdc")
+            finally:
+                if here._store is not None:
+                    here._store.close()
     click.echo(f"Study {study.settings.name!r} ready in {study.root}")
     if source is not None:
-        from coder.commands.exchange import import_refi
-
-        here = _Context(study.root, None)
-        try:
-            import_refi(here, source, "table", codes_only=source.suffix.lower() == ".qdc")
-        finally:
-            if here._store is not None:
-                here._store.close()
         return
     click.echo("Next: put transcripts in transcripts/ and a codebook in codebooks/, then "
                "`coder import transcripts/` and `coder codebook load codebooks/FILE.yaml`.")
@@ -207,12 +262,16 @@ def sync(ctx: _Context) -> None:
     result = sync_study(ctx.store("sync"), ctx.study)
     for outcome in result.transcripts:
         if outcome.status != "unchanged":
-            click.echo(f"{outcome.status}: {outcome.name}"
+            _echo(f"{outcome.status}: {outcome.name}"
                        + (f" ({n_(outcome.segments, 'segment')})" if outcome.segments else "")
                        + (f", {outcome.detail}" if outcome.detail else ""))
+            for note in outcome.notes:
+                click.echo(f"  note: {note}")
+            for warning in outcome.warnings:
+                click.echo(f"  warning: {warning}", err=True)
     for name, changes in result.codebooks.items():
         if changes.added or changes.updated:
-            click.echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
+            _echo(f"codebook {name}: {n_(len(changes.added), 'code')} added, "
                        f"{len(changes.updated)} updated")
     if not result.changed:
         click.echo("The study is up to date.")
@@ -233,22 +292,29 @@ def sync(ctx: _Context) -> None:
 @click.option("--reviewed", is_flag=True,
               help="REFI-QDA files: mark the imported sources reviewed by each coder who coded "
                    "them, so agreement counts their codings.")
+@click.option("--pause", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Captions: seconds of silence between cues that end a turn.")
+@click.option("--preview", is_flag=True,
+              help="Show what would be imported (format, speakers, first turns, times, "
+                   "warnings) and write nothing.")
 @study_options
 def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
             text_column: str | None, id_column: str | None, replace: bool,
-            offsets: str | None, reviewed: bool) -> None:
-    """Import transcripts (.txt .md .vtt .srt .docx), surveys (.csv .xlsx) and speakers.csv,
-    or REFI-QDA projects and codebooks (.qdpx .qde .qdc) from other tools.
+            offsets: str | None, reviewed: bool, pause: float, preview: bool) -> None:
+    """Import transcripts (.txt .md .vtt .srt .docx .pdf), surveys (.csv .xlsx) and
+    speakers.csv, or REFI-QDA projects and codebooks (.qdpx .qde .qdc) from other tools.
 
     Folders are searched for supported files. All or nothing: if any file is bad, every
     problem is listed and nothing is imported.
     """
-    from coder.importer import ImportOptions, expand_paths, import_paths
+    from coder.importer import ImportOptions, expand_paths
 
     refi = [p for p in paths if p.suffix.lower() in (".qdpx", ".qdc", ".qde")]
     if refi:
         if len(refi) != len(paths):
             raise CoderError("import REFI-QDA files (.qdpx, .qde, .qdc) on their own")
+        if preview:
+            raise CoderError("--preview reads transcripts and surveys, not REFI-QDA projects")
         from coder.commands.exchange import import_refi
 
         for path in refi:
@@ -256,11 +322,35 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
                         segmentation=segmentation, convention=offsets, reviewed=reviewed)
         return
     options = ImportOptions(segmentation=segmentation or ctx.study.settings.segmentation,
-                            replace=replace, text_column=text_column, id_column=id_column)
+                            replace=replace, text_column=text_column, id_column=id_column,
+                            segmentation_given=segmentation is not None, pause=pause)
+    if preview:
+        from coder.import_preview import preview_lines, preview_paths
+
+        previews = preview_paths(ctx.study, list(paths), options)
+        if not previews:
+            raise CoderError("no transcript files found in " + ", ".join(map(str, paths)))
+        for line in preview_lines(previews):
+            click.echo(line)
+        click.echo("\nNothing was imported (--preview).")
+        return
     store = ctx.store("import")
     files = expand_paths(list(paths))
     if not files:
         raise CoderError("no transcript files found in " + ", ".join(map(str, paths)))
+    if replace:
+        from coder.store.backup import before
+
+        with before(store, "import-replace"):
+            _import_files(store, ctx, paths, files, options)
+        return
+    _import_files(store, ctx, paths, files, options)
+
+
+def _import_files(store: Any, ctx: _Context, paths: tuple[Path, ...], files: list[Path],
+                  options: Any) -> None:
+    from coder.importer import import_paths
+
     if len(files) > 3 and sys.stderr.isatty():
         from rich.progress import Progress
 
@@ -277,7 +367,11 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
             line += f" ({n_(outcome.segments, 'segment')})"
         if outcome.detail:
             line += f": {outcome.detail}"
-        click.echo(line)
+        _echo(line)
+        for note in outcome.notes:
+            _echo(f"  note: {note}")
+        for warning in outcome.warnings:
+            _echo(f"  warning: {warning}", err=True)
         if outcome.replaced:
             rep = outcome.replaced
             click.echo(f"  kept {rep.kept_segments} unchanged segments with "
@@ -293,10 +387,14 @@ def import_(ctx: _Context, paths: tuple[Path, ...], segmentation: str | None,
 @study_options
 def remove(ctx: _Context, transcript: str, force: bool) -> None:
     """Delete a transcript from the study (its file is left alone), e.g. to import it again."""
-    from coder.store.transcripts import remove_transcript
+    from coder.store.backup import before
+    from coder.store.transcripts import get_transcript, remove_transcript
 
-    counts = remove_transcript(ctx.store("remove"), transcript, force=force)
-    click.echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
+    store = ctx.store("remove")
+    get_transcript(store, transcript)  # an unknown name is an error before any snapshot
+    with before(store, "remove"):
+        counts = remove_transcript(store, transcript, force=force)
+    _echo(f"Removed {transcript} ({n_(counts['segments'], 'segment')}, "
                f"{n_(counts['codings'], 'coding')})")
 
 
@@ -312,7 +410,7 @@ def status(ctx: _Context, fmt: str) -> None:
     data = {"study": ctx.study.settings.name, "path": str(ctx.study.root), **data}
     if fmt == "json":
         return _json(data)
-    click.echo(f"Study: {data['study']}  ({data['path']})")
+    _echo(f"Study: {data['study']}  ({data['path']})")
     click.echo(", ".join(n_(data[key], key.rstrip("s")) for key in (
         "transcripts", "segments", "tokens", "speakers", "codes", "codings", "memos")))
     if data["coders"]:
@@ -328,17 +426,24 @@ def status(ctx: _Context, fmt: str) -> None:
 @study_options
 def transcripts(ctx: _Context, fmt: str) -> None:
     """List transcripts with kind, segments, and your reviewed share and codings."""
+    from coder.media.find import all_media
     from coder.store.transcripts import list_transcripts
 
     rows = list_transcripts(ctx.store(), ctx.coder)
+    found = all_media(ctx.store(), ctx.study.root)
+    for r in rows:
+        item = found.get(r["id"])
+        r["media"], r["media_exists"] = (item.stored, item.exists) if item else (None, None)
     keys = ["name", "kind", "format", "segmentation", "segments", "speakers", "reviewed",
-            "codings", "source_path", "metadata"]
+            "codings", "source_path", "metadata", "media", "media_exists"]
     if fmt == "json":
         return _json([{k: r[k] for k in keys} for r in rows])
     _table(f"Transcripts (coder: {ctx.coder})",
-           ["name", "kind", "format", "segments", "speakers", "reviewed", "codings"],
+           ["name", "kind", "format", "segments", "speakers", "reviewed", "codings", "media"],
            [[r["name"], r["kind"], r["format"], r["segments"], r["speakers"],
-             f"{r['reviewed']}/{r['segments']}", r["codings"]] for r in rows])
+             f"{r['reviewed']}/{r['segments']}", r["codings"],
+             "" if r["media"] is None else r["media"] + ("" if r["media_exists"] else
+                                                          " (missing)")] for r in rows])
 
 
 @cli.command()
@@ -358,11 +463,19 @@ def segments(ctx: _Context, transcript: str, ranges: str | None, all_coders: boo
                          _parse_ranges(ranges) if ranges else None)
     if fmt == "json":
         return _json([{k: r[k] for k in ("ordinal", "speaker", "role", "start", "end",
-                                          "time_start", "time_end", "text", "codes",
-                                          "reviewed")} for r in rows])
+                                          "time_start", "time_end", "page", "text", "codes",
+                                          "spans", "reviewed")} for r in rows])
     _table(row["name"], ["#", "speaker", "time", "text", "codes"],
            [[("✓" if r["reviewed"] else "") + str(r["ordinal"]), r["speaker"] or "",
-             clock(r["time_start"]), r["text"], ", ".join(r["codes"])] for r in rows])
+             clock(r["time_start"]) or (f"p. {r['page']}" if r["page"] else ""), r["text"],
+             "\n".join([", ".join(r["codes"])] * bool(r["codes"])
+                       + [_span_label(s, all_coders) for s in r["spans"]])] for r in rows])
+
+
+def _span_label(span: dict[str, Any], with_coder: bool) -> str:
+    """``› need targeted PD 15-26 “targeted PD”`` (a span chip in a table)."""
+    who = f" ({span['coder']})" if with_coder else ""
+    return f"› {span['code']}{who} {span['start']}-{span['end']} {_span_words(span['text'], 40)}"
 
 
 @cli.command()
@@ -404,11 +517,18 @@ def codebook_load(ctx: _Context, file: Path, prune: bool) -> None:
     if not file.is_file():
         raise CoderError("no such file", path=file)
     specs = load_codebook(file)
-    changes = apply_codebook(ctx.store("codebook load"), specs, prune=prune, source=file.name)
-    click.echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
+    store = ctx.store("codebook load")
+    if prune:
+        from coder.store.backup import before
+
+        with before(store, "prune"):
+            changes = apply_codebook(store, specs, prune=prune, source=file.name)
+    else:
+        changes = apply_codebook(store, specs, prune=prune, source=file.name)
+    _echo(f"{file.name}: {n_(len(specs), 'code')}; {len(changes.added)} added, "
                f"{len(changes.updated)} updated, {len(changes.unchanged)} unchanged")
     if changes.kept:
-        click.echo(f"Not in {file.name} but kept (--prune would delete them and their "
+        _echo(f"Not in {file.name} but kept (--prune would delete them and their "
                    f"codings): {', '.join(changes.kept)}")
     for name, n in changes.pruned.items():
         click.echo(f"Deleted {name!r} and its {n_(n, 'coding')}")
@@ -427,13 +547,17 @@ def codebook_show(ctx: _Context, fmt: str) -> None:
     from rich.markup import escape
     from rich.tree import Tree
 
-    tree = Tree(f"[bold]{ctx.study.settings.name}[/] codebook ({len(codes)} codes)")
+    from coder.formatting import visible
+
+    name = escape(visible(ctx.study.settings.name))
+    tree = Tree(f"[bold]{name}[/] codebook ({len(codes)} codes)")
     nodes = {None: tree}
     for code in codes:
         key = f"[bold]{escape('[' + code['key'] + ']')}[/] " if code["key"] else ""
         colour = code["color"] or "white"
         label = (f"{key}[{colour}]■[/] {escape(code['name'])}  [dim]{code['codings']} codings"
                  f"{' · exclusive' if code['exclusive'] else ''}[/]")
+        label = visible(label)
         nodes[code["id"]] = nodes[code["parent_id"]].add(label)
     _console().print(tree)
 
@@ -449,13 +573,18 @@ def _code_json(code: dict[str, Any], codes: list[dict[str, Any]]) -> dict[str, A
 
 
 @codebook.command("export")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "md", "csv"]), default="yaml",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "md", "csv", "taguette-csv"]),
+              default="yaml", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
 @study_options
 def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
-    """Write the codebook as YAML (loadable again), Markdown or CSV."""
+    """Write the codebook as YAML (loadable again), Markdown or CSV.
+
+    taguette-csv is the CSV Taguette's codebook import takes: one `tag` column (the code's
+    name), its `description` (the definition with include, exclude and examples, as in
+    `export qdc`) and its `parent`.
+    """
     from coder.codebook import to_markdown, to_yaml
     from coder.store.codes import list_codes
 
@@ -464,6 +593,10 @@ def codebook_export(ctx: _Context, fmt: str, out: Path | None) -> None:
         text = to_yaml(codes)
     elif fmt == "md":
         text = to_markdown(codes, f"{ctx.study.settings.name}: codebook")
+    elif fmt == "taguette-csv":
+        from coder.exchange.write import taguette_csv
+
+        text = taguette_csv(codes)
     else:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -489,11 +622,9 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
         return
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CoderError(f"cannot write ({exc.strerror or exc})", path=out) from exc
+    from coder.files import write_text
+
+    write_text(out, text)
     click.echo(f"Wrote {out}", err=True)
 
 
@@ -560,32 +691,79 @@ def code_move(ctx: _Context, name: str, parent: str) -> None:
     click.echo(f"Moved {name!r} " + (f"under {parent!r}" if parent else "to the top level"))
 
 
+def _span_options(func: Callable) -> Callable:
+    """--text / --occurrence / --chars: words inside the segment instead of all of it."""
+    func = click.option("--chars", metavar="START-END",
+                        help="Only these characters of the segment's text (0 = its first; "
+                             "END not included).")(func)
+    func = click.option("--occurrence", type=click.IntRange(min=1), default=1,
+                        show_default=True, help="With --text: which occurrence.")(func)
+    return click.option("--text", "words", metavar="WORDS",
+                        help="Only these exact words of the segment (the first time they "
+                             "occur, or --occurrence N).")(func)
+
+
+def _span_words(text: str, limit: int = 60) -> str:
+    return "“" + (text if len(text) <= limit else text[:limit - 1] + "…") + "”"
+
+
 @code.command("apply")
 @click.argument("transcript")
 @click.argument("segment", type=int)
 @click.argument("code_name", metavar="CODE")
 @click.option("--memo", help="A note on why.")
+@_span_options
 @study_options
 def code_apply(ctx: _Context, transcript: str, segment: int, code_name: str,
-               memo: str | None) -> None:
-    """Give segment SEGMENT of TRANSCRIPT the code CODE."""
+               memo: str | None, words: str | None, occurrence: int,
+               chars: str | None) -> None:
+    """Give segment SEGMENT of TRANSCRIPT the code CODE (or only some of its words)."""
     from coder.store.codings import apply_by_name
+    from coder.store.spans import span_by_name
 
-    row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
-                               coder=ctx.coder, memo=memo)
-    click.echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
-               f"{row['name']!r} ({ctx.coder})")
+    if words is None and chars is None:
+        if occurrence != 1:
+            raise CoderError("--occurrence goes with --text")
+        row, added = apply_by_name(ctx.store("code apply"), transcript, segment, code_name,
+                                   coder=ctx.coder, memo=memo)
+        _echo(f"{'Coded' if added else 'Already coded'} {transcript} ¶{segment} "
+              f"{row['name']!r} ({ctx.coder})")
+        return
+    row, change, note = span_by_name(ctx.store("code apply"), transcript, segment, code_name,
+                                     coder=ctx.coder, words=words, occurrence=occurrence,
+                                     chars=chars, memo=memo)
+    verb = {"added": "Coded", "replaced": "Re-coded", "unchanged": "Already coded"}
+    was = "; was " + ", ".join(f"{a}-{b}" for a, b in change.replaced) if change.replaced \
+        else ""
+    _echo(f"{verb[change.action]} {transcript} ¶{segment} characters "
+          f"{change.start}-{change.end} {_span_words(change.text)} {row['name']!r} "
+          f"({ctx.coder}{'; ' + note if note else ''}{was})")
 
 
 @code.command("remove")
 @click.argument("transcript")
 @click.argument("segment", type=int)
 @click.argument("code_name", metavar="CODE")
+@_span_options
 @study_options
-def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str) -> None:
-    """Take the code CODE off segment SEGMENT of TRANSCRIPT."""
+def code_remove(ctx: _Context, transcript: str, segment: int, code_name: str,
+                words: str | None, occurrence: int, chars: str | None) -> None:
+    """Take the code CODE off segment SEGMENT of TRANSCRIPT (all of it: the whole-segment
+    coding and its spans; with --text or --chars only the spans over those words)."""
     from coder.store.codings import remove_by_name
+    from coder.store.spans import unspan_by_name
 
+    if words is not None or chars is not None:
+        row, spans = unspan_by_name(ctx.store("code remove"), transcript, segment, code_name,
+                                    coder=ctx.coder, words=words, occurrence=occurrence,
+                                    chars=chars)
+        if not spans:
+            raise CoderError(f"{transcript} ¶{segment} has no span of {row['name']!r} from "
+                             f"{ctx.coder} over those words")
+        click.echo(f"Removed {row['name']!r} from characters "
+                   f"{', '.join(f'{a}-{b}' for a, b in spans)} of {transcript} ¶{segment} "
+                   f"({ctx.coder})")
+        return
     row, removed = remove_by_name(ctx.store("code remove"), transcript, segment, code_name,
                                   coder=ctx.coder)
     if not removed:
@@ -605,7 +783,10 @@ def codings() -> None:
 def codings_import(ctx: _Context, file: Path) -> None:
     """Apply codings from a CSV with columns transcript,segment,code[,coder][,memo].
 
-    Rows without a coder are yours (--coder, CODER_NAME, ...).
+    Rows without a coder are yours (--coder, CODER_NAME, ...). Optional columns make a
+    row a span coding: start,end (offsets in the segment's text, as `codings export`
+    writes them) or the coded words in span_text (or text; the first time they occur,
+    or the occurrence-th).
 
     All or nothing: every bad row is reported and then nothing is applied.
     """
@@ -614,21 +795,33 @@ def codings_import(ctx: _Context, file: Path) -> None:
 
     if not file.is_file():
         raise CoderError("no such file", path=file)
+    if file.stat().st_size > MAX_CSV:
+        raise CoderError(f"refused: {file.stat().st_size / 2**20:.0f} MB is more than a "
+                         f"codings table needs (at most {MAX_CSV // 2**20} MB)", path=file)
     reader = csv.DictReader(io.StringIO(decode_bytes(file.read_bytes(), file)))
-    columns = [(c or "").strip().lower() for c in reader.fieldnames or []]
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CSV_FIELD))
+    try:
+        fieldnames = reader.fieldnames
+        raw = list(reader)
+    except csv.Error as exc:
+        raise CoderError(f"not a readable CSV table ({exc})", path=file,
+                         line=reader.line_num) from None
+    columns = [(c or "").strip().lower() for c in fieldnames or []]
     missing = [c for c in ("transcript", "segment", "code") if c not in columns]
     if missing:
         raise CoderError(f"missing column(s) {', '.join(missing)} (columns: "
                          f"{', '.join(columns) or 'none'}); expected "
-                         "transcript,segment,code[,coder][,memo]", path=file)
-    rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()} for row in reader]
+                         "transcript,segment,code[,coder][,memo][,start,end|,text]",
+                         path=file)
+    rows = [{(k or "").strip().lower(): v or "" for k, v in row.items()
+             if isinstance(v, str | None)} for row in raw]
     added, present, problems = import_codings(ctx.store("codings import"), rows,
                                               default_coder=ctx.coder)
     if problems:
         raise CoderError("\n".join(
             [f"{file}:{p.row}: {p.reason}" for p in problems]
             + [f"{file}: {n_(len(problems), 'bad row')}; no codings were imported"]))
-    click.echo(f"{file.name}: {added} codings added, {present} already present")
+    _echo(f"{file.name}: {added} codings added, {present} already present")
 
 
 @codings.command("export")
@@ -664,11 +857,11 @@ def review(ctx: _Context, transcripts: tuple[str, ...], ranges: str | None, undo
         row = get_transcript(store, name)
         segs = list_segments(store, row["id"], ctx.coder, wanted)
         if wanted:
-            found = {s["ordinal"] for s in segs}
-            absent = [n for n in wanted if n not in found]
+            found = [s["ordinal"] for s in segs]
+            absent = [str(n) for n in wanted.missing(found)] + wanted.empty_spans(found)
             if absent:
                 raise CoderError(f"{row['name']} has no segment(s) "
-                                 f"{', '.join(map(str, absent[:10]))}")
+                                 f"{', '.join(absent[:10])}")
         ids += [s["id"] for s in segs]
     change = unmark_reviewed if undo else mark_reviewed
     with store.transaction("review"):
@@ -690,7 +883,7 @@ def undo_(ctx: _Context) -> None:
     from coder.store.history import undo
 
     result = undo(ctx.store("undo"), ctx.coder)
-    click.echo(result.message if result else "Nothing to undo.")
+    _echo(result.message if result else "Nothing to undo.")
 
 
 @cli.command("redo")
@@ -700,7 +893,7 @@ def redo_(ctx: _Context) -> None:
     from coder.store.history import redo
 
     result = redo(ctx.store("redo"), ctx.coder)
-    click.echo(result.message if result else "Nothing to redo.")
+    _echo(result.message if result else "Nothing to redo.")
 
 
 @cli.command("history")
@@ -722,9 +915,15 @@ def history_(ctx: _Context, all_coders: bool, limit: int, fmt: str) -> None:
     state = {"undo": "undo of {target}", "redo": "redo of {target}"}
     _table("History" if all_coders else f"History (coder: {ctx.coder})",
            ["change", "time", "coder", "command", "what", "state"],
-           [[r["batch"], _local_time(r["time"]), r["coder"], r["command"], r["summary"],
+           [[r["batch"], _local_time(r["time"]), _who(r["coder"], r["os_user"]), r["command"],
+             r["summary"],
              "undone" if r["undone"] else state.get(r["kind"], "").format(**r)]
             for r in rows])
+
+
+def _who(coder: str, os_user: str) -> str:
+    """The coder name, and the account that wrote as that coder when the two differ."""
+    return f"{coder} (login: {os_user})" if os_user and os_user != coder else coder
 
 
 def _local_time(stamp: str) -> str:
@@ -788,10 +987,10 @@ def memo_set(ctx: _Context, selector: dict[str, Any], text: str) -> None:
     had = get_memo(store, kind, target_id, ctx.coder) is not None
     outcome = set_memo(store, kind, target_id, ctx.coder, text)
     if outcome == "unchanged":
-        click.echo(f"Memo on {where} unchanged ({ctx.coder})" if had
+        _echo(f"Memo on {where} unchanged ({ctx.coder})" if had
                    else f"No memo on {where} to delete ({ctx.coder})")
     else:
-        click.echo(f"{outcome.capitalize()} memo on {where} ({ctx.coder})")
+        _echo(f"{outcome.capitalize()} memo on {where} ({ctx.coder})")
 
 
 @memo.command("show")
@@ -810,13 +1009,13 @@ def memo_show(ctx: _Context, selector: dict[str, Any], all_coders: bool, fmt: st
     if fmt == "json":
         return _json([_memo_json(r) for r in rows])
     if not rows:
-        click.echo(f"No memo on {target_label(store, kind, target_id)}"
+        _echo(f"No memo on {target_label(store, kind, target_id)}"
                    + ("." if all_coders else f" by {ctx.coder}."))
         return
     for number, row in enumerate(rows):
         if all_coders:
-            click.echo(("\n" if number else "") + f"## {row['coder']} ({row['updated_at']})")
-        click.echo(row["text"])
+            _echo(("\n" if number else "") + f"## {row['coder']} ({row['updated_at']})")
+        _echo(row["text"])
 
 
 def _memo_json(row: dict[str, Any]) -> dict[str, Any]:

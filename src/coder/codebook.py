@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coder import safe_yaml
 from coder.errors import CoderError
+from coder.formatting import check_name
 
 FIELDS = (
     "name", "definition", "include", "exclude", "examples", "key", "color", "patterns",
     "exclusive", "children",
 )
 # Keys the workbench uses for its own commands; a code cannot take them.
-RESERVED_KEYS = frozenset("acjkmnqrsuxy?/ ")
+RESERVED_KEYS = frozenset("acjkmnqrsuxy?/ <>-+={}")  # <>-+={}: playing the recording
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _TOKEN_KEYS = frozenset({
     "ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "POS", "TAG", "SHAPE", "IS_ALPHA", "IS_DIGIT",
@@ -46,19 +48,14 @@ class CodeSpec:
 
 def load_codebook(path: Path) -> list[CodeSpec]:
     """Read and validate a codebook file; codes come parents first, in file order."""
-    import yaml
-
     try:
+        if path.stat().st_size > safe_yaml.MAX_CHARS * 4:
+            raise CoderError(f"refused: {path.stat().st_size / 2**20:.0f} MB is too large "
+                             "for a codebook", path=path)
         source = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise CoderError(f"cannot read codebook ({exc})", path=path) from exc
-    try:
-        root = yaml.compose(source, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise CoderError(f"not valid YAML ({problem})", path=path, line=line) from exc
+    root = safe_yaml.compose(source, path=path, what="codebook")
     return parse_codebook_node(root, path)
 
 
@@ -112,6 +109,10 @@ def parse_codebook_node(root: Any, path: Path) -> list[CodeSpec]:
         name = _text(fields["name"][1], fail, "name").strip()
         if not name:
             raise fail("a code name cannot be empty", fields["name"][1])
+        try:
+            check_name(name, "a code name")
+        except CoderError as exc:
+            raise fail(exc.reason, fields["name"][1]) from None
         line = node.start_mark.line + 1
         folded = name.casefold()
         if folded in names:
@@ -147,9 +148,10 @@ def parse_codebook_node(root: Any, path: Path) -> list[CodeSpec]:
                 raise fail(f"color {color!r} must be a hex colour like #1f77b4", color_node)
             spec.color = color.lower()
         if "patterns" in fields:
-            spec.patterns = _patterns(fields["patterns"][1], fail)
+            spec.patterns = _patterns(fields["patterns"][1], fail, lambda item: safe_yaml.construct(
+                item, path=path, what="codebook"))
         if "exclusive" in fields:
-            value = yaml.safe_load(yaml.serialize(fields["exclusive"][1]))
+            value = safe_yaml.construct(fields["exclusive"][1], path=path, what="codebook")
             if not isinstance(value, bool):
                 raise fail("exclusive must be true or false", fields["exclusive"][1])
             spec.exclusive = value
@@ -202,7 +204,7 @@ def _text_list(node: Any, fail, what: str) -> list[str]:
     return [_text(item, fail, what).strip() for item in node.value if str(item.value).strip()]
 
 
-def _patterns(node: Any, fail) -> list[Any]:
+def _patterns(node: Any, fail, construct: Any) -> list[Any]:
     """Phrases (strings) or spaCy token patterns (lists of attribute mappings)."""
     import yaml
 
@@ -218,7 +220,7 @@ def _patterns(node: Any, fail) -> list[Any]:
             continue
         if not isinstance(item, yaml.SequenceNode) or not item.value:
             raise fail("a pattern is a phrase or a list of token attributes", item)
-        value = yaml.safe_load(yaml.serialize(item))
+        value = construct(item)
         for token in value:
             if not isinstance(token, dict) or not token:
                 raise fail("each token in a pattern must be a mapping like {LOWER: seat}", item)

@@ -18,10 +18,18 @@ class CoderError(Exception):
         return (self.__class__, (self.reason,), {"path": self.path, "line": self.line})
 
     def __str__(self) -> str:
-        where = self.path or ""
+        where = shown_path(self.path) if self.path else ""
         if where and self.line is not None:
             where = f"{where}:{self.line}"
         return f"{where}: {self.reason}" if where else self.reason
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a terminal can show it: undecodable bytes as ``\\xe9``, controls visible."""
+    from coder.formatting import visible
+
+    text = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return visible(text)
 
 
 class InputError(CoderError):

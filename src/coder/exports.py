@@ -7,9 +7,11 @@ import io
 import json
 from typing import Any
 
-CODING_KEYS = ["transcript", "segment", "code", "coder", "memo", "origin", "speaker",
-               "created_at", "text"]
-_TEXT_KEYS = {"memo", "text", "speaker", "code", "transcript", "coder"}
+# start, end and span_text are empty for a whole-segment coding; offsets are into the
+# segment's text (what `coder codings import` reads back).
+CODING_KEYS = ["transcript", "segment", "code", "coder", "memo", "start", "end", "span_text",
+               "origin", "speaker", "created_at", "text"]
+_TEXT_KEYS = {"memo", "text", "speaker", "code", "transcript", "coder", "span_text"}
 
 
 def safe_cell(value: Any) -> str:
@@ -24,7 +26,8 @@ def codings_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CODING_KEYS)
     for row in rows:
-        writer.writerow([safe_cell(row[k]) if k in _TEXT_KEYS else row[k] for k in CODING_KEYS])
+        writer.writerow([safe_cell(row[k]) if k in _TEXT_KEYS else
+                         "" if row[k] is None else row[k] for k in CODING_KEYS])
     return buffer.getvalue()
 
 

@@ -15,6 +15,9 @@ Selection is deterministic. Per code, among its coded segments (one coder's):
 3. **Trimming**: a quote longer than ``max_chars`` keeps the sentences that carry the code
    (sentences with a codebook pattern match, else the most typical sentences), in order,
    joined by an ellipsis; every kept piece is an exact slice of the segment's text.
+4. **Spans**: where the coder coded words inside the segment (and not the whole segment),
+   the quote is those words, widened to whole words, with an ellipsis where the segment
+   goes on (``context``: widened to their sentences). Ranking still uses the segment.
 
 Sentences come from the stored token offsets (a token ``.``, ``?`` or ``!`` ends one), so
 nothing is re-parsed.
@@ -131,7 +134,8 @@ def coded_segments(store: Store, coder: str,
     rows = store.rows(
         """SELECT DISTINCT s.id AS segment_id, g.code_id, t.name AS transcript,
                   t.metadata, s.ordinal AS segment, s.speaker_id,
-                  coalesce(sp.name, '') AS speaker, s.time_start, s.text, s.lemmas, s.tokens
+                  coalesce(sp.name, '') AS speaker, s.time_start, s.page, s.text, s.lemmas,
+                  s.tokens
            FROM codings g JOIN segments s ON s.id = g.segment_id
            JOIN transcripts t ON t.id = s.transcript_id
            LEFT JOIN speakers sp ON sp.id = s.speaker_id
@@ -146,8 +150,12 @@ def coded_segments(store: Store, coder: str,
         if unknown:
             raise CoderError(f"--where {unknown[0]!r}: no speaker attribute or transcript "
                              f"metadata has that name (known: {', '.join(sorted(known))})")
+    from coder.store.spans import coded_spans
+
+    spans = coded_spans(store, coder)
     kept = []
     for row in rows:
+        row["spans"] = spans.get((row["segment_id"], row["code_id"]), [])
         if row["transcript"] not in metadata:
             meta = json.loads(row["metadata"] or "{}")
             metadata[row["transcript"]] = {str(k).casefold(): str(v) for k, v in meta.items()}
@@ -196,6 +204,10 @@ def citation(row: dict[str, Any]) -> str:
         parts.append(row["speaker"] + (f" ({', '.join(about)})" if about else ""))
     if row.get("time_start") is not None:
         parts.append(clock(row["time_start"]))
+    if row.get("page"):
+        parts.append(f"p. {row['page']}")
+    if row.get("meta", {}).get("question"):  # a survey answer: the question it answers
+        parts.append(f"answering “{row['meta']['question']}”")
     return ", ".join(parts)
 
 
@@ -263,6 +275,7 @@ class Options:
     all: bool = False
     min_chars: int = 40
     max_chars: int = 400
+    context: bool = False  # quote a coded span's whole sentence(s), not only its words
     include_interviewers: bool = False  # quote interviewers', hosts' and moderators' turns
 
 
@@ -440,11 +453,19 @@ def _select(code: dict[str, Any], rows: list[dict[str, Any]], features: _Feature
 def _quote_texts(code: dict[str, Any], rows: list[dict[str, Any]], centroid: Any,
                  options: Options, rules: _RuleEvidence,
                  features: _Features) -> list[tuple[str, bool]]:
-    """Each row's quote text (trimmed when longer than ``max_chars``), in one batch."""
+    """Each row's quote text (its coded span, or trimmed when longer than ``max_chars``),
+    in one batch."""
+    from coder.spans import quote_spans
+
     out = [(r["text"].strip(), False) for r in rows]
     long: list[tuple[int, list[tuple[int, int, str]]]] = []
     for k, row in enumerate(rows):
-        if len(out[k][0]) > options.max_chars:
+        if row.get("spans"):
+            around = [(a, b) for a, b, _ in sentence_spans(row["text"], row["lemmas"],
+                                                           row["tokens"])] \
+                if options.context else []
+            out[k] = quote_spans(row["text"], row["spans"], around)
+        elif len(out[k][0]) > options.max_chars:
             sentences = sentence_spans(row["text"], row["lemmas"], row["tokens"])
             if len(sentences) > 1:
                 long.append((k, sentences))

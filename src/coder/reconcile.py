@@ -40,6 +40,9 @@ class CoderWork:
     reviewed: bool  # whether these codes count (reviewed, or --all-segments)
     codes: list[int]  # code ids the coder gave, in codebook order
     memo: str | None = None
+    # the coder's span codings here: (code id, start, end) in the segment's text; at
+    # segment level a span counts as giving the code (it is in ``codes``)
+    spans: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -169,6 +172,7 @@ def list_disagreements(store: Store, coders: list[str] | None = None,
     consensus_codes = _codes_of(store, consensus, seg_ids, units)
     raw = {coder: _codes_of(store, coder, seg_ids, units) for coder in units.coders}
     ids = [c["id"] for c in units.codes]
+    spans = _spans_of(store, seg_ids)
     out = []
     for u, seg in zip(index.tolist(), seg_ids, strict=True):
         knows = units.known[:, u]
@@ -180,12 +184,26 @@ def list_disagreements(store: Store, coders: list[str] | None = None,
             segment_id=seg, transcript=row["transcript"], ordinal=row["ordinal"],
             speaker=row["speaker"], text=row["text"],
             coders={coder: CoderWork(coder, bool(knows[c]), raw[coder].get(seg, []),
-                                     memos.get(seg, {}).get(coder))
+                                     memos.get(seg, {}).get(coder),
+                                     spans.get((seg, coder), []))
                     for c, coder in enumerate(units.coders)},
             agreed=[ids[k] for k in np.flatnonzero(given == m)],
             disputed=[ids[k] for k in np.flatnonzero((given > 0) & (given < m))],
             decided=seg in decided, consensus=consensus_codes.get(seg, []),
             decision=trail.get(seg)))
+    return out
+
+
+def _spans_of(store: Store, seg_ids: list[int]) -> dict[tuple[int, str], list[tuple[int, int,
+                                                                                 int]]]:
+    """Every coder's spans on the segments: {(segment id, coder): [(code, start, end)]}."""
+    from coder.store.spans import segment_spans
+
+    out: dict[tuple[int, str], list[tuple[int, int, int]]] = {}
+    for seg, rows in segment_spans(store, seg_ids).items():
+        for row in rows:
+            out.setdefault((seg, row["coder"]), []).append(
+                (row["code_id"], row["start"], row["end"]))
     return out
 
 
@@ -249,11 +267,13 @@ def load_segment(store: Store, segment_id: int, coders: list[str] | None = None,
     row = details[segment_id]
     who = coders if coders else coders_on(store, segment_id, _exclude(consensus))
     work = {}
+    spans = _spans_of(store, [segment_id])
     for coder in who:
         memo = store.scalar("SELECT text FROM memos WHERE kind = 'segment' AND target_id = ? "
                             "AND coder = ?", (segment_id, coder))
         work[coder] = CoderWork(coder, all_segments or is_reviewed(store, segment_id, coder),
-                                codes_on(store, segment_id, coder), memo)
+                                codes_on(store, segment_id, coder), memo,
+                                spans.get((segment_id, coder), []))
     counted = [set(w.codes) for w in work.values() if w.reviewed]
     union = set().union(*counted) if counted else set()
     agreed = set.intersection(*counted) if counted else set()
@@ -340,7 +360,8 @@ def _check_exclusive(store: Store, code_ids: set[int]) -> None:
 
 # -- deciding --------------------------------------------------------------------------------
 def decide(store: Store, segment_id: int, codes: set[int], *, adjudicator: str, note: str = "",
-           consensus: str = CONSENSUS, coders: list[str] | None = None) -> Decision:
+           consensus: str = CONSENSUS, coders: list[str] | None = None,
+           spans_from: str | None = None) -> Decision:
     """Make ``codes`` the consensus coding of the segment, in one transaction.
 
     Sets the consensus coder's codings there (origin ``consensus``), marks the segment
@@ -349,6 +370,9 @@ def decide(store: Store, segment_id: int, codes: set[int], *, adjudicator: str, 
     on the segment except the consensus coder and ``auto``). Logs ``coding.add``,
     ``coding.remove`` and ``review.add`` events, then ``consensus.decide`` with the trail
     row, the codes before and after, and what was added and removed.
+
+    ``spans_from`` (a coder whose reading is taken): where that coder gave one of
+    ``codes`` only as spans, the consensus gets the same spans instead of the whole segment.
     """
     from coder.store.consensus import (
         code_names,
@@ -371,6 +395,8 @@ def decide(store: Store, segment_id: int, codes: set[int], *, adjudicator: str, 
         previous = codes_on(store, segment_id, consensus)
         before = code_names(store, previous)
         added, removed = set_codes(store, segment_id, codes, coder=consensus)
+        if spans_from:
+            _copy_spans(store, segment_id, codes, source=spans_from, consensus=consensus)
         newly = mark_decided(store, segment_id, consensus)
         ordered = codes_on(store, segment_id, consensus)
         row = record_decision(
@@ -380,6 +406,34 @@ def decide(store: Store, segment_id: int, codes: set[int], *, adjudicator: str, 
             code_ids=ordered, previous_ids=previous, added=added, removed=removed,
             reviewed_added=newly)
     return Decision(row["id"], segment_id, ordered, previous, added, removed, newly)
+
+
+def _copy_spans(store: Store, segment_id: int, codes: set[int], *, source: str,
+                consensus: str) -> None:
+    """Give ``consensus`` ``source``'s spans of the codes ``source`` gave only as spans."""
+    from coder.store.codings import apply_coding, remove_coding
+    from coder.store.spans import segment_spans
+
+    offset = store.scalar("SELECT start FROM segments WHERE id = ?", (segment_id,))
+    rows = segment_spans(store, [segment_id]).get(segment_id, [])
+    theirs: dict[int, list[tuple[int, int]]] = {}
+    for row in rows:
+        if row["coder"] == source and row["code_id"] in codes:
+            theirs.setdefault(row["code_id"], []).append((row["start"], row["end"]))
+    whole = {r[0] for r in store.conn.execute(
+        "SELECT code_id FROM codings WHERE segment_id = ? AND coder = ? AND span_start IS NULL",
+        (segment_id, source))}
+    for code_id, spans in theirs.items():
+        if code_id in whole:
+            continue
+        mine = {(r["start"], r["end"]) for r in rows
+                if r["coder"] == consensus and r["code_id"] == code_id}
+        if mine == set(spans):
+            continue
+        remove_coding(store, segment_id, code_id, coder=consensus)
+        for start, end in spans:
+            apply_coding(store, segment_id, code_id, coder=consensus, origin="consensus",
+                         span=(offset + start, offset + end))
 
 
 def auto_agree(store: Store, coders: list[str] | None = None, *, adjudicator: str,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from coder.errors import CoderError
+from coder.files import write_text
+from coder.sharing import make_folders
 
 CONFIG_NAME = "coder.toml"
 DB_NAME = "coder.db"
@@ -63,7 +67,9 @@ class Study:
         """The coder: ``--coder``, else ``CODER_NAME``, else ``coder.toml``, else the login."""
         for candidate in (explicit, os.environ.get("CODER_NAME"), self.settings.coder):
             if candidate and candidate.strip():
-                return candidate.strip()
+                from coder.formatting import check_name
+
+                return check_name(candidate.strip(), "a coder name")
         try:
             return getpass.getuser()
         except (KeyError, OSError):
@@ -125,14 +131,42 @@ def init_study(root: Path, name: str | None = None) -> Study:
     root = root.resolve()
     if root.exists() and not root.is_dir():
         raise CoderError("exists and is not a folder", path=root)
-    root.mkdir(parents=True, exist_ok=True)
-    for sub in ("codebooks", "transcripts", "exports"):
-        (root / sub).mkdir(exist_ok=True)
+    for sub in ("codebooks", "transcripts", "exports"):  # shared like the folder they are in
+        make_folders(root / sub)
     config = root / CONFIG_NAME
     if not config.exists():
         title = (name or root.name).replace("\\", "\\\\").replace('"', '\\"')
-        config.write_text(_TEMPLATE.format(name=title), encoding="utf-8")
+        write_text(config, _TEMPLATE.format(name=title))
     ignore = root / ".gitignore"
     if not ignore.exists():
-        ignore.write_text(f"{DB_NAME}\n{DB_NAME}-wal\n{DB_NAME}-shm\n", encoding="utf-8")
+        write_text(ignore, f"{DB_NAME}\n{DB_NAME}-wal\n{DB_NAME}-shm\n")
     return open_study(root)
+
+
+_CREATED = ("codebooks", "transcripts", "exports", CONFIG_NAME, ".gitignore", DB_NAME,
+            f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal")
+
+
+@contextlib.contextmanager
+def new_study(root: Path, name: str | None = None) -> Iterator[Study]:
+    """Create a study for the block; if the block fails, remove what was created for it.
+
+    Only what did not exist before goes (folders only while empty), so a failed
+    ``coder init DIR --from FILE`` leaves DIR as it was, or absent if it was.
+    """
+    root = root.resolve()
+    had_root = root.exists()
+    before = {part for part in _CREATED if (root / part).exists()}
+    try:
+        yield init_study(root, name)
+    except BaseException:
+        for part in reversed(_CREATED):  # files first, then the folders
+            path = root / part
+            if part in before or not path.exists():
+                continue
+            with contextlib.suppress(OSError):
+                path.rmdir() if path.is_dir() else path.unlink()
+        if not had_root:
+            with contextlib.suppress(OSError):
+                root.rmdir()
+        raise

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from coder.errors import CoderError
+from coder.files import write_figure
 
 
 def heatmap(report: dict[str, Any], pairwise: dict[str, list[float | None]],
@@ -42,11 +43,9 @@ def heatmap(report: dict[str, Any], pairwise: dict[str, list[float | None]],
     bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, extend="min")
     bar.set_ticks(sorted({0.0, 0.5, round(threshold, 3), 1.0}))
     fig.tight_layout()
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    except OSError as exc:
-        raise CoderError(f"cannot write ({exc.strerror or exc})", path=path) from exc
+        write_figure(path, fig, dpi=120)
     finally:
         plt.close(fig)
     return path

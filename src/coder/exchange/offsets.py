@@ -1,18 +1,18 @@
 """Selection offsets: map what a file counts to positions in coder's stored text.
 
 The standard counts Unicode code points; NVivo for Windows counts UTF-16 code units with
-CRLF as two. coder stores text with ``\\n`` line endings, so both are mapped through the
-text as it is in the file. The convention is detected per file by checking selections
-against the text: starting and ending at line boundaries, or matching the quotation text
-that ATLAS.ti stores in the selection's ``name``.
+CRLF as two; some readers (qdpxlib) count UTF-8 bytes. coder stores text with ``\\n`` line
+endings, so each is mapped through the text as it is in the file. The convention is
+detected per file by checking selections against the text: starting and ending at line
+boundaries, or matching the quotation text that ATLAS.ti stores in the selection's ``name``.
 """
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-CONVENTIONS = ("codepoints", "utf16")
+CONVENTIONS = ("codepoints", "utf16", "utf8")
 
 
 def normalise(raw: str) -> str:
@@ -20,36 +20,87 @@ def normalise(raw: str) -> str:
     return raw.replace("\r\n", "\n").replace("\r", "\n") if "\r" in raw else raw
 
 
-def position_map(raw: str, convention: str) -> array | None:
-    """``map[unit]`` = index into :func:`normalise` (``raw``); None when it is the identity."""
-    wide = convention == "utf16" and any(ord(ch) > 0xFFFF for ch in raw)
-    if "\r" not in raw and not wide:
-        return None
-    out = array("l")
-    index = 0
-    length = len(raw)
-    for i, ch in enumerate(raw):
-        out.append(index)
-        if wide and ord(ch) > 0xFFFF:
-            out.append(index)
-        if not (ch == "\r" and i + 1 < length and raw[i + 1] == "\n"):
-            index += 1
-    out.append(index)
-    return out
+def _widths(raw: str, convention: str) -> Any:
+    """Each character's width in the convention's units, as a numpy array."""
+    import numpy as np
+
+    points = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    width = np.ones(len(points), dtype=np.int64)
+    if convention == "utf16":
+        width += points > 0xFFFF
+    elif convention == "utf8":
+        width += (points > 0x7F).astype(np.int64) + (points > 0x7FF) + (points > 0xFFFF)
+    return width
+
+
+class Positions:
+    """File offsets in one convention -> indexes into the stored text of ``raw``.
+
+    A start inside a character's units (the two UTF-16 halves of a character outside the
+    BMP, a UTF-8 byte sequence, or CRLF) rounds down, to the character's start; an end
+    inside a character rounds up, so the selection keeps the whole character.
+    """
+
+    def __init__(self, raw: str, convention: str):
+        self.map: Any = None  # unit offset -> stored-text index (None: the same)
+        self.middles: Any = None  # unit offset -> inside a character
+        self.limit = len(raw)
+        if convention == "codepoints" and "\r" not in raw:
+            return
+        import numpy as np
+
+        width = _widths(raw, convention)
+        self.limit = int(width.sum())
+        if "\r" not in raw and self.limit == len(raw):
+            return
+        # a CRLF's CR takes no place in the stored text: characters after it move back one
+        cr = np.frombuffer(raw.encode("utf-32-le", "surrogatepass"), dtype="<u4") == 13
+        crlf = np.zeros(len(raw), dtype=np.int64)
+        if len(raw) > 1:
+            crlf[:-1] = cr[:-1] & (np.frombuffer(raw[1:].encode("utf-32-le", "surrogatepass"),
+                                                 dtype="<u4") == 10)
+        index = np.arange(len(raw), dtype=np.int64) - (np.cumsum(crlf) - crlf)
+        unit_char = np.repeat(np.arange(len(raw), dtype=np.int64), width)
+        self.map = np.append(index[unit_char], len(raw) - int(crlf.sum()))
+        starts = np.append(np.r_[True, unit_char[1:] != unit_char[:-1]] if len(unit_char)
+                           else np.zeros(0, dtype=bool), True)
+        self.middles = ~starts
+
+    def start(self, position: int) -> int | None:
+        """Where a selection starting at ``position`` starts, None when outside the text."""
+        if position < 0 or position > self.limit:
+            return None
+        return position if self.map is None else int(self.map[position])
+
+    def end(self, position: int) -> int | None:
+        """Where a selection ending at ``position`` ends, None when outside the text."""
+        index = self.start(position)
+        if index is not None and self.middles is not None and self.middles[position]:
+            return index + 1
+        return index
+
+
+def convert(positions: Positions, limit: int, position: int) -> int | None:
+    """Where a selection starting at ``position`` starts (``limit`` is ``positions.limit``;
+    the signature the media import uses)."""
+    return positions.start(position)
 
 
 def units(raw: str, convention: str) -> int:
     """The length of ``raw`` in the convention's units."""
-    if convention == "utf16":
-        return len(raw) + sum(1 for ch in raw if ord(ch) > 0xFFFF)
-    return len(raw)
+    if convention == "codepoints":
+        return len(raw)
+    return int(_widths(raw, convention).sum())
 
 
-def convert(mapping: array | None, limit: int, position: int) -> int | None:
-    """A file offset as an index into the stored text, or None when outside the text."""
-    if position < 0 or position > limit:
-        return None
-    return position if mapping is None else mapping[position]
+def to_units(text: str, convention: str) -> Callable[[int], int]:
+    """A function from an index into ``text`` to its offset in the convention's units."""
+    if convention == "codepoints":
+        return lambda index: index
+    import numpy as np
+
+    offsets = np.concatenate([[0], np.cumsum(_widths(text, convention))])
+    return lambda index: int(offsets[index])
 
 
 def _score(text: str, spans: Iterable[tuple[int, int, str]]) -> int:
@@ -75,11 +126,10 @@ def detect(sources: list[tuple[str, list[tuple[int, int, str]]]]) -> str:
     for convention in CONVENTIONS:
         score = 0
         for raw, spans in sources:
-            text, mapping = normalise(raw), position_map(raw, convention)
-            limit = units(raw, convention)
+            text, positions = normalise(raw), Positions(raw, convention)
             mapped = []
             for start, end, name in spans:
-                a, b = convert(mapping, limit, start), convert(mapping, limit, end)
+                a, b = positions.start(start), positions.end(end)
                 if a is None or b is None:
                     score -= 10
                 else:

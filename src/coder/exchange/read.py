@@ -10,6 +10,7 @@ braces; ``Sources/`` and ``sources/`` both work, as do a ``.qde`` with any name 
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -17,8 +18,10 @@ from typing import Any
 
 from coder.errors import InputError
 from coder.exchange.ids import normalise_guid as gid
+from coder.formatting import plural
 
 MAX_XML = 128 * 2**20
+_INTEGER = re.compile(r"^[+-]?[0-9]{1,18}$")
 MEDIA = {"PictureSource": "picture", "PDFSource": "PDF", "AudioSource": "audio",
          "VideoSource": "video"}
 
@@ -30,6 +33,9 @@ class Code:
     parent: str | None
     description: str = ""
     color: str | None = None
+    codable: bool = True
+    has_children: bool = False
+    parent_index: int | None = None  # the parent's place in Project.codes (GUIDs may repeat)
 
 
 @dataclass
@@ -39,7 +45,8 @@ class Selection:
     end: int
     name: str
     user: str | None
-    codings: list[tuple[str, str | None, list[str]]]  # (code guid, user guid, note guids)
+    # (code guid, user guid, note guids, creationDateTime)
+    codings: list[tuple[str, str | None, list[str], str | None]]
     notes: list[str]
     description: str = ""
 
@@ -53,6 +60,8 @@ class Source:
     notes: list[str]
     variables: dict[str, str]
     problem: str = ""
+    path: str = ""  # its plainTextPath, as written
+    created: str | None = None  # its creationDateTime
 
 
 @dataclass
@@ -61,6 +70,8 @@ class Note:
     name: str
     text: str
     user: str | None
+    created: str | None = None
+    modified: str | None = None
 
 
 @dataclass
@@ -69,6 +80,7 @@ class Project:
 
     path: str
     origin: str = ""
+    name: str = ""  # the project's name (a study's, when coder wrote it)
     users: dict[str, str] = field(default_factory=dict)  # guid -> name
     codes: list[Code] = field(default_factory=list)  # parents first
     sources: list[Source] = field(default_factory=list)
@@ -77,6 +89,12 @@ class Project:
     code_notes: dict[str, list[str]] = field(default_factory=dict)
     cases: dict[str, dict[str, str]] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    media: list[Any] = field(default_factory=list)  # exchange.media.MediaSource
+    base_path: str | None = None
+    # code GUIDs that more than one code in the file has -> those codes' names
+    shared_guids: dict[str, list[str]] = field(default_factory=dict)
+    selections_lost: int = 0  # selections already listed in ``skipped``, and their codings
+    codings_lost: int = 0
 
 
 def parse_xml(data: bytes, path: str) -> Any:
@@ -123,7 +141,7 @@ def _safe_name(name: str) -> bool:
 
 
 def _read_archive(path: Path) -> Project:
-    from coder.ingest.archive import check_zip
+    from coder.ingest.archive import check_zip, read_member
 
     check_zip(path, "a .qdpx")
     with zipfile.ZipFile(path) as archive:
@@ -138,7 +156,8 @@ def _read_archive(path: Path) -> Project:
         if qde.file_size > MAX_XML:
             raise InputError(f"refused: {qde.filename} is {qde.file_size / 2**20:.0f} MB",
                              path=path)
-        root = parse_xml(archive.read(qde), f"{path}:{qde.filename}")
+        root = parse_xml(read_member(archive, qde, path, limit=MAX_XML),
+                         f"{path}:{qde.filename}")
         files = {m.filename.lower(): m for m in members if not m.is_dir()}
 
         def read(target: str) -> bytes | None:
@@ -146,7 +165,7 @@ def _read_archive(path: Path) -> Project:
             for candidate in (name, f"sources/{name}", PurePosixPath(name).name,
                               f"sources/{PurePosixPath(name).name}"):
                 if candidate in files:
-                    return archive.read(files[candidate])
+                    return read_member(archive, files[candidate], path)
             return None
 
         return _project(root, str(path), read)
@@ -158,11 +177,13 @@ def _text(element: Any, tag: str) -> str:
 
 
 def _project(root: Any, path: str, read: Any) -> Project:
-    project = Project(path=path, origin=root.get("origin") or "")
+    project = Project(path=path, origin=root.get("origin") or "",
+                      name=(root.get("name") or "").strip())
     if root.tag == "CodeBook":
         codes = root.find("Codes")
         if codes is not None:
             _codes(codes, None, project)
+        _shared_guids(project)
         sets = root.find("Sets")
         if sets is not None and len(sets):
             project.skipped.append(f"Sets ({len(sets)}): not part of a coder study")
@@ -176,6 +197,7 @@ def _project(root: Any, path: str, read: Any) -> Project:
     codes = root.find("CodeBook/Codes")
     if codes is not None:
         _codes(codes, None, project)
+    _shared_guids(project)
     variables = {gid(v.get("guid")): v.get("name") or "" for v in root.iterfind(
         "Variables/Variable")}
     for case in root.iterfind("Cases/Case"):
@@ -184,15 +206,30 @@ def _project(root: Any, path: str, read: Any) -> Project:
             project.cases[name] = _values(case, variables)
     for element in root.iterfind("Sources/*"):
         if element.tag == "TextSource":
-            project.sources.append(_source(element, variables, read))
+            project.sources.append(_source(element, variables, read, project))
             whole = len(element.findall("Coding"))
             if whole:
-                project.skipped.append(f"{whole} coding(s) of the whole source "
+                project.codings_lost += whole
+                project.skipped.append(f"{plural(whole, 'coding')} of the whole source "
                                        f"{project.sources[-1].name!r}")
+        elif element.tag in ("AudioSource", "VideoSource"):
+            from coder.exchange.media import read_media_source
+
+            project.media.append(read_media_source(element, MEDIA[element.tag], read))
         else:
             kind = MEDIA.get(element.tag, element.tag)
+            held = len(element.findall(".//Coding"))
+            selections = sum(child.tag.endswith("Selection") for child in element)
+            project.selections_lost += selections
+            project.codings_lost += held
+            lost = f"; {plural(held, 'coding')} lost" if held else ""
             project.skipped.append(f"{kind} source {element.get('name') or element.get('guid')!r}"
-                                   " (only text sources are imported)")
+                                   f" (only text sources are imported{lost})")
+    if project.media:
+        from coder.exchange.media import attach_transcripts
+
+        project.base_path = root.get("basePath")
+        attach_transcripts(project)
     for note in root.iterfind("Notes/Note"):
         text = _text(note, "PlainTextContent")
         if not text and note.get("plainTextPath") and read:
@@ -203,7 +240,8 @@ def _project(root: Any, path: str, read: Any) -> Project:
             text = f"{description}\n\n{text}" if text else description
         project.notes[gid(note.get("guid"))] = Note(
             gid(note.get("guid")), note.get("name") or "", text.strip(),
-            gid(note.get("creatingUser")) or None)
+            gid(note.get("creatingUser")) or None, stamp(note.get("creationDateTime")),
+            stamp(note.get("modifiedDateTime")))
     project.project_notes = [gid(r.get("targetGUID")) for r in root.iterfind("NoteRef")]
     for tag in ("Links", "Sets", "Graphs"):
         found = root.find(tag)
@@ -212,15 +250,26 @@ def _project(root: Any, path: str, read: Any) -> Project:
     return project
 
 
-def _codes(parent_element: Any, parent: str | None, project: Project) -> None:
+def _codes(parent_element: Any, parent: str | None, project: Project,
+           parent_index: int | None = None) -> None:
     for element in parent_element.iterfind("Code"):
         guid = gid(element.get("guid"))
+        codable = (element.get("isCodable") or "true").strip().lower() not in ("false", "0")
         project.codes.append(Code(guid, (element.get("name") or "").strip(), parent,
-                                  _text(element, "Description").strip(), element.get("color")))
+                                  _text(element, "Description").strip(), element.get("color"),
+                                  codable, element.find("Code") is not None, parent_index))
         refs = [gid(r.get("targetGUID")) for r in element.iterfind("NoteRef")]
         if refs:
             project.code_notes[guid] = refs
-        _codes(element, guid, project)
+        _codes(element, guid, project, len(project.codes) - 1)
+
+
+def _shared_guids(project: Project) -> None:
+    """Note the GUIDs that several codes share: a coding that names one is ambiguous."""
+    names: dict[str, list[str]] = {}
+    for code in project.codes:
+        names.setdefault(code.guid, []).append(code.name)
+    project.shared_guids = {guid: found for guid, found in names.items() if len(found) > 1}
 
 
 def _values(element: Any, variables: dict[str, str]) -> dict[str, str]:
@@ -234,7 +283,7 @@ def _values(element: Any, variables: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _source(element: Any, variables: dict[str, str], read: Any) -> Source:
+def _source(element: Any, variables: dict[str, str], read: Any, project: Project) -> Source:
     guid = gid(element.get("guid"))
     name = element.get("name") or ""
     raw, problem = None, ""
@@ -260,9 +309,15 @@ def _source(element: Any, variables: dict[str, str], read: Any) -> Source:
         name = PurePosixPath((target or guid).split("://", 1)[-1]).stem
     selections = []
     for sel in element.iterfind("PlainTextSelection"):
-        try:
-            start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-        except (TypeError, ValueError):
+        start, end = _offset(sel.get("startPosition")), _offset(sel.get("endPosition"))
+        if start is None or end is None:
+            lost = len(sel.findall("Coding"))
+            project.selections_lost += 1
+            project.codings_lost += lost
+            label = sel.get("name") or gid(sel.get("guid"))
+            project.skipped.append(
+                f"selection {label!r} in {name!r}: offsets {sel.get('startPosition')!r}, "
+                f"{sel.get('endPosition')!r} are not whole numbers ({plural(lost, 'coding')} lost)")
             continue
         codings = []
         for coding in sel.iterfind("Coding"):
@@ -270,7 +325,9 @@ def _source(element: Any, variables: dict[str, str], read: Any) -> Source:
             if ref is not None:
                 codings.append((gid(ref.get("targetGUID")), gid(coding.get("creatingUser"))
                                 or None, [gid(r.get("targetGUID"))
-                                          for r in coding.iterfind("NoteRef")]))
+                                          for r in coding.iterfind("NoteRef")],
+                                stamp(coding.get("creationDateTime"))
+                                or stamp(sel.get("creationDateTime"))))
         selections.append(Selection(
             gid(sel.get("guid")), min(start, end), max(start, end), sel.get("name") or "",
             gid(sel.get("creatingUser")) or None, codings,
@@ -278,4 +335,24 @@ def _source(element: Any, variables: dict[str, str], read: Any) -> Source:
             _text(sel, "Description").strip()))
     return Source(guid, name, raw, selections,
                   [gid(r.get("targetGUID")) for r in element.iterfind("NoteRef")],
-                  _values(element, variables), problem)
+                  _values(element, variables), problem, target or "",
+                  stamp(element.get("creationDateTime")))
+
+
+def stamp(value: str | None) -> str | None:
+    """A creation or modification time as written, when it is an ISO 8601 date-time."""
+    from datetime import datetime
+
+    if not value or len(value) > 40:
+        return None
+    try:
+        datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return value.strip()
+
+
+def _offset(value: str | None) -> int | None:
+    """A selection offset: a whole number (``12``, ``+12``), else None (``12.5``, ``abc``)."""
+    text = (value or "").strip()
+    return int(text) if _INTEGER.match(text) else None

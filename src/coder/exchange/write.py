@@ -15,6 +15,8 @@ from typing import Any
 from coder.errors import CoderError
 from coder.exchange.collect import StudyData, collect, collect_codes
 from coder.exchange.ids import Guids
+from coder.exchange.offsets import to_units
+from coder.exchange.xml_text import SafeMaker
 from coder.files import write_atomic
 from coder.store.db import Store
 
@@ -22,6 +24,11 @@ CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
 ORIGIN = "coder"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def made_by_coder(origin: str) -> bool:
+    """Whether a REFI-QDA file's ``origin`` says coder wrote it."""
+    return origin.split(" ")[0] == ORIGIN
 
 
 @dataclass
@@ -33,17 +40,50 @@ class ExportSummary:
     users: int = 0
     cases: int = 0
     notes: int = 0
+    replaced: int = 0  # characters XML cannot hold, written as U+FFFD
+
+
+# The paragraph that tells a folder (not codable, children not exclusive) from an exclusive
+# group, which both are isCodable="false".
+FOLDER = "Not codable: a folder for its child codes."
+
+
+def folder(code: dict[str, Any]) -> bool:
+    """A code nobody applies that is not an exclusive group."""
+    return not code.get("codable", True) and not code.get("exclusive")
 
 
 def describe(code: dict[str, Any]) -> str:
-    """A code's Description: its definition, then include/exclude/examples as labelled lines."""
+    """A code's Description: its definition, then include/exclude/examples as labelled lines
+    (and a folder's mark)."""
     parts = [code.get("definition") or ""]
     for label, key in (("Include", "include"), ("Exclude", "exclude")):
         if code.get(key):
             parts.append(f"{label}: {code[key]}")
     for example in code.get("examples") or []:
         parts.append(f"Example: {example}")
+    if folder(code):
+        parts.append(FOLDER)
     return "\n\n".join(p for p in parts if p).strip()
+
+
+def taguette_csv(codes: list[dict[str, Any]]) -> str:
+    """The codebook as Taguette's codebook import reads CSV: exactly one of the columns
+    ``tag``/``name``/``path`` (here ``tag``), plus ``description`` (and ``parent``, which
+    newer Taguette reads and older ignores)."""
+    import csv
+    import io
+
+    from coder.exports import safe_cell
+
+    names = {c["id"]: c["name"] for c in codes}
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["tag", "description", "parent"])
+    for code in codes:
+        writer.writerow([safe_cell(code["name"]), safe_cell(describe(code)),
+                         safe_cell(names.get(code["parent_id"], ""))])
+    return buffer.getvalue()
 
 
 def _codes_xml(maker: Any, codes: list[dict[str, Any]], guids: Guids,
@@ -52,7 +92,7 @@ def _codes_xml(maker: Any, codes: list[dict[str, Any]], guids: Guids,
     nodes: dict[int | None, Any] = {None: maker.Codes()}
     for code in codes:  # parents come before their children
         attrs = {"guid": guids.code(code["name"]), "name": code["name"],
-                 "isCodable": "false" if code["exclusive"] else "true"}
+                 "isCodable": "false" if code["exclusive"] or folder(code) else "true"}
         if code.get("color"):
             attrs["color"] = code["color"]
         element = maker.Code(**attrs)
@@ -74,7 +114,7 @@ def codebook_xml(store: Store, study_name: str) -> bytes:
     codes = collect_codes(store)
     if not codes:
         raise CoderError("the study has no codes to export: load a codebook first")
-    maker = ElementMaker(namespace=CODEBOOK_NS, nsmap={None: CODEBOOK_NS})
+    maker = SafeMaker(ElementMaker(namespace=CODEBOOK_NS, nsmap={None: CODEBOOK_NS}))
     root = maker.CodeBook(_codes_xml(maker, codes, Guids(study_name)), origin=ORIGIN)
     return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
@@ -83,13 +123,17 @@ class _Project:
     """Builds the ``Project`` element from :class:`StudyData`."""
 
     def __init__(self, data: StudyData, study_name: str, coder: str,
-                 offsets: str = "codepoints"):
+                 offsets: str = "codepoints", one_per_selection: bool = False,
+                 line_names: bool = False):
         from lxml.builder import ElementMaker
 
         self.data, self.name, self.coder = data, study_name, coder
+        self.offsets = offsets
         self.utf16 = offsets == "utf16"
+        self.one_per_selection = one_per_selection
+        self.line_names = line_names
         self.guids = Guids(study_name)
-        self.E = ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS})
+        self.E = SafeMaker(ElementMaker(namespace=PROJECT_NS, nsmap={None: PROJECT_NS}))
         self.summary = ExportSummary()
         self.source_guid = {t["id"]: self.guids.source(_sha(t["text"]), t["name"])
                             for t in data.transcripts}
@@ -128,13 +172,19 @@ class _Project:
             root.append(E.Cases(*[self._case(n, a) for n, a in data.speakers.items()]))
             self.summary.cases = len(data.speakers)
         if data.transcripts:
-            root.append(E.Sources(*[self._source(t) for t in data.transcripts]))
+            from coder.exchange.media import media_sources
+
+            position = _utf16_positions if self.utf16 else None
+            root.append(E.Sources(*[self._source(t) for t in data.transcripts],
+                                  *media_sources(E, self.guids, data, self.source_guid,
+                                                 position)))
             self.summary.sources = len(data.transcripts)
         if self.notes:
             root.append(E.Notes(*self.notes))
             self.summary.notes = len(self.notes)
         for target in self.refs.get(("study", None), []):
             root.append(E.NoteRef(targetGUID=target))
+        self.summary.replaced = self.E.replaced
         return root
 
     def _value(self, key: str, value: Any) -> Any:
@@ -191,49 +241,77 @@ class _Project:
                                                                  "created": coding["created_at"]})
             group["codings"].setdefault(coding["code_id"], coding)
         for memo in self.data.memos:
-            seg = segments.get(memo["target_id"]) if memo["kind"] == "segment" else None
-            if seg is not None:
-                group = groups.setdefault((seg["start"], seg["end"], memo["coder"]), {
+            target = segments.get(memo["target_id"]) if memo["kind"] == "segment" else None
+            if target is not None:
+                group = groups.setdefault((target["start"], target["end"], memo["coder"]), {
                     "codings": {}, "notes": [], "created": memo["created_at"]})
                 group["notes"].append(self.guids.of("note", "segment", memo["target"],
                                                     memo["coder"]))
         out = []
-        position = _utf16_positions(text) if self.utf16 else None
+        position = to_units(text, self.offsets)
         for (start, end, coder), group in sorted(groups.items()):
-            sel_guid = self.guids.of("selection", self.source_guid[transcript["id"]], coder,
-                                     start, end)
-            selection = E.PlainTextSelection(
-                guid=sel_guid, name=_excerpt(text[start:end]),
-                startPosition=str(position(start) if position else start),
-                endPosition=str(position(end) if position else end), creatingUser=self.user(coder),
-                creationDateTime=group["created"])
-            for code_id, coding in group["codings"].items():
-                code_guid = self.guids.code(self.code_name[code_id])
-                element = E.Coding(E.CodeRef(targetGUID=code_guid),
-                                   guid=self.guids.of("coding", sel_guid, code_guid),
-                                   creatingUser=self.user(coder),
-                                   creationDateTime=coding["created_at"])
-                if coding["memo"]:
-                    note = self.guids.of("note", "coding", sel_guid, code_guid)
-                    self._note(note, f"Memo on {self.code_name[code_id]!r} in "
-                               f"{transcript['name']}", coding["memo"], coder,
-                               coding["created_at"])
-                    element.append(E.NoteRef(targetGUID=note))
-                selection.append(element)
-                self.summary.codings += 1
-            for note in dict.fromkeys(group["notes"]):
-                selection.append(E.NoteRef(targetGUID=note))
-            out.append(selection)
-            self.summary.selections += 1
+            codings = list(group["codings"].items())
+            self.summary.codings += len(codings)
+            # NVivo writes one coding per selection, and some readers take only the first
+            parts = [[c] for c in codings] if self.one_per_selection and codings else [codings]
+            pieces = _lines(text, start, end) if self.line_names else [(start, end, None)]
+            for k, (first, part, (a, b, line)) in enumerate(
+                    (n == 0, part, piece) for n, piece in enumerate(pieces) for part in parts):
+                identity: tuple[Any, ...] = (self.source_guid[transcript["id"]], coder, start,
+                                             end)
+                if self.one_per_selection and part:
+                    identity += (self.guids.code(self.code_name[part[0][0]]),)
+                if line is not None:
+                    identity += (line,)
+                sel_guid = self.guids.of("selection", *identity)
+                selection = E.PlainTextSelection(
+                    guid=sel_guid, name=_excerpt(text[a:b]) if line is None else f"line:{line}",
+                    startPosition=str(position(a)), endPosition=str(position(b)),
+                    creatingUser=self.user(coder), creationDateTime=group["created"])
+                for code_id, coding in part:
+                    selection.append(self._coding(sel_guid, code_id, coding, coder,
+                                                  transcript["name"], first))
+                if k == 0:
+                    for note in dict.fromkeys(group["notes"]):
+                        selection.append(E.NoteRef(targetGUID=note))
+                out.append(selection)
+                self.summary.selections += 1
         return out
+
+    def _coding(self, sel_guid: str, code_id: int, coding: dict[str, Any], coder: str,
+                transcript: str, memo: bool = True) -> Any:
+        """One ``<Coding>`` of a selection, with its memo as a Note (unless not ``memo``)."""
+        E = self.E
+        code_guid = self.guids.code(self.code_name[code_id])
+        element = E.Coding(E.CodeRef(targetGUID=code_guid),
+                           guid=self.guids.of("coding", sel_guid, code_guid),
+                           creatingUser=self.user(coder), creationDateTime=coding["created_at"])
+        if coding["memo"] and memo:
+            note = self.guids.of("note", "coding", sel_guid, code_guid)
+            self._note(note, f"Memo on {self.code_name[code_id]!r} in {transcript}",
+                       coding["memo"], coder, coding["created_at"])
+            element.append(E.NoteRef(targetGUID=note))
+        return element
 
 
 def _utf16_positions(text: str) -> Any:
-    """A function from a code point index in ``text`` to its UTF-16 unit offset."""
-    import bisect
+    """A function from an index into ``text`` to its UTF-16 offset (for media selections)."""
+    return to_units(text, "utf16")
 
-    wide = [i for i, ch in enumerate(text) if ord(ch) > 0xFFFF]
-    return lambda index: index + bisect.bisect_left(wide, index)
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, int, int | None]]:
+    """``[start, end)`` cut at line ends into its non-blank pieces, each with its 0-based line
+    number (as qualitative-coding numbers a file's lines)."""
+    line = text.count("\n", 0, start)
+    pieces: list[tuple[int, int, int | None]] = []
+    a = start
+    while a < end:
+        stop = text.find("\n", a, end)
+        b = end if stop < 0 else stop
+        if text[a:b].strip():
+            pieces.append((a, b, line))
+        a, line = b + 1, line + 1
+    return pieces or [(start, end, text.count("\n", 0, start))]
 
 
 def _sha(text: str) -> str:
@@ -251,12 +329,14 @@ def _excerpt(text: str, width: int = 80) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def project_files(store: Store, study_name: str, coder: str, offsets: str = "codepoints"
+def project_files(store: Store, study_name: str, coder: str, offsets: str = "codepoints",
+                  one_per_selection: bool = False, line_names: bool = False
                   ) -> tuple[bytes, dict[str, bytes], ExportSummary]:
     """``project.qde`` bytes, the source files (``sources/<guid>.txt``) and a summary."""
     from lxml import etree
 
-    builder = _Project(collect(store, coder), study_name, coder, offsets)
+    builder = _Project(collect(store, coder), study_name, coder, offsets, one_per_selection,
+                       line_names)
     root = builder.build()
     qde = etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
     files = {f"sources/{builder.source_guid[t['id']]}.txt": t["text"].encode("utf-8")
@@ -267,14 +347,21 @@ def project_files(store: Store, study_name: str, coder: str, offsets: str = "cod
 def export_qdc(store: Store, study_name: str, path: Path) -> int:
     """Write the codebook to ``path``; returns the number of codes."""
     data = codebook_xml(store, study_name)
-    write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    write_atomic(path, write)
     return len(collect_codes(store))
 
 
 def export_qdpx(store: Store, study_name: str, coder: str, path: Path,
-                offsets: str = "codepoints") -> ExportSummary:
-    """Write the whole study to ``path`` as a .qdpx archive."""
-    qde, files, summary = project_files(store, study_name, coder, offsets)
+                offsets: str = "codepoints", one_per_selection: bool = False,
+                line_names: bool = False) -> ExportSummary:
+    """Write the whole study to ``path`` as a .qdpx archive (``one_per_selection``: a
+    selection for each coding, as NVivo writes, for readers that take only the first;
+    ``line_names``: a selection per line named ``line:N``, as qualitative-coding reads)."""
+    qde, files, summary = project_files(store, study_name, coder, offsets, one_per_selection,
+                                        line_names)
 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:

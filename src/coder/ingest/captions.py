@@ -28,10 +28,13 @@ import re
 from dataclasses import dataclass, field
 
 from coder.errors import InputError
-from coder.ingest.model import Document, Turn
+from coder.ingest.cues import PAUSE, Piece, assemble
+from coder.ingest.model import Document
+from coder.ingest.names import leading_names, split_leading_name
 from coder.ingest.turns import looks_like_heading, match_label, parse_timestamp
 
-_CUE_TIME = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):([0-5]\d)(?:[.,](\d{1,3}))?")
+# 00:00:01.000, 01.000 without hours, and Teams' old unpadded 0:0:1.0
+_CUE_TIME = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):([0-5]?\d)(?:[.,](\d{1,3}))?")
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?(?:[ \t]+([^>]*))?>")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<\d[^>]*>|\{\\[^}]*\}")
 _SPACES = re.compile(r"\s+")
@@ -48,71 +51,97 @@ class _Cue:
     lines: list[str] = field(default_factory=list)
 
 
-def parse_vtt(text: str, *, name: str) -> Document:
+def parse_vtt(text: str, *, name: str, pause: float = PAUSE,
+              known_speakers: frozenset[str] = frozenset()) -> Document:
     """Parse a WebVTT file's text (decoded, ``\\n`` newlines) into a :class:`Document`."""
-    return _parse(text, name=name, fmt="vtt")
+    return _parse(text, name=name, fmt="vtt", pause=pause, known=known_speakers)
 
 
-def parse_srt(text: str, *, name: str) -> Document:
+def parse_srt(text: str, *, name: str, pause: float = PAUSE,
+              known_speakers: frozenset[str] = frozenset()) -> Document:
     """Parse a SubRip file's text (decoded, ``\\n`` newlines) into a :class:`Document`."""
-    return _parse(text, name=name, fmt="srt")
+    return _parse(text, name=name, fmt="srt", pause=pause, known=known_speakers)
 
 
-def _parse(text: str, *, name: str, fmt: str) -> Document:
+def _parse(text: str, *, name: str, fmt: str, pause: float = PAUSE,
+           known: frozenset[str] = frozenset()) -> Document:
     metadata: dict = {}
     cues = _read_cues(text, fmt, metadata)
     if not cues:
         raise InputError("no caption cues found")
     texts = ["\n".join(cue.lines) for cue in cues]
+    notes: list[str] = []
+    rolling = _is_rolling(texts)
+    if rolling:
+        texts = _drop_rolling_repeats(texts)
+        notes.append("rolling captions (each cue repeats the last one's words, as YouTube's "
+                     "automatic captions do): every word kept once")
     loose = _recurring_loose_labels(texts)
-    speakers = False
-    pieces: list[tuple[int, str | None, str, float, float]] = []  # cue index, speaker, words
-    for index, (cue, raw) in enumerate(zip(cues, texts, strict=True)):
-        for speaker, words in _cue_pieces(raw, loose):
-            speakers = speakers or speaker is not None
-            pieces.append((index, speaker, words, cue.start, cue.end))
-    if not any(words for _, _, words, _, _ in pieces):
+    names: list[str] = []
+    if not any(":" in t or "<v" in t for t in texts[:200]) or known:
+        firsts = [_clean(t.split("\n", 1)[0]) for t in texts if t.strip()]
+        names = leading_names(firsts, known)
+        names = [n for n in names if any(f.startswith(n + " ") for f in firsts)]
+    pieces: list[Piece] = []
+    for cue, raw in zip(cues, texts, strict=True):
+        for speaker, words in _cue_pieces(raw, loose, names):
+            pieces.append(Piece(speaker, words, cue.start, cue.end))
+    if not any(p.words for p in pieces):
         raise InputError("caption cues contain no text")
-
-    out: list[str] = []
-    turns: list[Turn] = []
-    pos = 0
-    current: list | None = None  # [key, speaker, words, start, end]
-    groups: list[list] = []
-    for index, speaker, words, start, end in pieces:
-        if speakers:
-            if speaker is None and current is not None:
-                speaker = current[1]
-            key: object = speaker
-        else:
-            key = index
-        if current is None or current[0] != key:
-            current = [key, speaker, [], start, end]
-            groups.append(current)
-        if words:
-            current[2].append(words)
-        current[4] = end
-    for _, speaker, words_list, start, end in groups:
-        if not words_list:
-            continue
-        if turns and speakers and turns[-1].speaker == speaker:
-            # the speaker's turn was split by a label with no words: join them back up
-            words = " " + " ".join(words_list)
-            turns[-1].end += len(words)
-            turns[-1].time_end = end
-        else:
-            words = " ".join(words_list)
-            prefix = f"{speaker}: " if speaker is not None else ""
-            if out:
-                out.append("\n\n")
-                pos += 2
-            out.append(prefix)
-            pos += len(prefix)
-            turns.append(Turn(speaker, pos, pos + len(words), time_start=start, time_end=end))
-        out.append(words)
-        pos += len(words)
+    if names:
+        used = sorted({p.speaker for p in pieces if p.speaker in names})
+        if used:
+            notes.append("speaker names without a colon, recognised because they start "
+                         f"many cues: {', '.join(used)}")
     metadata["cues"] = len(cues)
-    return Document(name=name, text="".join(out), turns=turns, format=fmt, metadata=metadata)
+    doc = assemble(pieces, name=name, fmt=fmt, metadata=metadata, pause=pause)
+    speakers = {t.speaker for t in doc.turns if t.speaker}
+    header = "WEBVTT header" if fmt == "vtt" and text.lstrip().startswith("WEBVTT") else \
+        "'-->' timing lines"
+    kind = "WebVTT" if fmt == "vtt" else "SubRip"
+    doc.detected = (f"{kind} captions ({header}, {len(cues)} cues"
+                    + (f", {len(speakers)} speakers" if speakers else ", no speaker names")
+                    + ")")
+    if not speakers and len(doc.turns) > 1:
+        notes.append(f"no speaker names: cues joined into paragraphs, split at pauses of "
+                     f"{pause:g} s or more")
+    doc.notes = notes
+    return doc
+
+
+def _is_rolling(texts: list[str]) -> bool:
+    """True when most cues start with the words the cue before ended with."""
+    if len(texts) < 3:
+        return False
+    overlapping = 0
+    previous: list[str] = []
+    for raw in texts:
+        words = _clean(raw).split()
+        if previous and words and _overlap(previous, words) >= min(3, len(words)):
+            overlapping += 1
+        previous = words or previous
+    return overlapping >= 0.4 * (len(texts) - 1)
+
+
+def _overlap(before: list[str], after: list[str]) -> int:
+    """The largest ``k`` with ``before[-k:] == after[:k]``."""
+    for k in range(min(len(before), len(after)), 0, -1):
+        if before[-k:] == after[:k]:
+            return k
+    return 0
+
+
+def _drop_rolling_repeats(texts: list[str]) -> list[str]:
+    """Each cue's text without the words it repeats from the words already said."""
+    said: list[str] = []
+    out = []
+    for raw in texts:
+        words = _clean(raw).split()
+        k = _overlap(said[-len(words):] if words else [], words)
+        new = words[k:]
+        said.extend(new)
+        out.append(" ".join(new))
+    return out
 
 
 def _read_cues(text: str, fmt: str, metadata: dict) -> list[_Cue]:
@@ -121,7 +150,8 @@ def _read_cues(text: str, fmt: str, metadata: dict) -> list[_Cue]:
     block: list[tuple[int, str]] = []
     first = True
     for number, line in enumerate(text.split("\n"), start=1):
-        if line.strip():
+        # a line holding only a space right after a timing line (YouTube) is inside the cue
+        if line.strip() or (line and block and "-->" in block[-1][1]):
             block.append((number, line))
             continue
         if block:
@@ -203,10 +233,10 @@ def _recurring_loose_labels(texts: list[str]) -> set[str]:
     return {n for n, c in counts.items() if c >= 2 and not looks_like_heading(n)}
 
 
-def _cue_pieces(raw: str, loose: set[str]) -> list[tuple[str | None, str]]:
+def _cue_pieces(raw: str, loose: set[str], names: list[str]) -> list[tuple[str | None, str]]:
     """A cue's text as ``(speaker, words)`` pieces: voice tags, then ``Name:`` lines."""
     parts = _VOICE.split(raw)
-    pieces = _label_pieces(parts[0], loose) if parts[0].strip() else []
+    pieces = _label_pieces(parts[0], loose, names) if parts[0].strip() else []
     for i in range(1, len(parts), 2):
         voice = _clean(parts[i] or "")
         words = _clean(parts[i + 1])
@@ -214,7 +244,8 @@ def _cue_pieces(raw: str, loose: set[str]) -> list[tuple[str | None, str]]:
     return pieces
 
 
-def _label_pieces(chunk: str, loose: set[str]) -> list[tuple[str | None, str]]:
+def _label_pieces(chunk: str, loose: set[str], names: list[str]
+                  ) -> list[tuple[str | None, str]]:
     pieces: list[tuple[str | None, str]] = []
     for raw in chunk.split("\n"):
         line = _clean(raw)
@@ -226,6 +257,8 @@ def _label_pieces(chunk: str, loose: set[str]) -> list[tuple[str | None, str]]:
             pieces.append((label.speaker, line[label.end :].strip()))
         elif m is not None and m.group(1) in loose:
             pieces.append((m.group(1), line[m.end() :].strip()))
+        elif names and (found := split_leading_name(line, names)) is not None:
+            pieces.append(found)
         elif pieces:
             speaker, words = pieces[-1]
             pieces[-1] = (speaker, f"{words} {line}" if words else line)

@@ -1,9 +1,12 @@
 """Word ``.docx`` transcripts, read with python-docx.
 
 The body's paragraphs (empty ones skipped) are joined with a blank line between them and
-parsed with the plain-text turn rules (:func:`coder.ingest.turns.find_turns`): a paragraph
+parsed with the plain-text turn rules (:func:`coder.ingest.turns.build_document`;
+Microsoft 365 Transcribe's ``00:00:03 Speaker 1`` paragraphs are labels too): a paragraph
 that begins with a speaker label starts a turn, other paragraphs continue the current one,
-and each paragraph stays a paragraph for segmentation. Only body paragraphs are read:
+and each paragraph stays a paragraph for segmentation. The main part is found through the package's
+officeDocument relationship (python-docx follows it), so ``word/document2.xml`` works.
+Only body paragraphs are read:
 text in tables, text boxes, headers, footers, footnotes and comments is not imported
 (a document whose text is all in tables gets a message saying so). YAML front matter does
 not apply. Core properties title, author and created go into ``metadata`` when set
@@ -17,13 +20,14 @@ from pathlib import Path
 from coder.errors import InputError
 from coder.ingest.archive import check_zip
 from coder.ingest.model import Document
-from coder.ingest.turns import find_turns
+from coder.ingest.turns import build_document
 
 _TEMPLATE_AUTHOR = "python-docx"
 _TEMPLATE_CREATED = "2013-12-23T23:15:00"
 
 
-def parse_docx(path: Path | str, *, name: str) -> Document:
+def parse_docx(path: Path | str, *, name: str,
+               known_speakers: frozenset[str] = frozenset()) -> Document:
     """Parse a Word document into a :class:`Document` (format ``docx``)."""
     import docx
 
@@ -50,4 +54,4 @@ def parse_docx(path: Path | str, *, name: str) -> Document:
         created = props.created.isoformat()
         if not created.startswith(_TEMPLATE_CREATED):
             metadata["created"] = created
-    return Document(name=name, text=text, turns=find_turns(text), format="docx", metadata=metadata)
+    return build_document(text, name=name, fmt="docx", metadata=metadata, known=known_speakers)

@@ -9,6 +9,11 @@ ids that repeat are listed in the metadata (``rows_without_answer``, ``repeated_
 The row's other non-empty cells become ``speaker_attributes[speaker]``. ``Document.text``
 is the answers joined by a blank line. Column names match exactly, else case-insensitively.
 
+Qualtrics exports (a ``ResponseId`` column, or ``StartDate`` and ``EndDate``) have the
+question wording in row 2 and sometimes ``{"ImportId": ...}`` in row 3: both rows are
+skipped, and the wording goes into the metadata (``questions`` per column, ``question`` for
+the text column) for citations and reports.
+
 Without ``text_column``, a single column whose name contains the word text, response,
 answer or comment (``"Open response"``, ``"Comments"``) is used; otherwise the error lists
 the columns and asks for ``--text-column``. CSV delimiter: whichever of comma, semicolon
@@ -63,7 +68,8 @@ def parse_survey(
             break
     if header is None:
         raise InputError("empty file", path=path)
-    text_i = _text_index(header, text_column, path)
+    rows, questions, skipped = _qualtrics_rows(header, rows)
+    text_i = _text_index(header, text_column, path, questions)
     id_i = (_column(header, id_column, path) if id_column is not None
             else _guess_id(header, text_i))
     if id_i == text_i:
@@ -78,7 +84,7 @@ def parse_survey(
     seen: dict[str, int] = {}
     duplicates: list[str] = []
     width = len(header)
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(rows, start=1 + skipped):
         cells = [_cell(v) for v in row[:width]]
         if not any(cells):
             continue
@@ -117,10 +123,21 @@ def parse_survey(
         "text_column": header[text_i],
         "id_column": header[id_i] if id_i is not None else None,
     }
+    if questions:
+        metadata["questions"] = questions
+        if questions.get(header[text_i]):
+            metadata["question"] = questions[header[text_i]]
+        metadata["skipped_rows"] = skipped
     if blank:
         metadata["rows_without_answer"] = blank
     if duplicates:
         metadata["repeated_ids"] = duplicates
+    kind = "Qualtrics export" if questions else "survey table"
+    notes = []
+    if questions:
+        notes.append(f"skipped {plural_rows(skipped)} after the header (question wording"
+                     + (", ImportId" if skipped > 1 else "") + "); the wording is kept as "
+                     "the transcript's metadata")
     return Document(
         name=name,
         text="".join(out),
@@ -128,7 +145,46 @@ def parse_survey(
         format=fmt,
         metadata=metadata,
         speaker_attributes=attributes,
+        detected=f"{fmt.upper()} {kind}: answers in '{header[text_i]}', one turn per row",
+        notes=notes,
     )
+
+
+def plural_rows(n: int) -> str:
+    return "1 row" if n == 1 else f"{n} rows"
+
+
+_QUALTRICS_COLUMNS = frozenset(["responseid", "_recordid"])
+_RESPONSE_ID = re.compile(r"R_\w{6,}")
+
+
+def _is_import_ids(row: Sequence[object]) -> bool:
+    return any(_cell(v).lstrip().startswith(('{"ImportId"', "{'ImportId'")) for v in row)
+
+
+def _qualtrics_rows(header: list[str], rows: Iterator[Sequence[object]]
+                    ) -> tuple[Iterator[Sequence[object]], dict[str, str], int]:
+    """Skip a Qualtrics export's question-wording row and ``{"ImportId": ...}`` row.
+
+    Returns the remaining rows, the wording per column and how many rows were skipped.
+    """
+    ahead = list(rows)
+    folded = {h.casefold() for h in header}
+    qualtrics = bool(folded & _QUALTRICS_COLUMNS) or {"startdate", "enddate"} <= folded
+    questions: dict[str, str] = {}
+    skipped = 0
+    id_i = next((i for i, h in enumerate(header) if h.casefold() in _QUALTRICS_COLUMNS), None)
+    if qualtrics and ahead and id_i is not None and id_i < len(ahead[0]) \
+            and _RESPONSE_ID.fullmatch(_cell(ahead[0][id_i]).strip()):
+        qualtrics = False  # the first row is already an answer: no wording row
+    if ahead and (qualtrics or (len(ahead) > 1 and _is_import_ids(ahead[1]))) \
+            and not _is_import_ids(ahead[0]):
+        wording = [_cell(v).strip() for v in ahead[0]]
+        questions = {h: w for h, w in zip(header, wording, strict=False) if w and w != h}
+        skipped = 1
+    if len(ahead) > skipped and _is_import_ids(ahead[skipped]):
+        skipped += 1
+    return iter(ahead[skipped:]), questions, skipped
 
 
 def _csv_rows(path: Path | str) -> Iterator[Sequence[object]]:
@@ -203,7 +259,8 @@ def _column(header: list[str], wanted: str, path: Path | str) -> int:
     raise InputError(f"no column named '{wanted}' (columns: {', '.join(header)})", path=path)
 
 
-def _text_index(header: list[str], text_column: str | None, path: Path | str) -> int:
+def _text_index(header: list[str], text_column: str | None, path: Path | str,
+                questions: dict[str, str] | None = None) -> int:
     if text_column is not None:
         return _column(header, text_column, path)
     candidates = []
@@ -216,6 +273,6 @@ def _text_index(header: list[str], text_column: str | None, path: Path | str) ->
     if candidates:
         names = ", ".join(f"'{header[i]}'" for i in candidates)
         raise InputError(f"several possible text columns ({names}); pass --text-column", path=path)
-    raise InputError(
-        f"no text column found; pass --text-column (columns: {', '.join(header)})", path=path
-    )
+    questions = questions or {}
+    shown = ", ".join(f"{h} ({questions[h][:50]!r})" if questions.get(h) else h for h in header)
+    raise InputError(f"no text column found; pass --text-column (columns: {shown})", path=path)

@@ -42,9 +42,11 @@ from typing import Any
 
 from coder.errors import InputError
 from coder.ingest.model import Document, Turn
+from coder.ingest.timestamps import TIMESTAMP, parse_timestamp
 
-# mm:ss, h:mm:ss, hh:mm:ss with optional .mmm / ,mmm
-TIMESTAMP = r"\d{1,2}:[0-5]\d(?::[0-5]\d)?(?:[.,]\d{1,3})?"
+__all__ = ["TIMESTAMP", "Label", "find_turns", "match_label", "parse_timestamp",
+           "parse_turn_text", "split_front_matter"]
+
 _WORD = r"[^\W\d_][\w'’.\-]*"
 _NAME = rf"{_WORD}(?:[ \t]+(?:{_WORD}|\d{{1,3}})){{0,4}}"
 _B = r"(?:\*\*|__)?"  # Markdown bold marker
@@ -54,16 +56,39 @@ _LABEL = re.compile(
       {_B}(?:[\[(](?P<ts1>{TIMESTAMP})[\])][ \t]*|(?P<ts2>{TIMESTAMP})[ \t]+)?{_B}
       (?P<name>{_NAME})
       (?:[ \t]*[\[(](?P<ts3>{TIMESTAMP})[\])])?
-      [ \t]*{_B}[ \t]*(?::{_B}(?=[ \t]|$)|：{_B})
+      [ \t]*{_B}[ \t]*(?::{_B}(?=[ \t]|$)|：{_B}|(?P<tight>:)(?=[^\s/:\d]))
       (?:[ \t]*[\[(](?P<ts4>{TIMESTAMP})[\])])?
     |
       (?P<oname>{_NAME})[ \t]+(?P<ots>{TIMESTAMP})[ \t]*$
     )""",
     re.MULTILINE | re.VERBOSE,
 )
+# Markdown exports of Otter, Descript, Riverside: **Emma** [0:00] words / **Emma** 0:00 /
+# **Lindsey** [00:00] alone on a line / *Joe Patti (1:00:05)* alone on a line
+_MD_LABEL = re.compile(  # searched in "\n" + body, as _TIME_FIRST
+    rf"""\n[ \t]*(?P<mark>\*\*|\*|__)(?P<name>{_NAME})
+      (?:[ \t]*\\?[\[(](?P<ts1>{TIMESTAMP})\\?[\])])?(?P=mark)
+      (?:[ \t]*(?:\\?[\[(](?P<ts2>{TIMESTAMP})\\?[\])]|(?P<ts3>{TIMESTAMP})))?
+      (?P<alone>[ \t]*$)?[ \t]*""",
+    re.MULTILINE | re.VERBOSE,
+)
+# Trint, Temi, Descript text: "Speaker 1 [00:00:05] words" / "Jane Doe (1:02:03)" alone
+_PLAIN_TIMED = re.compile(
+    rf"\n[ \t]*(?P<name>{_NAME})[ \t]*[\[(](?P<ts>{TIMESTAMP})[\])](?![ \t]*[:：])[ \t]*",
+)
+# Word / Microsoft 365 Transcribe: "00:00:03 Speaker 1" alone on a line, words below
+# searched in "\n" + body: the literal newline lets the regex engine skip ahead fast
+_TIME_FIRST = re.compile(
+    rf"\n[ \t]*[\[(]?(?P<ts>{TIMESTAMP})[\])]?[ \t]+(?=[^:\n]*$)(?P<name>{_NAME})[ \t]*$",
+    re.MULTILINE,
+)
+_KINDS = {"txt": "text", "md": "Markdown", "docx": "Word", "pdf": "PDF"}
+_OTTER_FOOTER = re.compile(r"^[ \t]*Transcribed by https?://otter\.ai[ \t]*$", re.MULTILINE)
+_OTTER_HEADINGS = {"SUMMARY KEYWORDS": "keywords", "SPEAKERS": "speakers"}
 _FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 _SPACES = re.compile(r"\s+")
 _CODE = re.compile(r"[A-Z]{1,3}\d{1,3}")
+_GLUED_NUMBER = re.compile(r"([^\W\d_]+)\d{1,3}")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -114,26 +139,121 @@ class Label:
     time: float | None
     start: int  # where the label's line starts
     end: int  # just after the label: the words start here (after whitespace)
+    form: str = "Name:"  # how it was written, for the preview
 
 
-def parse_turn_text(text: str, *, name: str, fmt: str, front_matter: bool = True) -> Document:
+def parse_turn_text(
+    text: str, *, name: str, fmt: str, front_matter: bool = True,
+    known_speakers: frozenset[str] = frozenset(), keep_text: bool = False,
+) -> Document:
     """Parse a speaker-labelled transcript (``text`` already decoded, ``\\n`` newlines).
 
     With ``front_matter`` a leading YAML block (``---`` ... ``---``) becomes ``metadata``
-    and ``Document.text`` is the body after it.
+    and ``Document.text`` is the body after it. ``known_speakers`` (from
+    ``transcripts/speakers.csv``) count as speakers even when used only once. With
+    ``keep_text`` the text is stored as given, markup and all (REFI-QDA sources).
     """
     metadata: dict = {}
     body = text
     if front_matter:
         metadata, body = split_front_matter(text)
+    if not body or body.isspace():  # (strip() would copy a 200 MB text)
+        if metadata:
+            raise InputError("empty source (front matter but no transcript text after it)")
+        raise InputError("empty source")
+    return build_document(body, name=name, fmt=fmt, metadata=metadata, known=known_speakers,
+                          keep_text=keep_text,
+                          line_offset=text.count("\n", 0, len(text) - len(body)))
+
+
+def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = None,
+                   known: frozenset[str] = frozenset(),
+                   page_starts: list[int] | None = None, keep_text: bool = False,
+                   line_offset: int = 0) -> Document:
+    """Find turns in ``body``, check they behave like turns, clean their words.
+
+    ``page_starts`` (PDF) are offsets into ``body`` where pages begin. With ``keep_text``
+    the text is stored exactly as given (REFI-QDA sources, whose codings point into it).
+    ``line_offset`` is the number of file lines before ``body`` (front matter).
+    """
+    metadata = dict(metadata or {})
+    if not keep_text:
+        footerless = _OTTER_FOOTER.sub("", body) if "otter.ai" in body else body
+        body = _otter_extras(body, metadata)
+        line_offset += footerless.count("\n", 0, len(footerless) - len(body))
     if not body.strip():
-        raise InputError("no transcript text after the front matter")
-    return Document(name=name, text=body, turns=find_turns(body), format=fmt, metadata=metadata)
+        raise InputError("empty source")
+    labels, unused = find_labels(body, known)
+    notes: list[str] = []
+    counts: dict[str, int] = {}
+    for lab in labels:
+        counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
+    kind = _KINDS.get(fmt, fmt)
+    if labels and not _behave_like_turns(counts, known, labels) and not _one_turn(body, labels):
+        shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
+        notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) used once, "
+                     "so they look like titles: imported as paragraphs. If they are speakers, "
+                     "list them in transcripts/speakers.csv")
+        detected = f"{kind} without speaker turns (labels used once: titles, not speakers)"
+        labels = []
+    elif labels:
+        forms = sorted({lab.form for lab in labels})
+        detected = (f"{kind} transcript: {len(labels)} speaker labels ({', '.join(forms)}), "
+                    f"{len(counts)} speakers")
+    else:
+        detected = f"{kind} without speaker labels"
+    if not labels:
+        labels = _colonless_labels(body, known)
+        if labels:
+            counts = {}
+            for lab in labels:
+                counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
+            notes.append("speaker names without a colon, recognised because they start many "
+                         f"lines: {', '.join(sorted(counts))}")
+            detected = (f"{kind} transcript: {len(labels)} lines starting with a speaker's name "
+                        f"(no colon), {len(counts)} speakers")
+    turns = _turns_from_labels(body, labels)
+    doc = Document(name=name, text=body, turns=turns, format=fmt, metadata=metadata,
+                   detected=detected, notes=notes, pages=list(page_starts or []))
+    doc.unused_labels = [(lab.speaker, line_offset + _line_of(body, lab.start))
+                         for lab in unused][:20]
+    if fmt in ("txt", "md"):
+        doc.line_offset = line_offset
+    return doc if keep_text else clean_document(doc)
 
 
-def find_turns(body: str) -> list[Turn]:
+def plural_labels(n: int) -> str:
+    return f"{n} label" if n == 1 else f"{n} labels"
+
+
+def _one_turn(body: str, labels: list[Label]) -> bool:
+    """A single label whose words are the whole file (after it, on its line) is a speaker."""
+    if len(labels) != 1 or body[:labels[0].start].strip():
+        return False
+    line_end = body.find("\n", labels[0].end)
+    return line_end == -1 or body[line_end:].isspace()
+
+
+def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
+                       labels: list[Label]) -> bool:
+    """Labels are speakers when a name recurs, is known, carries a time, or a few alternate."""
+    if any(c >= 2 for c in counts.values()) or any(n in known for n in counts):
+        return True
+    if any(lab.time is not None for lab in labels):
+        return True
+    return 2 <= len(counts) <= 4
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def find_turns(body: str, known: frozenset[str] = frozenset()) -> list[Turn]:
     """Split ``body`` into turns at speaker labels (see the module docstring)."""
-    labels = [lab for m in _LABEL.finditer(body) if (lab := _label(m)) is not None]
+    return _turns_from_labels(body, find_labels(body, known)[0])
+
+
+def _turns_from_labels(body: str, labels: list[Label]) -> list[Turn]:
     turns: list[Turn] = []
     if not labels:
         span = _strip(body, 0, len(body))
@@ -149,21 +269,177 @@ def find_turns(body: str) -> list[Turn]:
     return turns
 
 
+def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[Label], list[Label]]:
+    """Speaker labels in ``body``: ``(used, unused)``.
+
+    Forms that are easy to mistake for prose (``I:Q2`` with no space, a bold name alone on
+    a line, ``00:00:03 Speaker 1``) count only for names that recur or are ``known``;
+    the others are returned as ``unused`` so a preview can show them.
+    """
+    plain: list[Label] = []
+    found: list[tuple[Label, bool]] = []
+    for m in _LABEL.finditer(body):
+        if (lab := _label(m)) is not None:
+            if m.group("tight") is None:
+                plain.append(lab)
+            else:
+                found.append((Label(lab.speaker, lab.time, lab.start, lab.end, "Name:text"),
+                              True))
+    if "*" in body or "__" in body:
+        for m in _MD_LABEL.finditer("\n" + body):
+            ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
+            alone = m.group("alone") is not None
+            if ts is None and not alone:
+                continue  # **Bold** words: emphasis, not a label
+            speaker = _SPACES.sub(" ", m.group("name")).strip()
+            if not _is_speaker(speaker):
+                continue
+            time = parse_timestamp(ts) if ts else None
+            found.append((Label(speaker, time, m.start(), m.end() - 1, "**Name**"),
+                          ts is None))
+    if "[" in body or "(" in body:
+        for m in _PLAIN_TIMED.finditer("\n" + body):
+            speaker = _SPACES.sub(" ", m.group("name")).strip()
+            if _is_speaker(speaker):
+                found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
+                                    m.end() - 1, "Name [time]"), True))
+    for m in _TIME_FIRST.finditer("\n" + body):  # offsets in body = offsets here - 1
+        speaker = _SPACES.sub(" ", m.group("name")).strip()
+        if _after_blank_line(body, m.start()) and _is_speaker(speaker):
+            found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
+                                m.end() - 1, "time Name"), True))
+    if not found:
+        return plain, []  # the common case: only ordinary labels
+    found += [(lab, False) for lab in plain]
+    found.sort(key=lambda item: (item[0].start, item[1]))  # ordinary labels first on a line
+    counts: dict[str, int] = {}
+    forms: dict[str, int] = {}
+    for lab, _ in found:
+        counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
+        forms[lab.form] = forms.get(lab.form, 0) + 1
+    used: list[Label] = []
+    unused: list[Label] = []
+    last = -1
+    for lab, needs_recurrence in found:
+        if lab.start <= last:
+            continue  # two forms matched the same line
+        # "I:Q2" counts when the name recurs; a line-alone form when the form recurs
+        recurs = counts[lab.speaker] >= 2 if lab.form == "Name:text" else forms[lab.form] >= 2
+        if needs_recurrence and not recurs and lab.speaker not in known:
+            unused.append(lab)
+            continue
+        used.append(lab)
+        last = lab.start
+    return used, unused
+
+
+def _colonless_labels(body: str, known: frozenset[str]) -> list[Label]:
+    """``Tim Davis There are…`` lines: names that start many lines (or are ``known``)."""
+    from coder.ingest.names import leading_names, split_leading_name
+
+    starts = [0] + [m.end() for m in re.finditer(r"\n", body)]
+    lines = [(start, body[start:body.find("\n", start) if "\n" in body[start:] else len(body)])
+             for start in starts]
+    texts = [line.strip() for _, line in lines if line.strip()]
+    names = leading_names(texts, known)
+    labels = []
+    for start, line in lines:
+        lead = len(line) - len(line.lstrip())
+        found = split_leading_name(line.strip(), names)
+        if found is not None:
+            labels.append(Label(found[0], None, start, start + lead + len(found[0]) + 1,
+                                "Name words"))
+    speakers = {lab.speaker for lab in labels}
+    if any(n in known for n in speakers) or (len(speakers) >= 2 and len(labels) >= 4):
+        return labels
+    return []
+
+
+def _otter_extras(body: str, metadata: dict) -> str:
+    """Otter's ``SUMMARY KEYWORDS`` / ``SPEAKERS`` header to metadata; its footer dropped."""
+    if "otter.ai" in body:
+        body = _OTTER_FOOTER.sub("", body)
+    stripped = body.lstrip()
+    if not stripped.startswith(tuple(_OTTER_HEADINGS)):
+        return body
+    pos = len(body) - len(stripped)
+    while True:
+        rest = body[pos:]
+        head = next((h for h in _OTTER_HEADINGS if rest.startswith(h)), None)
+        if head is None:
+            return body[pos:]
+        block_end = rest.find("\n\n")
+        block = rest[len(head):block_end if block_end >= 0 else len(rest)]
+        values = [v.strip() for v in block.replace("\n", ",").split(",") if v.strip()]
+        metadata[_OTTER_HEADINGS[head]] = values
+        if block_end < 0:
+            return ""
+        pos += block_end
+        while pos < len(body) and body[pos] in " \t\n":
+            pos += 1
+
+
+def clean_document(doc: Document) -> Document:
+    """Take markup and timing residue out of every turn (rebuilding the text if needed).
+
+    Unchanged documents keep their text and offsets. Otherwise ``text`` becomes one
+    ``Name: words`` paragraph block per turn, as captions are stored.
+    """
+    from coder.ingest.clean import clean_words, needs_cleaning
+
+    if not any(needs_cleaning(doc.text[t.start:t.end]) for t in doc.turns):
+        return doc
+    cleaned_turns = [clean_words(doc.text[t.start:t.end]) for t in doc.turns]
+    if all(c.text == doc.text[t.start:t.end] and c.time_start is None and c.time_end is None
+           for c, t in zip(cleaned_turns, doc.turns, strict=True)):
+        return doc  # nothing to take out: keep the file's own text and offsets
+    out: list[str] = []
+    turns: list[Turn] = []
+    moved: list[tuple[int, int, int]] = []  # old start, new start, new length
+    pos = 0
+    previous_end: float | None = None
+    for turn, cleaned in zip(doc.turns, cleaned_turns, strict=True):
+        if not cleaned.text:
+            continue
+        start = turn.time_start if turn.time_start is not None else cleaned.time_start
+        if start is None and cleaned.time_end is not None:
+            start = previous_end  # f4: a time mark ends each turn; the next starts there
+        prefix = f"{turn.speaker}: " if turn.speaker is not None else ""
+        if out:
+            out.append("\n\n")
+            pos += 2
+        out.append(prefix + cleaned.text)
+        pos += len(prefix)
+        end = cleaned.time_end if cleaned.time_end is not None else turn.time_end
+        turns.append(Turn(turn.speaker, pos, pos + len(cleaned.text), start, end))
+        moved.append((turn.start, pos, len(cleaned.text)))
+        pos += len(cleaned.text)
+        previous_end = cleaned.time_end
+    doc.text = "".join(out)
+    doc.turns = turns
+    doc.line_offset = None  # the stored text is no longer the file's lines
+    if doc.pages:
+        doc.pages = [_moved_offset(p, moved, len(doc.text)) for p in doc.pages]
+    return doc
+
+
+def _moved_offset(old: int, moved: list[tuple[int, int, int]], size: int) -> int:
+    """Where ``old`` lands after the turns were rebuilt (near enough for page numbers)."""
+    for k, (old_start, new_start, length) in enumerate(moved):
+        next_old = moved[k + 1][0] if k + 1 < len(moved) else None
+        if old < old_start:
+            return new_start
+        if next_old is None or old < next_old:
+            return new_start + min(old - old_start, length)
+    return size
+
+
 def match_label(line: str) -> Label | None:
     """The speaker label at the start of ``line`` (colon forms only), or ``None``."""
     m = _LABEL.match(line)
-    if m is None or m.group("oname") is not None:
+    if m is None or m.group("oname") is not None or m.group("tight") is not None:
         return None
     return _label(m)
-
-
-def parse_timestamp(value: str) -> float:
-    """``'1:02:03.5'`` -> ``3723.5`` seconds (``mm:ss`` / ``h:mm:ss``, ``.`` or ``,`` ms)."""
-    main, _, frac = value.replace(",", ".").partition(".")
-    seconds = 0
-    for part in main.split(":"):
-        seconds = seconds * 60 + int(part)
-    return seconds + (float("0." + frac) if frac else 0.0)
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:
@@ -174,19 +450,15 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     closing = _FRONT_END.search(text, newline + 1)
     if closing is None:
         return {}, text  # a lone "---" is a Markdown rule, not front matter
-    import yaml
+    from coder import safe_yaml
+    from coder.errors import CoderError
 
     source = text[newline + 1 : closing.start()]
     try:
-        data = yaml.safe_load(source)
-    except yaml.YAMLError as exc:
-        # the context mark is where the unclosed bracket/quote began: the line to fix
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else None
-        problem = getattr(exc, "problem", None) or "syntax error"
-        problem = problem.replace("<stream end>", "end of front matter")
-        problem = problem.replace("end of stream", "end of front matter")
-        raise InputError(f"front matter is not valid YAML ({problem})", line=line) from None
+        data = safe_yaml.load(source, first_line=2, what="front matter")
+    except CoderError as exc:
+        raise InputError(exc.reason.replace("end of document", "end of front matter"),
+                         line=exc.line) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -247,7 +519,8 @@ def _is_speaker(name: str) -> bool:
             if j != len(words) - 1 or lowered[j - 1] not in _NUMBERED:
                 return False
         elif any(c.isdigit() for c in word):
-            if not _CODE.fullmatch(word):  # P3, FG12
+            glued = _GLUED_NUMBER.fullmatch(word)  # Sonix's "Speaker1", "Participant12"
+            if not _CODE.fullmatch(word) and not (glued and glued.group(1).lower() in _NUMBERED):
                 return False
         elif first.islower():
             if j == i or lowered[j] not in _PARTICLES:

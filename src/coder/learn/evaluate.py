@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from coder.errors import CoderError
+from coder.files import write_figure
 from coder.learn.corpus import Corpus
 from coder.learn.labels import Labels
 from coder.learn.model import LearnSettings
@@ -236,7 +237,8 @@ def plot(evaluation: Evaluation, path: Path) -> Path:
                     f"top-3 hit rate {evaluation.top3_hit_rate or 0:.2f})")
     right.tick_params(axis="y", labelsize=9)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        write_figure(path, fig, dpi=110)
+    finally:
+        plt.close(fig)
     return path

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from coder.errors import CoderError
+from coder.formatting import check_name
 from coder.store.db import Store, now
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def _check_key(store: Store, key: str | None, code_id: int | None) -> None:
 def add_code(store: Store, name: str, *, parent: str | None = None, definition: str = "",
              key: str | None = None, color: str | None = None) -> int:
     """Add a code; returns its id."""
-    name = name.strip()
+    name = check_name(name.strip(), "a code name")
     if not name:
         raise CoderError("a code name cannot be empty")
     if store.one("SELECT id FROM codes WHERE name = ? COLLATE NOCASE", (name,)):
@@ -106,7 +107,7 @@ def add_code(store: Store, name: str, *, parent: str | None = None, definition: 
 
 
 def rename_code(store: Store, old: str, new: str) -> None:
-    new = new.strip()
+    new = check_name(new.strip(), "a code name")
     if not new:
         raise CoderError("a code name cannot be empty")
     with store.transaction():
@@ -208,7 +209,8 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
         existing = {r["name"].casefold(): r for r in store.rows("SELECT * FROM codes")}
         # A key moving from one code to another is freed first (keys are unique).
         for spec in specs:
-            if spec.key:
+            if spec.key and store.scalar("SELECT 1 FROM codes WHERE key = ? AND name != ? "
+                                         "COLLATE NOCASE", (spec.key, spec.name)):
                 store.execute("UPDATE codes SET key = NULL WHERE key = ? AND name != ? "
                               "COLLATE NOCASE", (spec.key, spec.name))
         for spec in specs:

@@ -26,11 +26,14 @@ def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
     with store.transaction():
         span_start, span_end = span if span else (None, None)
         code = store.one(
-            """SELECT c.name, c.exclusive, c.parent_id, p.exclusive AS in_group
+            """SELECT c.name, c.exclusive, c.codable, c.parent_id, p.exclusive AS in_group
                FROM codes c LEFT JOIN codes p ON p.id = c.parent_id WHERE c.id = ?""",
             (code_id,))
         if code is None:
             raise CoderError(f"no code with id {code_id}")
+        if not code["codable"] and not code["exclusive"]:
+            raise CoderError(f"{code['name']!r} is a folder for its child codes (not codable): "
+                             "apply one of them")
         if code["exclusive"]:
             values = [r["name"] for r in store.rows(
                 "SELECT name FROM codes WHERE parent_id = ? ORDER BY position", (code_id,))]
@@ -60,20 +63,27 @@ def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
         return True
 
 
-def remove_coding(store: Store, segment: int, code_id: int, *, coder: str) -> int:
-    """Take the code off ``segment`` for ``coder`` (all its spans); returns codings removed."""
+def remove_coding(store: Store, segment: int, code_id: int, *, coder: str,
+                  spans: bool = True) -> int:
+    """Take the code off ``segment`` for ``coder``: the whole-segment coding and, unless
+    ``spans`` is False, every span coding of it too; returns codings removed."""
     with store.transaction():
         rows = store.rows(
-            "SELECT * FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?",
+            "SELECT * FROM codings WHERE segment_id = ? AND code_id = ? AND coder = ?"
+            + ("" if spans else " AND span_start IS NULL"),
             (segment, code_id, coder))
         for row in rows:
-            store.execute("DELETE FROM codings WHERE id = ?", (row["id"],))
-            store.log("coding.remove", coding_id=row["id"], segment_id=segment, code_id=code_id,
-                      coder=coder, origin=row["origin"], memo=row["memo"],
-                      span=[row["span_start"], row["span_end"]]
-                      if row["span_start"] is not None else None,
-                      created_at=row["created_at"])
+            remove_coding_row(store, row)
         return len(rows)
+
+
+def remove_coding_row(store: Store, row: dict[str, Any]) -> None:
+    """Delete one coding (a row of ``codings``), logging it so undo can put it back."""
+    store.execute("DELETE FROM codings WHERE id = ?", (row["id"],))
+    store.log("coding.remove", coding_id=row["id"], segment_id=row["segment_id"],
+              code_id=row["code_id"], coder=row["coder"], origin=row["origin"],
+              memo=row["memo"], span=[row["span_start"], row["span_end"]]
+              if row["span_start"] is not None else None, created_at=row["created_at"])
 
 
 def mark_reviewed(store: Store, segments: list[int], *, coder: str) -> int:
@@ -114,13 +124,19 @@ class RowProblem:
 
 def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: str,
                    origin: str = "import") -> tuple[int, int, list[RowProblem]]:
-    """Apply codings from table rows (transcript, segment, code, coder[, memo]).
+    """Apply codings from table rows (transcript, segment, code, coder[, memo]) and, for a
+    span coding, ``start``/``end`` (offsets in the segment's text) or the coded words
+    (``span_text``, or ``text`` when the file has neither; the first time they occur, or
+    the ``occurrence``-th). Words equal to the whole segment make a whole-segment coding.
 
     All or nothing: if any row is bad, nothing is written and every bad row is reported.
     Returns (added, already present, problems).
     """
     problems: list[RowProblem] = []
-    resolved: list[tuple[int, int, str, str | None]] = []
+    resolved: list[tuple[int, int, str, str | None, tuple[int, int] | None]] = []
+    # ``text`` names the coded words only in a file without span columns: in an export it
+    # is the whole segment's text.
+    words_from_text = not rows or not {"start", "end", "span_text"} & set(rows[0])
     numbers: list[int] = []
     transcripts: dict[str, int | None] = {}
     codes: dict[str, int | None] = {}
@@ -147,7 +163,7 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
             problems.append(RowProblem(number, f"segment {ordinal_text!r} is not a number"))
             continue
         seg = store.scalar("SELECT id FROM segments WHERE transcript_id = ? AND ordinal = ?",
-                           (transcripts[name], ordinal))
+                           (transcripts[name], ordinal)) if 0 < ordinal < 2**63 else None
         if seg is None:
             problems.append(RowProblem(number, f"{name} has no segment {ordinal}"))
             continue
@@ -161,22 +177,58 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
         if codes[code_name.casefold()] is None:
             problems.append(RowProblem(number, f"no code named {code_name!r}"))
             continue
-        resolved.append((seg, codes[code_name.casefold()], coder, memo))
+        try:
+            span = _row_span(store, seg, row, words_from_text)
+        except CoderError as exc:
+            problems.append(RowProblem(number, exc.reason))
+            continue
+        resolved.append((seg, codes[code_name.casefold()], coder, memo, span))
         numbers.append(number)
-    problems += _exclusive_conflicts(store, resolved, rows_of=numbers)
+    problems += _exclusive_conflicts(store, [r for r in resolved if r[4] is None],
+                                     rows_of=[n for n, r in zip(numbers, resolved, strict=True)
+                                              if r[4] is None])
     if problems:
         return 0, 0, sorted(problems, key=lambda p: p.row)
     added = present = 0
     with store.transaction():
-        for seg, code_id, coder, memo in resolved:
-            if apply_coding(store, seg, code_id, coder=coder, origin=origin, memo=memo):
+        for seg, code_id, coder, memo, span in resolved:
+            if apply_coding(store, seg, code_id, coder=coder, origin=origin, memo=memo,
+                            span=span):
                 added += 1
             else:
                 present += 1
     return added, present, []
 
 
-def _exclusive_conflicts(store: Store, resolved: list[tuple[int, int, str, str | None]],
+def _row_span(store: Store, segment: int, row: dict[str, str],
+              words_from_text: bool) -> tuple[int, int] | None:
+    """The span (transcript offsets) a table row names, or None for the whole segment."""
+    from coder.spans import find_text, strip_span
+
+    start, end = (row.get("start") or "").strip(), (row.get("end") or "").strip()
+    words = row.get("span_text") or (row.get("text") if words_from_text else "") or ""
+    if not (start or end or words.strip()):
+        return None
+    offset, text = store.one("SELECT start, text FROM segments WHERE id = ?", (segment,)).values()
+    if start or end:
+        if not (start.isdigit() and end.isdigit()):
+            raise CoderError(f"start and end must both be whole numbers, not {start!r}, {end!r}")
+        a, b = strip_span(text, int(start), int(end))
+        if words.strip() and text[a:b] != words.strip():
+            raise CoderError(f"characters {start}-{end} hold {text[a:b][:40]!r}, not "
+                             f"{words.strip()[:40]!r}")
+        return offset + a, offset + b
+    if words.strip() == text.strip():
+        return None
+    occurrence = (row.get("occurrence") or "1").strip()
+    if not occurrence.isdigit():
+        raise CoderError(f"occurrence {occurrence!r} is not a number")
+    (a, b), _ = find_text(text, words, int(occurrence))
+    return offset + a, offset + b
+
+
+def _exclusive_conflicts(store: Store,
+                         resolved: list[tuple[int, int, str, str | None, Any]],
                          rows_of: list[int]) -> list[RowProblem]:
     """Rows that give one segment two choices of one exclusive group (for one coder)."""
     groups = {r["id"]: r for r in store.rows(
@@ -185,7 +237,7 @@ def _exclusive_conflicts(store: Store, resolved: list[tuple[int, int, str, str |
     exclusive = {r["id"] for r in store.rows("SELECT id FROM codes WHERE exclusive = 1")}
     seen: dict[tuple[int, str, int], tuple[int, int]] = {}
     problems = []
-    for (seg, code_id, coder, _), number in zip(resolved, rows_of, strict=True):
+    for (seg, code_id, coder, _, _), number in zip(resolved, rows_of, strict=True):
         if code_id in exclusive:
             problems.append(RowProblem(number, "an exclusive group, not a code: apply one of "
                                                "its choices"))
@@ -203,16 +255,23 @@ def _exclusive_conflicts(store: Store, resolved: list[tuple[int, int, str, str |
 
 
 def export_codings(store: Store, coder: str | None = None) -> list[dict[str, Any]]:
-    """Every coding (of ``coder``, or all) in document order, one row each."""
-    return store.rows(
+    """Every coding (of ``coder``, or all) in document order, one row each. A span coding
+    has ``start``/``end`` (offsets in the segment's text) and ``span_text``; a
+    whole-segment coding has them empty."""
+    rows = store.rows(
         """SELECT t.name AS transcript, s.ordinal AS segment, c.name AS code, g.coder,
                   g.origin, coalesce(g.memo, '') AS memo, g.span_start, g.span_end,
+                  g.span_start - s.start AS start, g.span_end - s.start AS "end",
                   sp.name AS speaker, g.created_at, s.text
            FROM codings g JOIN segments s ON s.id = g.segment_id
            JOIN transcripts t ON t.id = s.transcript_id JOIN codes c ON c.id = g.code_id
            LEFT JOIN speakers sp ON sp.id = s.speaker_id
            WHERE (? IS NULL OR g.coder = ?)
-           ORDER BY t.name, s.ordinal, c.position, c.name, g.coder""", (coder, coder))
+           ORDER BY t.name, s.ordinal, c.position, c.name, g.coder,
+                    coalesce(g.span_start, -1)""", (coder, coder))
+    for row in rows:
+        row["span_text"] = "" if row["start"] is None else row["text"][row["start"]:row["end"]]
+    return rows
 
 
 def apply_by_name(store: Store, transcript: str, ordinal: int, code: str, *, coder: str,

@@ -19,14 +19,25 @@ from coder.store.db import Store, now
 
 # -- feedback ------------------------------------------------------------------------------
 def accept_suggestion(store: Store, segment_id: int, code_id: int, *, coder: str,
-                      score: float | None = None, sources: Sequence[str] = ()) -> bool:
-    """Apply a suggested code (origin ``suggestion``) and record the acceptance.
+                      score: float | None = None, sources: Sequence[str] = (),
+                      spans: Sequence[tuple[int, int]] = ()) -> bool:
+    """Apply a suggested code (origin ``suggestion``) and record the acceptance; with
+    ``spans`` (offsets in the segment's text) only those words are coded.
 
     Returns whether the coding was new (False when the coder already had the code).
     """
     with store.transaction():
         _check(store, segment_id, code_id)
-        added = apply_coding(store, segment_id, code_id, coder=coder, origin="suggestion")
+        if spans:
+            from coder.spans import merge
+            from coder.store.spans import code_span
+
+            added = False
+            for start, end in merge(spans):
+                added |= code_span(store, segment_id, code_id, start, end, coder=coder,
+                                   origin="suggestion").action != "unchanged"
+        else:
+            added = apply_coding(store, segment_id, code_id, coder=coder, origin="suggestion")
         _record(store, "accept", segment_id, code_id, coder, score, sources)
         return added
 

@@ -34,11 +34,12 @@ from typing import Any
 from coder.errors import CoderError
 from coder.store.db import Store, now
 
-UNDOABLE = frozenset({"coding.add", "coding.remove", "review.add", "review.remove",
+UNDOABLE = frozenset({"coding.add", "coding.remove", "coding.memo", "review.add",
+                      "review.remove",
                       "memo.add", "memo.edit", "memo.delete", "code.add", "code.delete",
                       "code.rename", "code.move", "consensus.decide", "consensus.retract",
                       "suggestion.accept", "suggestion.reject", "suggestion.revert",
-                      "quote.choice"})
+                      "quote.choice", "segment.time", "media.link"})
 HISTORY = ("history.undo", "history.redo")
 # Commands whose batches are side effects, not decisions (the workbench marking a segment
 # reviewed as the cursor leaves it): undo and redo walk past them, and they do not clear redo.
@@ -95,7 +96,8 @@ def redo(store: Store, coder: str | None = None) -> UndoResult | None:
 def history(store: Store, coder: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest ``limit`` batches (of ``coder``, or everyone), newest first.
 
-    Each: batch, time, coder, command, kind ("change", "undo" or "redo"), target (the batch
+    Each: batch, time, coder, os_user (the account that wrote it; '' if unknown), command,
+    kind ("change", "undo" or "redo"), target (the batch
     an undo/redo is about), events, actions ({action: count}), summary (in words),
     undoable, undone.
     """
@@ -139,7 +141,8 @@ def history(store: Store, coder: str | None = None, limit: int = 50) -> list[dic
                 _other_coders(store, batch, last["coder"])
         out.append({
             "batch": batch, "time": min(r["ts"] for r in counts), "coder": last["coder"],
-            "command": last["command"], "kind": kind, "target": target, "events": size,
+            "os_user": last["os_user"], "command": last["command"], "kind": kind,
+            "target": target, "events": size,
             "actions": actions, "summary": summary, "undoable": undoable,
             "undone": kind == "change" and states.get(batch) == "history.undo",
         })
@@ -181,15 +184,15 @@ def _previous_batch(store: Store, coder: str | None, upper: int) -> dict[str, An
     """The last event of the latest batch (of ``coder``, or anyone's) before event ``upper``,
     with ``first``, the id of that batch's first event."""
     cursor = store.conn.execute(
-        f"""SELECT e.batch, e.coder, e.command, e.action, e.payload,
+        f"""SELECT e.batch, e.coder, e.os_user, e.command, e.action, e.payload,
                    (SELECT min(id) FROM events WHERE batch = e.batch) AS first
             FROM events e WHERE {'e.coder = :coder AND' if coder is not None else ''}
             e.id < :upper ORDER BY e.id DESC LIMIT 1""", {"coder": coder, "upper": upper})
     row = cursor.fetchone()
     if row is None:
         return None
-    return dict(zip(("batch", "coder", "command", "action", "payload", "first"), row,
-                    strict=True))
+    return dict(zip(("batch", "coder", "os_user", "command", "action", "payload", "first"),
+                    row, strict=True))
 
 
 def _find(store: Store, coder: str, which: str) -> _Target | None:
@@ -335,6 +338,17 @@ class _Inverter:
              p.get("created_at") or now()))
         self._log("coding.add", **_coding_payload(
             store.one("SELECT * FROM codings WHERE id = ?", (cursor.lastrowid,))))
+
+    def _coding_memo(self, p: dict[str, Any]) -> None:
+        self.segments.add(p["segment_id"])
+        row = self._find_coding(p)
+        if row is None or row["memo"] != p["new"]:
+            self.skipped.append(f"the memo on {_coding_words(self.store, p)} changed since")
+            return
+        self.store.execute("UPDATE codings SET memo = ? WHERE id = ?", (p["old"], row["id"]))
+        self._log("coding.memo", coding_id=row["id"], segment_id=row["segment_id"],
+                  code_id=row["code_id"], coder=row["coder"], span=p.get("span"),
+                  old=p["new"], new=p["old"])
 
     # reviewed marks
     def _review_add(self, p: dict[str, Any]) -> None:
@@ -487,6 +501,27 @@ class _Inverter:
         self._log("quote.choice", code_id=p["code_id"], segment_id=p["segment_id"],
                   previous=current, row=target)
 
+    # segment times and media links (playback): put the old value back
+    def _segment_time(self, p: dict[str, Any]) -> None:
+        from coder.store.media import set_segment_time
+
+        if not self.store.scalar("SELECT 1 FROM segments WHERE id = ?", (p["segment_id"],)):
+            self.skipped.append("the segment is gone")
+            return
+        self.segments.add(p["segment_id"])
+        if set_segment_time(self.store, p["segment_id"], p["which"], p["old"]):
+            self.logged.append(("segment.time", dict(p, old=p["new"], new=p["old"])))
+
+    def _media_link(self, p: dict[str, Any]) -> None:
+        from coder.store.media import set_media_link
+
+        if not self.store.scalar("SELECT 1 FROM transcripts WHERE id = ?",
+                                 (p["transcript_id"],)):
+            self.skipped.append("the transcript is gone")
+            return
+        if set_media_link(self.store, p["transcript_id"], p["old"]):
+            self.logged.append(("media.link", dict(p, old=p["new"], new=p["old"])))
+
     # reconciliation trail
     def _consensus_decide(self, p: dict[str, Any]) -> None:
         row = self.store.one("SELECT * FROM consensus_decisions WHERE id = ?",
@@ -611,6 +646,7 @@ def describe(store: Store, events: list[Event]) -> str:
 
     Codings and marks are grouped by action and code, in the order they first appear.
     """
+    from coder.formatting import clock_exact
     from coder.store.memos import target_label
 
     code_names = {p["code_id"]: p["name"] for a, p in events if a in ("code.add", "code.delete")}
@@ -621,7 +657,8 @@ def describe(store: Store, events: list[Event]) -> str:
             if code_id not in code_names:
                 code_names[code_id] = store.scalar(
                     "SELECT name FROM codes WHERE id = ?", (code_id,)) or f"code #{code_id}"
-            groups.setdefault((action, code_names[code_id]), []).append(p["segment_id"])
+            kind = action + (".span" if p.get("span") else "")  # words, not the segment
+            groups.setdefault((kind, code_names[code_id]), []).append(p["segment_id"])
         elif action in ("review.add", "review.remove"):
             groups.setdefault((action, None), []).append(p["segment_id"])
         else:
@@ -633,10 +670,17 @@ def describe(store: Store, events: list[Event]) -> str:
             phrases.append(f"coded {where} {what!r}")
         elif action == "coding.remove":
             phrases.append(f"removed {what!r} from {where}")
+        elif action == "coding.add.span":
+            phrases.append(f"coded words in {where} {what!r}")
+        elif action == "coding.remove.span":
+            phrases.append(f"removed {what!r} from words in {where}")
         elif action == "review.add":
             phrases.append(f"marked {where} reviewed")
         elif action == "review.remove":
             phrases.append(f"unmarked {where} as reviewed")
+        elif action == "coding.memo":
+            p = events[what][1]
+            phrases.append(f"edited the memo on {_coding_words(store, p)}")
         elif action.startswith("memo."):
             p = events[what][1]
             verb = {"memo.add": "wrote", "memo.edit": "edited"}.get(action, "deleted")
@@ -672,6 +716,17 @@ def describe(store: Store, events: list[Event]) -> str:
             row = events[what][1]["row"]
             verb = "decided" if action == "consensus.decide" else "withdrew the decision on"
             phrases.append(f"{verb} the consensus on {row['transcript']} ¶{row['ordinal']}")
+        elif action == "segment.time":
+            p = events[what][1]
+            value = "no time" if p["new"] is None else clock_exact(p["new"])
+            phrases.append(f"set the {p['which']} of {_segment_words(store, [p['segment_id']])}"
+                           f" to {value}")
+        elif action == "media.link":
+            p = events[what][1]
+            name = store.scalar("SELECT name FROM transcripts WHERE id = ?",
+                                (p["transcript_id"],))
+            phrases.append(f"linked {name} to {p['new']}" if p["new"] else
+                           f"unlinked the recording of {name}")
         elif action == "code.update":
             phrases.append(f"updated code {events[what][1]['name']!r} from a codebook")
         else:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from coder.errors import CoderError
+from coder.formatting import control_characters, some, visible
 from coder.store.db import Store, now
-from coder.store.schema import MEMO_KINDS, ORIGINS
+from coder.store.schema import MEMO_KINDS, ORIGINS, SCHEMA_VERSION
 
 _REQUIRED = {
     "transcripts": ("id", "name", "sha256"),
@@ -59,13 +60,16 @@ class MergeReport:
     reviewed_added: int = 0
     memos_added: int = 0
     decisions_added: int = 0
+    media_linked: int = 0
+    times_set: int = 0  # segment times the other copy set from playback
     conflicts: list[Conflict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # differences kept as they are here
 
     @property
     def changed(self) -> bool:
         return bool(self.codes_added or self.codings_added or self.reviewed_added
-                    or self.memos_added or self.decisions_added)
+                    or self.memos_added or self.decisions_added or self.media_linked
+                    or self.times_set)
 
     def as_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
@@ -150,6 +154,13 @@ def merge_study(store: Store, other: Path, *, coder_map: dict[str, str] | None =
     try:
         merger = _Merger(store, conn, dict(coder_map or {}), str(other))
         merger.plan()
+        from coder.store.media import plan_merged_links, plan_merged_times
+
+        merger.media = plan_merged_links(store, conn, merger.transcript, db.parent,
+                                         merger.report.notes)
+        merger.report.media_linked = len(merger.media)
+        merger.times = plan_merged_times(store, conn, merger.segment, merger.report.notes)
+        merger.report.times_set = len(merger.times)
     except sqlite3.Error as exc:
         raise CoderError(f"cannot read the other study's database ({exc})", path=db) from exc
     finally:
@@ -175,6 +186,8 @@ class _Merger:
         self.reviewed: list[dict[str, Any]] = []
         self.memos: list[dict[str, Any]] = []
         self.decisions: list[dict[str, Any]] = []
+        self.media: list[tuple[int, str]] = []  # (our transcript id, recording path)
+        self.times: list[tuple[int, str, float | None]] = []  # segment times set there
 
     def coder(self, name: str) -> str:
         return self.map.get(name, name)
@@ -187,8 +200,9 @@ class _Merger:
         unknown = sorted(set(self.map) - their_coders)
         if unknown:
             raise CoderError(f"--coder-map names coder(s) the other study does not have: "
-                             f"{', '.join(unknown)} (it has: "
-                             f"{', '.join(sorted(their_coders)) or 'none'})")
+                             f"{some(unknown)} (it has: "
+                             f"{some(sorted(map(str, their_coders))) or 'none'})")
+        self._validate(their_coders)
         self.report.coders = {c: self.coder(c) for c in sorted(their_coders)}
         self._plan_transcripts()
         self._plan_codes()
@@ -204,6 +218,52 @@ class _Merger:
             self.report.notes.append(
                 f"coder(s) {', '.join(both)} have work in both studies: merged as one "
                 "(--coder-map NAME=OTHER keeps them apart)")
+
+    def _validate(self, their_coders: set[Any]) -> None:
+        """Check the other study as an import would: nothing from it is trusted."""
+        def refuse(reason: str) -> CoderError:
+            return CoderError(f"refused to merge: {reason}; nothing was merged",
+                              path=self.report.source)
+
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if not isinstance(version, int) or not 0 < version <= SCHEMA_VERSION:
+            raise refuse(f"its database has schema version {version}, "
+                         + (f"newer than this coder understands ({SCHEMA_VERSION}): upgrade "
+                            "coder" if isinstance(version, int) and version > 0
+                            else "not one coder writes"))
+        bad = [str(c) for c in their_coders if not isinstance(c, str) or not c.strip()
+               or control_characters(c)]
+        bad += [str(self.coder(c)) for c in their_coders
+                if isinstance(c, str) and control_characters(self.coder(c))]
+        if bad:
+            raise refuse(f"{len(bad):,} coder name(s) are empty or hold control characters "
+                         f"({some([visible(repr(b)) for b in sorted(set(bad))])})")
+        names = [r[0] for r in self.conn.execute("SELECT name FROM codes")]
+        bad = [repr(n) for n in names if not isinstance(n, str) or not n.strip()
+               or control_characters(n)]
+        if bad:
+            raise refuse(f"{len(bad):,} code name(s) are empty or hold control characters "
+                         f"({some([visible(b) for b in bad])})")
+        bounds = {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, start, end FROM segments")}
+        wrong: list[str] = []
+        for seg_id, start, end in self.conn.execute(
+                "SELECT segment_id, span_start, span_end FROM codings"):
+            if start is None and end is None:
+                continue
+            low, high = bounds.get(seg_id, (None, None))
+            if not (isinstance(start, int) and isinstance(end, int) and isinstance(low, int)
+                    and isinstance(high, int) and low <= start < end <= high):
+                wrong.append(f"({start}, {end}) in segment {low}–{high}")
+        bad_segments = [f"{r[0]}" for r in self.conn.execute(
+            "SELECT id FROM segments WHERE typeof(start) != 'integer' OR typeof(end) != "
+            "'integer' OR start < 0 OR end < start")]
+        if bad_segments:
+            raise refuse(f"{len(bad_segments):,} segment(s) have offsets that do not fit "
+                         f"a transcript (segment id {some(bad_segments)})")
+        if wrong:
+            raise refuse(f"{len(wrong):,} coding span(s) lie outside their segment "
+                         f"({some(wrong, 5)})")
 
     def _plan_transcripts(self) -> None:
         ours = self.store.rows("SELECT id, name, sha256 FROM transcripts")
@@ -522,6 +582,12 @@ class _Merger:
             store.log("memo.add", memo_id=cursor.lastrowid, kind=row["kind"], target_id=target,
                       coder=row["coder"], text=row["text"], created_at=row["created_at"],
                       updated_at=row["updated_at"])
+        from coder.store.media import set_media_link, set_segment_time
+
+        for transcript_id, path in self.media:
+            set_media_link(store, transcript_id, path)
+        for segment_id, which, seconds in self.times:
+            set_segment_time(store, segment_id, which, seconds)
         decision_ids = []
         for row in self.decisions:
             cursor = store.execute(

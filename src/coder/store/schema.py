@@ -180,5 +180,34 @@ CREATE TABLE quote_choices (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES]
+# The page a segment starts on, for documents that have pages (PDF): quotes cite "p. 12".
+_SEGMENT_PAGE = """
+ALTER TABLE segments ADD COLUMN page INTEGER;
+"""
+
+# A transcript's recording, linked by `coder media link` (or an import): a path relative to
+# the study when the file is inside it, else absolute. The recording itself is never copied.
+_MEDIA_LINKS = """
+CREATE TABLE media_links (
+    transcript_id INTEGER PRIMARY KEY REFERENCES transcripts(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    linked_at TEXT NOT NULL
+);
+"""
+
+# Codes that are only folders for their children (other tools' non-codable codes, REFI-QDA
+# isCodable="false"): nobody applies them. An exclusive group is not codable either, by its
+# own rule.
+_CODABLE = """
+ALTER TABLE codes ADD COLUMN codable INTEGER NOT NULL DEFAULT 1;
+"""
+
+# Who did it on a shared server: the operating-system account beside the coder name (which
+# anyone can set with --coder). Empty for events written before this migration.
+_EVENT_OS_USER = """
+ALTER TABLE events ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
+"""
+
+MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
+                         _SEGMENT_PAGE, _MEDIA_LINKS, _CODABLE, _EVENT_OS_USER]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ class SegmentRow:
     text: str
     lemmas: str = ""
     tokens: str = ""
+    page: int | None = None  # the page it starts on (PDF)
 
 
 @dataclass
@@ -82,27 +84,49 @@ def set_speaker_attributes(store: Store, attributes: dict[str, dict[str, str]]) 
 
 def insert_transcript(store: Store, *, name: str, source_path: str, sha256: str, fmt: str,
                       segmentation: str, metadata: dict, text: str,
-                      segments: list[SegmentRow]) -> int:
-    """Store a new transcript and its segments; returns its id."""
+                      segments: list[SegmentRow],
+                      prepare: Callable[[list[SegmentRow]], None] | None = None) -> int:
+    """Store a new transcript and its segments; returns its id.
+
+    With ``prepare``, segments are stored in batches, each passed to ``prepare`` first
+    (to fill in lemmas and tokens) and emptied of them and of their text after, and the
+    transcript's text is stored last: memory stays bounded for a huge file.
+    """
     cursor = store.execute(
         """INSERT INTO transcripts (name, source_path, sha256, format, segmentation, metadata,
            text, imported_at) VALUES (?,?,?,?,?,?,?,?)""",
-        (name, source_path, sha256, fmt, segmentation, json.dumps(metadata), text, now()))
+        (name, source_path, sha256, fmt, segmentation, json.dumps(metadata),
+         "" if prepare else text, now()))
     transcript_id = cursor.lastrowid
-    _insert_segments(store, transcript_id, segments)
+    _insert_segments(store, transcript_id, segments, prepare)
+    if prepare:  # the text last, once the segments' copies of it are gone
+        from coder.memory import give_back
+
+        give_back()
+        store.execute("UPDATE transcripts SET text = ? WHERE id = ?", (text, transcript_id))
     store.log("transcript.import", transcript_id=transcript_id, name=name, sha256=sha256,
               source_path=source_path, segments=len(segments), segmentation=segmentation)
     return transcript_id
 
 
-def _insert_segments(store: Store, transcript_id: int, segments: list[SegmentRow]) -> None:
+def _insert_segments(store: Store, transcript_id: int, segments: list[SegmentRow],
+                     prepare: Callable[[list[SegmentRow]], None] | None = None) -> None:
     ids = speaker_ids(store, {s.speaker for s in segments if s.speaker})
     last = store.scalar("SELECT coalesce(max(id), 0) FROM segments")
-    store.executemany(
-        """INSERT INTO segments (transcript_id, ordinal, speaker_id, start, end, time_start,
-           time_end, text, lemmas, tokens) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-        [(transcript_id, s.ordinal, ids.get(s.speaker) if s.speaker else None, s.start, s.end,
-          s.time_start, s.time_end, s.text, s.lemmas, s.tokens) for s in segments])
+    step = 2000 if prepare else max(len(segments), 1)
+    for first in range(0, len(segments), step):
+        batch = segments[first:first + step]
+        if prepare:
+            prepare(batch)
+        store.executemany(
+            """INSERT INTO segments (transcript_id, ordinal, speaker_id, start, end, time_start,
+               time_end, text, lemmas, tokens, page) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            [(transcript_id, s.ordinal, ids.get(s.speaker) if s.speaker else None, s.start,
+              s.end, s.time_start, s.time_end, s.text, s.lemmas, s.tokens, s.page)
+             for s in batch])
+        if prepare:
+            for s in batch:
+                s.lemmas = s.tokens = s.text = ""
     # Index every segment this transaction adds in one statement at commit: FTS5 builds
     # one index segment instead of one per transcript.
     store.before_commit("segments_fts", lambda: store.execute(
@@ -153,9 +177,9 @@ def replace_transcript(store: Store, transcript_id: int, *, source_path: str, sh
         if index in keep:
             store.execute(
                 """UPDATE segments SET ordinal = ?, speaker_id = ?, start = ?, end = ?,
-                   time_start = ?, time_end = ?, lemmas = ?, tokens = ? WHERE id = ?""",
+                   time_start = ?, time_end = ?, lemmas = ?, tokens = ?, page = ? WHERE id = ?""",
                 (seg.ordinal, ids.get(seg.speaker) if seg.speaker else None, seg.start, seg.end,
-                 seg.time_start, seg.time_end, seg.lemmas, seg.tokens, keep[index]))
+                 seg.time_start, seg.time_end, seg.lemmas, seg.tokens, seg.page, keep[index]))
             shift = seg.start - old_start[keep[index]]
             if shift:  # spans are offsets into the transcript text: move them with the segment
                 store.execute(
@@ -201,10 +225,12 @@ def list_transcripts(store: Store, coder: str | None = None) -> list[dict[str, A
 
 
 def list_segments(store: Store, transcript_id: int, coder: str | None = None,
-                  ordinals: list[int] | None = None) -> list[dict[str, Any]]:
-    """Segments in order with speaker, and the codes ``coder`` gave (all coders if None)."""
+                  ordinals: Container[int] | None = None) -> list[dict[str, Any]]:
+    """Segments in order with speaker, and the codes ``coder`` gave (all coders if None):
+    ``codes`` (whole-segment codings) and ``spans`` (code, coder, start, end, text, memo;
+    offsets in the segment's text)."""
     rows = store.rows(
-        """SELECT s.id, s.ordinal, s.start, s.end, s.time_start, s.time_end, s.text,
+        """SELECT s.id, s.ordinal, s.start, s.end, s.time_start, s.time_end, s.page, s.text,
                   sp.name AS speaker,
                   (SELECT value FROM speaker_attributes a WHERE a.speaker_id = s.speaker_id
                    AND a.key = 'role') AS role,
@@ -213,14 +239,17 @@ def list_segments(store: Store, transcript_id: int, coder: str | None = None,
            FROM segments s LEFT JOIN speakers sp ON sp.id = s.speaker_id
            WHERE s.transcript_id = :t ORDER BY s.ordinal""", {"t": transcript_id,
                                                               "coder": coder or ""})
-    if ordinals is not None:
-        wanted = set(ordinals)
-        rows = [r for r in rows if r["ordinal"] in wanted]
+    if ordinals is not None:  # a set, or intervals (coder.ranges): never expanded
+        rows = [r for r in rows if r["ordinal"] in ordinals]
     codes = store.rows(
         """SELECT g.segment_id, c.name, g.coder FROM codings g JOIN codes c ON c.id = g.code_id
            JOIN segments s ON s.id = g.segment_id WHERE s.transcript_id = ?
-           AND (? IS NULL OR g.coder = ?) ORDER BY c.position, c.name""",
+           AND (? IS NULL OR g.coder = ?) AND g.span_start IS NULL
+           ORDER BY c.position, c.name""",
         (transcript_id, coder, coder))
+    from coder.store.spans import segment_spans
+
+    spans = segment_spans(store, [r["id"] for r in rows], coder)
     by_segment: dict[int, list[str]] = {}
     for row in codes:
         label = row["name"] if coder else f"{row['name']} ({row['coder']})"
@@ -228,6 +257,8 @@ def list_segments(store: Store, transcript_id: int, coder: str | None = None,
     for row in rows:
         row["reviewed"] = bool(row["reviewed"])
         row["codes"] = by_segment.get(row["id"], [])
+        row["spans"] = [{k: span[k] for k in ("code", "coder", "start", "end", "text", "memo")}
+                        for span in spans.get(row["id"], [])]
     return rows
 
 
@@ -235,7 +266,7 @@ def segment_id(store: Store, transcript: str, ordinal: int) -> tuple[dict[str, A
     """The transcript row and the id of its segment number ``ordinal``."""
     row = get_transcript(store, transcript)
     found = store.scalar("SELECT id FROM segments WHERE transcript_id = ? AND ordinal = ?",
-                         (row["id"], ordinal))
+                         (row["id"], ordinal)) if 0 < ordinal < 2**63 else None
     if found is None:
         count = store.scalar("SELECT count(*) FROM segments WHERE transcript_id = ?",
                              (row["id"],))
@@ -305,3 +336,8 @@ def remove_transcript(store: Store, name: str, *, force: bool = False) -> dict[s
         store.log("transcript.remove", transcript_id=row["id"], name=row["name"],
                   sha256=row["sha256"], **counts)
         return counts
+
+
+def transcript_hashes(store: Store) -> dict[str, str]:
+    """Each transcript's name and the SHA-256 of the file it was imported from."""
+    return {r["name"]: r["sha256"] for r in store.rows("SELECT name, sha256 FROM transcripts")}

@@ -14,14 +14,20 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from coder.errors import CoderError
-from coder.store.db import Store
+from coder.store.db import Store, is_busy
 from coder.study import Study, open_study
+from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.coding import CodingScreen
 from coder.tui.screens.home import HomeScreen
 from coder.tui.screens.modals import Choice, MemoModal, PickerModal, PromptModal
+from coder.tui.screens.waiting import WaitingModal
 
-# How long a write waits for another process holding the database before telling the user.
+# How long a read waits for a lock (rare in WAL mode), and how long a change waits for another
+# process's write before the workbench says it is waiting (and waits without freezing).
 BUSY_MS = 2000
+WRITE_WAIT_S = 0.3
+# How often the workbench looks for other processes' writes (one cheap PRAGMA).
+WATCH_S = 1.0
 
 
 class CoderApp(App):
@@ -36,6 +42,9 @@ class CoderApp(App):
 
     def __init__(self, study: Study | Path | str, coder: str | None = None, *,
                  review_on_move: bool = True, consensus: str = "consensus") -> None:
+        from coder.tui.guard import install
+
+        install()  # no control character from the study reaches the terminal
         super().__init__()
         self.consensus = consensus
         self.study = study if isinstance(study, Study) else open_study(Path(study))
@@ -43,10 +52,28 @@ class CoderApp(App):
         self.review_on_move = review_on_move
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
         self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self.store.patience = WRITE_WAIT_S  # a key must not freeze the screen
         self.title = f"coder · {self.study.settings.name}"
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
+        self._data_version = self.store.data_version
+        self.set_interval(WATCH_S, self.check_for_changes)
+
+    def check_for_changes(self) -> bool:
+        """Others wrote (``PRAGMA data_version`` moved): every open screen re-reads what it
+        shows. True when there was something new."""
+        try:
+            version = self.store.data_version
+        except sqlite3.Error:
+            return False
+        if version == self._data_version:
+            return False
+        self._data_version = version
+        for screen in self.screen_stack:
+            if isinstance(screen, CoderScreen):
+                screen.database_changed()
+        return True
 
     def on_unmount(self) -> None:
         self.store.close()
@@ -59,9 +86,35 @@ class CoderApp(App):
         except CoderError as exc:
             self.notify(str(exc), severity="error")
         except sqlite3.OperationalError as exc:
-            self.notify(f"Not saved: the database is busy ({exc}). Try again in a moment.",
+            if is_busy(exc):  # another process is writing: wait for it, visibly
+                self.wait_for_database(lambda: action(*args, **kwargs))
+            else:
+                from coder.store.db import database_error
+
+                self.notify(f"Not saved: {database_error(exc, self.store.path)}",
+                            severity="error", timeout=8)
+        except sqlite3.Error as exc:  # read-only, disk full, damaged: say which
+            from coder.store.db import database_error
+
+            self.notify(f"Not saved: {database_error(exc, self.store.path)}",
                         severity="error", timeout=8)
         return False, None
+
+    @property
+    def waiting_for_database(self) -> bool:
+        return isinstance(self.screen, WaitingModal)
+
+    def wait_for_database(self, attempt: Callable[[], Any]) -> None:
+        """Retry a change until the database is free, showing that the workbench waits; then
+        every screen re-reads what it shows (the change included)."""
+
+        def done(saved: bool | None) -> None:
+            if saved:
+                for screen in self.screen_stack:
+                    if isinstance(screen, CoderScreen):
+                        screen.database_changed()
+
+        self.push_screen(WaitingModal(self.store, attempt), done)
 
     # -- navigation ------------------------------------------------------------------------
     def open_transcript(self, transcript_id: int, ordinal: int | None = None) -> None:
@@ -124,7 +177,8 @@ class CoderApp(App):
             ok, _ = self.write(set_memo, self.store, kind, target_id, self.coder, value)
             if ok and on_saved:
                 on_saved("memo deleted" if not value.strip() else "memo saved")
-            elif not ok:  # nothing typed is lost: reopen the editor with the text
+            elif not ok and not self.waiting_for_database:
+                # nothing typed is lost: reopen the editor with the text
                 self.push_screen(MemoModal(title + " (not saved yet)", value), saved)
 
         self.push_screen(MemoModal(title, text), saved)
@@ -146,15 +200,16 @@ class CoderApp(App):
 
     def export_codings(self) -> None:
         from coder.exports import codings_csv
+        from coder.files import write_text
         from coder.store.codings import export_codings
 
         path = self.study.exports_dir / f"codings-{self.coder}-{date.today()}.csv"
+        from coder.errors import CoderError
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(codings_csv(export_codings(self.store, self.coder)),
-                            encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"Could not write {path}: {exc.strerror or exc}", severity="error")
+            write_text(path, codings_csv(export_codings(self.store, self.coder)))
+        except CoderError as exc:
+            self.notify(str(exc), severity="error")
             return
         self.notify(f"Wrote {path.relative_to(self.study.root)}")
 
@@ -173,6 +228,14 @@ class CoderApp(App):
 
         self.push_screen(ReconcileScreen())
 
+    accept_as_span = False  # accepting a pattern suggestion codes the hit's sentence only
+
+    def toggle_accept_as_span(self) -> None:
+        self.accept_as_span = not self.accept_as_span
+        self.notify("Accepting a pattern suggestion codes the sentence it matched in."
+                    if self.accept_as_span else
+                    "Accepting a suggestion codes the whole segment.")
+
     def toggle_review_on_move(self) -> None:
         self.review_on_move = not self.review_on_move
         self.notify("Moving on marks a segment reviewed." if self.review_on_move else
@@ -183,10 +246,40 @@ class CoderApp(App):
         """Import new or changed transcripts and reload codebooks, off the event loop."""
         from coder.sync import sync_study
 
-        with Store(self.study.db_path, coder=self.coder, command="sync") as store:
+        told: list[bool] = []
+
+        def waiting(seconds: float | None) -> None:
+            if seconds is not None and not told:  # once, at the first wait
+                told.append(True)
+                self.call_from_thread(self.notify, "Waiting for the database: another coder "
+                                      "or command is writing…", timeout=5)
+
+        with Store(self.study.db_path, coder=self.coder, command="sync",
+                   on_wait=waiting) as store:
             result = sync_study(store, self.study)
         changed = [o for o in result.transcripts if o.status != "unchanged"]
         self.call_from_thread(self._synced, len(changed))
+
+    @work(thread=True, exclusive=True, group="sync")
+    def preview_sync(self) -> None:
+        """Show what the new files in transcripts/ would import; sync if confirmed."""
+        from coder.import_preview import pending_previews, preview_lines
+
+        with Store(self.study.db_path, coder=self.coder, command="preview") as store:
+            previews = pending_previews(store, self.study)
+        if not previews:
+            self.call_from_thread(self.sync_study)
+            return
+        from coder.tui.screens.import_preview import ImportPreviewModal
+
+        title = f"{len(previews)} new or changed file(s) in transcripts/: import them?"
+        self.call_from_thread(self.push_screen, ImportPreviewModal(title, preview_lines(previews)),
+                              self._import_confirmed)
+
+    def _import_confirmed(self, ok: bool | None) -> None:
+        if ok:
+            self.notify("Importing…")
+            self.sync_study()
 
     def _synced(self, changed: int) -> None:
         screen = self.coding_screen()
@@ -220,10 +313,15 @@ class CoderApp(App):
         yield SystemCommand("Export my codings (CSV)", "Write them to exports/",
                             self.export_codings)
         yield SystemCommand("Import new transcripts and reload codebooks",
-                            "Bring the study up to date with its folders", self.sync_study)
+                            "Preview the new files, then bring the study up to date",
+                            self.preview_sync)
         yield SystemCommand("Mark reviewed when moving on: "
                             + ("on" if self.review_on_move else "off"),
                             "Toggle the setting", self.toggle_review_on_move)
+        yield SystemCommand("Accept pattern suggestions as spans: "
+                            + ("on" if self.accept_as_span else "off"),
+                            "y codes the sentence a codebook pattern matched in, not the "
+                            "whole segment", self.toggle_accept_as_span)
         coding = self.coding_screen()
         if coding is not None:
             yield SystemCommand("Show or hide other coders' codes", "ctrl+o",
@@ -232,6 +330,7 @@ class CoderApp(App):
             yield SystemCommand("Memo on the highlighted code", "From the codebook panel",
                                 coding.action_memo_code)
             yield SystemCommand("Back to the transcript list", "escape", self.show_home)
+            yield from coding.media_commands()
         for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
             yield SystemCommand(f"Open transcript: {row['name']}", "Start coding it",
                                 lambda tid=row["id"]: self.open_transcript(tid))

@@ -15,9 +15,16 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
 from coder.store.feedback import INTERVIEWER_ROLES
-from coder.store.workbench import load_segments, refresh_segments
-from coder.tui.screens.base import CoderScreen
+from coder.store.workbench import (
+    changes_since,
+    last_event,
+    load_segments,
+    refresh_segments,
+    segment_ids,
+)
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
+from coder.tui.screens.playback_keys import PLAYBACK_BINDINGS, PlaybackKeys
+from coder.tui.screens.span_select import SPAN_BINDINGS, SpanSelectMixin
 from coder.tui.widgets.status_line import StatusLine
 from coder.tui.widgets.transcript_view import CodeStyle, TranscriptView
 
@@ -25,6 +32,11 @@ if TYPE_CHECKING:
     pass
 
 _DEFAULT_COLOR = "#8a8a8a"
+
+
+def _shape(code: dict[str, Any]) -> dict[str, Any]:
+    """A code without its counts: what the codebook panel is built from."""
+    return {k: v for k, v in code.items() if k not in ("codings", "segments")}
 
 
 def code_matches(code: dict[str, Any], query: str) -> bool:
@@ -39,10 +51,11 @@ def code_matches(code: dict[str, Any], query: str) -> bool:
     return all(any(w.startswith(word) for w in starts) or word in name for word in words)
 
 
-class CodingScreen(CoderScreen):
-    """Code one transcript, segment by segment."""
+class CodingScreen(SpanSelectMixin, PlaybackKeys):
+    """Code one transcript, segment by segment (or words inside one: see span_select)."""
 
     BINDINGS = [
+        *SPAN_BINDINGS,
         Binding("down,j", "move(1)", "Next", id="segment.next"),
         Binding("up,k", "move(-1)", "Previous", id="segment.previous"),
         Binding("pagedown", "page(1)", "Page down", show=False, id="segment.page_down"),
@@ -70,6 +83,7 @@ class CodingScreen(CoderScreen):
         Binding("s", "next_suggested", "Next suggested", show=False, id="suggestion.next"),
         Binding("r", "next_uncertain", "Next uncertain", show=False,
                 id="suggestion.uncertain"),
+        *PLAYBACK_BINDINGS,
     ]
 
     def __init__(self, transcript_id: int, ordinal: int | None = None) -> None:
@@ -100,7 +114,9 @@ class CodingScreen(CoderScreen):
                                     (self.transcript_id,))
         self.load_codes()
         view = self.query_one(TranscriptView)
+        self.last_event = last_event(store)  # before reading: later writes are refreshed
         segments = load_segments(store, self.transcript_id, self.capp.coder)
+        view.coder = self.capp.coder
         # Start where the work is: the first segment I have not reviewed yet.
         start = next((i for i, s in enumerate(segments) if not s.reviewed), 0)
         if self.start_ordinal is not None:
@@ -126,7 +142,14 @@ class CodingScreen(CoderScreen):
             self.key_map = {str(n): c["id"] for n, c in enumerate(self.codes[:9], start=1)}
         self.key_of = {cid: key for key, cid in self.key_map.items()}
         # Each code key is a real binding (listed by `?`, ordered with every other key).
-        self._bindings = self._merged_bindings.copy() if self._merged_bindings else self._bindings
+        # A copy with its own lists: BindingsMap.copy() shares them with the class, so code
+        # keys appended to a key the screen binds too (v, w, b, …) would leak into every
+        # later coding screen, stale code ids first.
+        base = self._merged_bindings or self._bindings
+        self._bindings = base.copy()
+        self._bindings.key_to_bindings = {
+            key: [b for b in found if not (b.id or "").startswith("code.toggle.")]
+            for key, found in base.key_to_bindings.items()}
         names = {c["id"]: c["name"] for c in self.codes}
         for key, code_id in self.key_map.items():
             name = _character_to_key(key)
@@ -169,7 +192,7 @@ class CodingScreen(CoderScreen):
                              (f"{code['codings']:>3} ", "dim"), code["name"])
 
     # -- status ----------------------------------------------------------------------------
-    def update_status(self) -> None:
+    def update_status(self, suggest: bool = True) -> None:
         view = self.query_one(TranscriptView)
         total = len(view.segments)
         reviewed = view.reviewed_count
@@ -177,12 +200,15 @@ class CodingScreen(CoderScreen):
         position = f"¶{seg.ordinal} ({view.current + 1}/{total})" if seg else "empty"
         chosen = len(view.selection())
         selection = f" · {chosen} selected" if chosen > 1 else ""
+        if view.span is not None:
+            selection = f" · selecting {self.span_words()}"
         share = f"{reviewed / total:.0%}" if total else "0%"
-        self.query_one(StatusLine).text = Text.assemble(
+        self.show_status(Text.assemble(  # the playback position goes before the hint
             (f" {self.transcript['name']} ", "bold"), f"· {position}{selection} · ",
-            f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic"),
-            (" · u undo · ctrl+y redo · ? keys", "dim"))
-        self.show_suggestions()
+            f"reviewed {reviewed}/{total} ({share}) · ", (self.last_action, "italic")),
+            Text(" · u undo · ctrl+y redo · ? keys", "dim"))
+        if suggest:
+            self.show_suggestions()
 
     def show_code_details(self, code_id: int | None) -> None:
         details = self.query_one("#code-details", Static)
@@ -252,6 +278,8 @@ class CodingScreen(CoderScreen):
         self.app.call_from_thread(self.show_suggestions)
 
     def show_suggestions(self) -> None:
+        if not self.query("#suggestions"):  # a worker finished after the screen closed
+            return
         panel = self.query_one("#suggestions", Static)
         view = self.query_one(TranscriptView)
         if self.suggester is None or not view.segments:
@@ -263,7 +291,8 @@ class CodingScreen(CoderScreen):
         except Exception as exc:  # a learning problem must never stop the coding
             panel.update(Text(f"Suggestions unavailable: {exc}", "dim"))
             return
-        found = [s for s in found if s.code_id not in seg.mine
+        spanned = {m.code_id for m in seg.my_spans(self.capp.coder)}
+        found = [s for s in found if s.code_id not in seg.mine and s.code_id not in spanned
                  and (seg.id, s.code_id) not in self.rejected][:3]
         self.current_suggestions = found
         spans = [(e.start, e.end) for s in found[:1] for e in s.evidence
@@ -297,15 +326,27 @@ class CodingScreen(CoderScreen):
         from coder.store.feedback import accept_suggestion, reject_suggestion
 
         view = self.query_one(TranscriptView)
+        if view.span is not None:  # words selected: y codes them, x takes spans off
+            self.span_accept() if accept else self.action_span_remove()
+            return
         if not self.current_suggestions or not view.segments:
             self.notify("No suggestion for this segment.")
             return
         sug = self.current_suggestions[0]
         index = view.current
         seg = view.segments[index]
+        extra = {}
+        if accept:
+            from coder.spans import hit_sentences
+
+            hits = [e for e in sug.evidence if e.source == "rule" and e.start is not None
+                    and e.end is not None]
+            if hits and self.capp.accept_as_span:  # a setting (ctrl+p): the hits' sentences
+                extra["spans"] = [hit_sentences(seg.text, e.start, e.end) for e in hits]
         action = accept_suggestion if accept else reject_suggestion
         saved, _ = self.write(action, self.capp.store, seg.id, sug.code_id,
-                              coder=self.capp.coder, score=sug.score, sources=sug.sources)
+                              coder=self.capp.coder, score=sug.score, sources=sug.sources,
+                              **extra)
         if not saved:
             return
         if accept:
@@ -362,6 +403,9 @@ class CodingScreen(CoderScreen):
     def toggle_code(self, code_id: int) -> None:
         view = self.query_one(TranscriptView)
         if not view.segments:
+            return
+        if view.span is not None:
+            self.span_code(code_id)
             return
         chosen = [view.segments[i] for i in view.selection()]
         store, coder = self.capp.store, self.capp.coder
@@ -437,6 +481,9 @@ class CodingScreen(CoderScreen):
             view.anchor = None
         if index != view.current and reading and not extend:
             self._leave(view.current)
+        if index != view.current and view.span is not None:  # a selection stays in its segment
+            view.set_span(None)
+            self.show_span_details()
         view.current = index
         self.update_status()
 
@@ -484,6 +531,9 @@ class CodingScreen(CoderScreen):
         view = self.query_one(TranscriptView)
         if self.query("HelpPanel"):
             self.app.action_hide_help_panel()
+            return
+        if view.span is not None:
+            self.span_select(None)
             return
         code_filter = self.query_one("#code-filter", Input)
         if self.focused is code_filter and code_filter.value:
@@ -539,6 +589,11 @@ class CodingScreen(CoderScreen):
     def segment_clicked(self, event: TranscriptView.Clicked) -> None:
         self.go(event.index)
 
+    @on(TranscriptView.Dragged)
+    def words_dragged(self, event: TranscriptView.Dragged) -> None:
+        self.go(event.index)
+        self.span_select(event.selection)
+
     # -- dialogs ---------------------------------------------------------------------------
     def action_pick_code(self) -> None:
         choices = [Choice(("[" + self.key_of[c["id"]] + "] " if c["id"] in self.key_of else "")
@@ -549,8 +604,9 @@ class CodingScreen(CoderScreen):
             if code_id is not None:
                 self.toggle_code(int(code_id))  # type: ignore[arg-type]
 
-        self.app.push_screen(PickerModal("Toggle a code", choices, "Type part of a code…"),
-                             chosen)
+        title = (f"Code {self.span_words()}" if self.query_one(TranscriptView).span
+                 else "Toggle a code")
+        self.app.push_screen(PickerModal(title, choices, "Type part of a code…"), chosen)
 
     def action_add_code(self) -> None:
         parents = [c["name"] for c in self.codes]
@@ -573,6 +629,8 @@ class CodingScreen(CoderScreen):
 
     def action_memo_segment(self) -> None:
         view = self.query_one(TranscriptView)
+        if view.span is not None and self.span_memo():
+            return
         if view.segments:
             index = view.current
             seg = view.segments[index]
@@ -613,12 +671,16 @@ class CodingScreen(CoderScreen):
         touched = [i for i, s in enumerate(view.segments) if s.id in set(result.segment_ids)]
         if touched:
             view.anchor = None
+            if touched[0] != view.current:
+                view.set_span(None)
             view.current = touched[0]
+            self.show_span_details()
         self.done(result.message)
 
     def reload_after_change(self) -> None:
         """Re-read codes and this transcript's codings (after undo, a sync, a new coder)."""
         view = self.query_one(TranscriptView)
+        view.coder = self.capp.coder
         self.load_codes()
         refresh_segments(self.capp.store, view.segments, self.capp.coder)
         view.set_codes(self._styles())
@@ -630,6 +692,47 @@ class CodingScreen(CoderScreen):
             self.query_one("#suggestions", Static).update(
                 Text(f"Suggestions: learning from {self.capp.coder}'s work…", "dim"))
             self.load_suggester()
+
+    def database_changed(self) -> None:
+        """Another process wrote: show its codes (ctrl+o), counts and marks without reopening.
+        The event log says which segments changed: only those are re-read and repainted;
+        the codebook is rebuilt only if it changed, the transcript reloaded only if replaced."""
+        store, coder = self.capp.store, self.capp.coder
+        view = self.query_one(TranscriptView)
+        changes = changes_since(store, self.last_event)
+        self.last_event = changes.last
+        if changes.segments is None and \
+                segment_ids(store, self.transcript_id) != [s.id for s in view.segments]:
+            ordinal = view.segments[view.current].ordinal if view.segments else None
+            segments = load_segments(store, self.transcript_id, coder)  # replaced by a sync
+            self.load_codes()
+            view.load(segments, self._styles(), next(
+                (i for i, s in enumerate(segments) if s.ordinal == ordinal), 0))
+            self.update_status()
+            return
+        if changes.segments is None or coder in changes.coders:  # else my counts stand
+            codes = list_codes(store, coder)
+            if [_shape(c) for c in codes] != [_shape(c) for c in self.codes]:
+                self.reload_after_change()
+                return
+            for code, fresh in zip(self.codes, codes, strict=True):
+                if code["codings"] != fresh["codings"]:
+                    self._bump_count(code["id"], fresh["codings"] - code["codings"])
+        touched = [(i, s) for i, s in enumerate(view.segments)
+                   if changes.segments is None or s.id in changes.segments]
+        if not touched:
+            return
+        others = view.show_others  # coding blind, others' codes change nothing on screen
+        before = [(set(s.mine), s.reviewed, s.memo,
+                   {k: list(v) for k, v in s.others.items()} if others else None)
+                  for _, s in touched]
+        reviewed = view.reviewed_count
+        refresh_segments(store, [s for _, s in touched], coder)
+        for (index, seg), old in zip(touched, before, strict=True):
+            if (seg.mine, seg.reviewed, seg.memo, seg.others if others else None) != old:
+                view.segment_changed(index)
+        if view.reviewed_count != reviewed:
+            self.update_status()
 
     def action_memo_code(self) -> None:
         node = self.query_one(Tree).cursor_node

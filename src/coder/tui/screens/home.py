@@ -11,7 +11,7 @@ from textual.fuzzy import Matcher
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from coder.store.transcripts import list_transcripts
-from coder.tui.screens.base import CoderScreen
+from coder.tui.screens.base import CoderScreen, move_cursor_to, row_key_at_cursor
 
 if TYPE_CHECKING:
     pass
@@ -41,6 +41,14 @@ class HomeScreen(CoderScreen):
 
     def on_screen_resume(self) -> None:
         self.refresh_rows()
+
+    def database_changed(self) -> None:
+        if not self.is_current:  # under the coding screen: re-read when shown again
+            return
+        table = self.query_one(DataTable)
+        key = row_key_at_cursor(table)
+        self.refresh_rows()
+        move_cursor_to(table, key)
 
     def refresh_rows(self) -> None:
         self.sub_title = f"coder: {self.capp.coder}"

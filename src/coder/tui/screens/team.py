@@ -13,11 +13,28 @@ from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coder.errors import CoderError
-from coder.tui.screens.base import CoderScreen
+from coder.tui.screens.base import CoderScreen, move_cursor_to
 from coder.tui.screens.modals import Choice, PickerModal, PromptModal
 
 if TYPE_CHECKING:
     from coder.reconcile import Disagreement
+
+
+_CODER_COLORS = ("cyan", "magenta", "yellow", "green", "blue", "red")
+
+
+def coder_color(number: int) -> str:
+    """The colour of the ``number``-th compared coder (1-based)."""
+    return _CODER_COLORS[(number - 1) % len(_CODER_COLORS)]
+
+
+def span_text(item: Any) -> Text:
+    """A disagreement's text with every coder's spans underlined in that coder's colour."""
+    text = Text(item.text)
+    for number, work_ in enumerate(item.coders.values(), start=1):
+        for _, a, b in work_.spans:
+            text.stylize(f"underline {coder_color(number)}", a, b)
+    return text
 
 
 def _num(value: float | None, percent: bool = False) -> str:
@@ -68,6 +85,7 @@ class AgreementScreen(CoderScreen):
             " · ▲ below ", f"{report.get('threshold', 0.667):.3f}",
             ("   d reconciles the highlighted code, D all disagreements", "dim")))
         table = self.query_one(DataTable)
+        highlighted = self._highlighted_code()
         table.clear(columns=True)
         table.add_columns("", "code", "units", "agree", "Cohen κ", "Fleiss κ", "Krippendorff α")
         for code in report["codes"]:
@@ -76,6 +94,7 @@ class AgreementScreen(CoderScreen):
                           _num(code["percent_agreement"], True), _num(code["cohen_kappa"]),
                           _num(code["fleiss_kappa"]), _num(code["krippendorff_alpha"]),
                           key=code["code"])
+        move_cursor_to(table, highlighted)
         table.focus()
 
     @on(DataTable.RowHighlighted)
@@ -93,6 +112,17 @@ class AgreementScreen(CoderScreen):
         self.query_one("#agreement-definition", Static).update(Text.assemble(
             (code["code"], "bold"), "\n", code.get("definition") or "(no definition)",
             ("\n" + notes if notes else "", "dim")))
+
+    def database_changed(self) -> None:
+        if self.is_current:
+            self.compute()  # in a worker; the highlighted code stays highlighted
+        else:
+            self.stale = True  # under the reconcile screen: recompute when shown again
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "stale", False):
+            self.stale = False
+            self.compute()
 
     def _highlighted_code(self) -> str | None:
         table = self.query_one(DataTable)
@@ -175,6 +205,19 @@ class ReconcileScreen(CoderScreen):
         first = next((i for i, item in enumerate(self.items) if not item.decided), 0)
         self.select(first)
 
+    def database_changed(self) -> None:
+        """Others coded or decided: re-list the disagreements, staying on the same segment
+        (not while a decision is being edited: that waits for the next change)."""
+        if self.edited is not None:
+            return
+        here = (self.items[self.index].transcript, self.items[self.index].ordinal) \
+            if self.items else None
+        self.load()
+        index = next((i for i, item in enumerate(self.items)
+                      if (item.transcript, item.ordinal) == here), None)
+        if index is not None:
+            self.select(index)
+
     def action_filter(self, which: str) -> None:
         """Narrow the disagreements to a code, a transcript or some coders (empty: all)."""
         current = {"code": self.code, "transcript": self.transcript,
@@ -237,11 +280,16 @@ class ReconcileScreen(CoderScreen):
         item = self.items[self.index]
         names = self.code_names
         parts: list[Any] = [(f"{item.transcript} ¶{item.ordinal}", "bold"),
-                            f"  {item.speaker or ''}\n\n", item.text, "\n\n"]
+                            f"  {item.speaker or ''}\n\n", span_text(item), "\n\n"]
         for number, (coder, work_) in enumerate(item.coders.items(), start=1):
             codes = ", ".join(names.get(c, "?") for c in work_.codes) or "(no codes)"
             state = "" if work_.reviewed else " (not reviewed: does not count)"
-            parts += [(f"[{number}] {coder}{state}: ", "bold cyan"), codes, "\n"]
+            parts += [(f"[{number}] {coder}{state}: ", f"bold {coder_color(number)}"), codes,
+                      "\n"]
+            for code_id, a, b in work_.spans:  # the words each coder coded, side by side
+                parts += [(f"     › {names.get(code_id, '?')}: ", "dim"),
+                          (f"“{item.text[a:b]}”", f"underline {coder_color(number)}"),
+                          (f" ({a}-{b})", "dim"), "\n"]
             if work_.memo:
                 parts += [("     memo: ", "dim"), (work_.memo, "italic"), "\n"]
         parts += ["\n", ("Agreed: ", "bold green"),
@@ -291,16 +339,17 @@ class ReconcileScreen(CoderScreen):
         from coder.reconcile import proposal
 
         item = self.items[self.index]
-        self.decide(proposal(item, take, self.scope), f"took {take}")
+        self.decide(proposal(item, take, self.scope), f"took {take}",
+                    spans_from=take if take in item.coders else None)
 
-    def decide(self, codes: set[int], how: str) -> None:
+    def decide(self, codes: set[int], how: str, spans_from: str | None = None) -> None:
         from coder.reconcile import decide, load_segment
 
         item = self.items[self.index]
         saved, _ = self.capp.write(decide, self.capp.store, item.segment_id, codes,
                                    adjudicator=self.capp.coder, note=self.note,
                                    consensus=self.capp.consensus,
-                                   coders=list(item.coders))
+                                   coders=list(item.coders), spans_from=spans_from)
         if not saved:
             return
         self.items[self.index] = load_segment(self.capp.store, item.segment_id,

@@ -22,8 +22,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from coder.formatting import clock
-from coder.store.workbench import SegmentView
+from coder.formatting import clock, visible
+from coder.selection import Selection, between
+from coder.store.workbench import SegmentView, SpanMark
 from coder.tui.wrap import wrap_offsets
 
 INDENT = 6
@@ -66,6 +67,14 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self.index = index
             super().__init__()
 
+    class Dragged(Message):
+        """The mouse selected characters inside one segment's text."""
+
+        def __init__(self, index: int, selection: Selection) -> None:
+            self.index = index
+            self.selection = selection
+            super().__init__()
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.segments: list[SegmentView] = []
@@ -82,6 +91,9 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         self._flags: list[bool] = []
         self._reviewed = 0
         self._highlights: dict[int, list[tuple[int, int]]] = {}  # index -> spans in its text
+        self.coder = ""  # whose spans are "mine" (the others' show with show_others)
+        self.span: Selection | None = None  # words selected in the current segment
+        self._drag_from: tuple[int, int] | None = None  # (segment index, offset) of a mouse drag
 
     # -- data ------------------------------------------------------------------------------
     def load(self, segments: list[SegmentView], codes: dict[int, CodeStyle],
@@ -141,6 +153,14 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self._versions[index] += 1
             self._refresh_segment(index)
 
+    def set_span(self, selection: Selection | None) -> None:
+        """Select words in the current segment (None: leave the selection)."""
+        if selection != self.span:
+            self.span = selection
+            if 0 <= self.current < len(self._versions):
+                self._versions[self.current] += 1
+                self._refresh_segment(self.current)
+
     def _refresh_segment(self, index: int) -> None:
         """Repaint the visible lines of one segment."""
         if 0 <= index < len(self._heights):
@@ -178,13 +198,22 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _chip_lines(self, seg: SegmentView) -> list[list[tuple[int, str]]]:
         """Chips wrapped to the width: lists of (code id, label)."""
-        if not seg.mine and not (self.show_others and seg.others):
+        if not seg.mine and not seg.spans and not (self.show_others and seg.others):
             return []
         chips = [(cid, self.codes[cid].name) for cid in self._ordered(seg.mine)]
+        mine_spans = {s.code_id for s in seg.spans if s.coder == self.coder}
+        # A span chip starts with ›: the code covers some words, not the whole segment.
+        chips += [(cid, f"› {self.codes[cid].name}") for cid in self._ordered(mine_spans)]
         if self.show_others:
             for cid, who in seg.others.items():
                 if cid in self.codes:
                     chips.append((-cid, f"{self.codes[cid].name} · {', '.join(who)}"))
+            spans: dict[int, list[str]] = {}
+            for mark in seg.spans:
+                if mark.coder != self.coder and mark.coder not in spans.get(mark.code_id, []):
+                    spans.setdefault(mark.code_id, []).append(mark.coder)
+            chips += [(-cid, f"› {self.codes[cid].name} · {', '.join(spans[cid])}")
+                      for cid in self._ordered(set(spans))]
         lines: list[list[tuple[int, str]]] = []
         line: list[tuple[int, str]] = []
         used = 0
@@ -259,6 +288,60 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         if self.segments:
             self.post_message(self.Clicked(self.index_at(int(self.scroll_y) + event.y)))
 
+    def offset_at(self, x: int, y: int, index: int | None = None) -> tuple[int, int] | None:
+        """(segment index, character offset in its text) under screen cell ``(x, y)``; with
+        ``index``, clamped to that segment (before it: its start; after it: its end)."""
+        if not self.segments or len(self._heights) != len(self.segments):
+            return None
+        line = int(self.scroll_y) + y
+        found = self.index_at(line)
+        if index is not None and found != index:
+            return index, 0 if found < index else len(self.segments[index].text)
+        wrapped = self._wrapped[found]
+        k = line - self._starts[found]
+        if not wrapped:
+            return found, 0
+        if k < 1:
+            return found, wrapped[0][0]
+        if k > len(wrapped):
+            return found, wrapped[-1][1]
+        start, end = wrapped[k - 1]
+        text, column, pos = self.segments[found].text, x - INDENT, start
+        while pos < end and column > 0:
+            column -= cell_len(text[pos])
+            pos += 1
+        return found, pos
+
+    def on_mouse_down(self, event) -> None:
+        hit = self.offset_at(event.x, event.y)
+        if hit is not None and event.button == 1:
+            self._drag_from = hit
+            self.capture_mouse()
+
+    def on_mouse_move(self, event) -> None:
+        if self._drag_from is not None:
+            self._drag_to(event, done=False)
+
+    def on_mouse_up(self, event) -> None:
+        if self._drag_from is not None:
+            self._drag_to(event, done=True)
+            self._drag_from = None
+            self.release_mouse()
+
+    def _drag_to(self, event, *, done: bool) -> None:
+        assert self._drag_from is not None
+        index, start = self._drag_from
+        hit = self.offset_at(event.x, event.y, index)
+        if hit is None or hit[1] == start:
+            return
+        chosen = between(self.segments[index].text, start, hit[1])
+        if chosen is None:
+            return
+        if index == self.current:
+            self.set_span(chosen)  # follow the mouse while it drags
+        if done:
+            self.post_message(self.Dragged(index, chosen))
+
     # -- rendering -------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         line = int(self.scroll_y) + y
@@ -275,6 +358,41 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             strip = self._render(index, line - self._starts[index], width, selected)
             self._cache[key] = strip
         return strip
+
+    def _text_line(self, index: int, seg: SegmentView, start: int, end: int,
+                   base: Style) -> list[Segment]:
+        """One wrapped line of a segment's text: coded spans underlined in their code's
+        colour (bold and double underline where codes overlap; the shortest span's colour
+        shows), suggestion evidence on yellow, the selection in reverse video."""
+        spans = [m for m in seg.spans if m.start < end and start < m.end
+                 and (m.coder == self.coder or self.show_others)]
+        marks = [(a, b) for a, b in self._highlights.get(index, ()) if a < end and start < b]
+        chosen = self.span if index == self.current else None
+        if not spans and not marks and chosen is None:
+            return [Segment(seg.text[start:end], base)]
+        cuts = {start, end}
+        for a, b in [(m.start, m.end) for m in spans] + marks + (
+                [(chosen.start, chosen.end)] if chosen else []):
+            cuts.update(c for c in (a, b) if start < c < end)
+        points = sorted(cuts)
+        parts = []
+        for low, high in zip(points, points[1:], strict=False):
+            style = base + self._span_style([m for m in spans if m.start <= low < m.end])
+            if any(a <= low < b for a, b in marks):
+                style += Style(color="black", bgcolor="#ffd75f")
+            if chosen is not None and chosen.start <= low < chosen.end:
+                style += Style(reverse=True, bold=True)
+            parts.append(Segment(seg.text[low:high], style))
+        return parts
+
+    def _span_style(self, covering: list[SpanMark]) -> Style:
+        if not covering:
+            return Style()
+        inner = min(covering, key=lambda m: m.end - m.start)
+        code = self.codes.get(inner.code_id)
+        several = len({m.code_id for m in covering}) > 1
+        return Style(color=code.color if code else "#888888", underline=not several,
+                     underline2=several, bold=several, italic=inner.coder != self.coder)
 
     def _render(self, index: int, k: int, width: int, selected: bool) -> Strip:
         seg = self.segments[index]
@@ -301,19 +419,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         elif k <= len(wrapped):
             start, end = wrapped[k - 1]
             parts.append(Segment(" " * (INDENT - 2), base))
-            marks = self._highlights.get(index)
-            if not marks:
-                parts.append(Segment(seg.text[start:end], base))
-            else:  # evidence for a suggestion, highlighted where it falls on this line
-                mark = base + Style(color="black", bgcolor="#ffd75f")
-                pos = start
-                for low, high in sorted(marks):
-                    low, high = max(low, start), min(high, end)
-                    if low >= high or low < pos:
-                        continue
-                    parts += [Segment(seg.text[pos:low], base), Segment(seg.text[low:high], mark)]
-                    pos = high
-                parts.append(Segment(seg.text[pos:end], base))
+            parts += self._text_line(index, seg, start, end, base)
         elif k <= len(wrapped) + len(self._chips[index]):
             parts.append(Segment(" " * (INDENT - 2), base))
             for cid, label in self._chips[index][k - len(wrapped) - 1]:
@@ -324,6 +430,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
                 else:
                     style = base + Style(color=color, italic=True)
                 parts += [Segment(f" {label} ", style), Segment(" ", base)]
+        parts = [Segment(visible(p.text), p.style) for p in parts]  # ESC shown as ␛
         used = sum(cell_len(p.text) for p in parts)
         if used < width:
             parts.append(Segment(" " * (width - used), base))

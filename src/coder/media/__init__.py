@@ -1,0 +1,1 @@
+"""Recordings behind transcripts: finding them, and playing them with mpv (Textual-free)."""

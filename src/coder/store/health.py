@@ -1,0 +1,135 @@
+"""`coder check`: is the study database sound, and repair what can be repaired.
+
+Checks SQLite's own ``integrity_check``, foreign keys, the event log (well-formed JSON,
+batches in order, append-only triggers in place) and the full-text index against the
+segments it indexes. Repairs: rebuild the full-text index, rebuild indexes (``REINDEX``),
+and delete rows whose parent is gone (each logged). Page-level damage cannot be repaired
+in place: restore a snapshot (`coder backup restore`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from coder.store.db import Store, database_error
+
+
+@dataclass
+class Finding:
+    check: str  # integrity | foreign keys | event log | full-text index
+    problem: str
+    repairable: bool = False
+
+
+@dataclass
+class Health:
+    findings: list[Finding] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    checked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def check(store: Store) -> Health:
+    """Run every check; nothing is changed."""
+    health = Health()
+    try:
+        _integrity(store, health)
+        if any(f.check == "integrity" and not f.repairable for f in health.findings):
+            return health  # reading further may only fail on the damaged pages
+        _foreign_keys(store, health)
+        _events(store, health)
+        _fts(store, health)
+    except sqlite3.DatabaseError as exc:
+        health.findings.append(Finding("integrity", str(database_error(exc, store.path))))
+    return health
+
+
+def _integrity(store: Store, health: Health) -> None:
+    health.checked.append("integrity")
+    rows = [r[0] for r in store.conn.execute("PRAGMA integrity_check(100)")]
+    if rows != ["ok"]:
+        for row in rows:
+            # A wrong or missing index entry is rebuilt by REINDEX; page damage is not.
+            index_only = "index" in row and ("missing from index" in row
+                                              or "wrong # of entries" in row)
+            health.findings.append(Finding("integrity", row, repairable=index_only))
+
+
+def _foreign_keys(store: Store, health: Health) -> None:
+    health.checked.append("foreign keys")
+    for table, rowid, parent, _ in store.conn.execute("PRAGMA foreign_key_check"):
+        health.findings.append(Finding(
+            "foreign keys", f"{table} row {rowid} refers to a missing {parent} row",
+            repairable=rowid is not None))
+
+
+def _events(store: Store, health: Health) -> None:
+    health.checked.append("event log")
+    triggers = {r[0] for r in store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")}
+    for name in ("events_append_only_update", "events_append_only_delete"):
+        if name not in triggers:
+            health.findings.append(Finding("event log", f"the trigger {name} is missing: "
+                                           "the log is no longer protected from edits"))
+    previous = 0
+    bad_json = out_of_order = 0
+    first_bad = None
+    for event_id, batch, payload in store.conn.execute(
+            "SELECT id, batch, payload FROM events ORDER BY id"):
+        try:
+            json.loads(payload)
+        except (TypeError, ValueError):
+            bad_json += 1
+            first_bad = first_bad or event_id
+        if batch < previous:
+            out_of_order += 1
+            first_bad = first_bad or event_id
+        previous = max(previous, batch)
+    if bad_json:
+        health.findings.append(Finding("event log", f"{bad_json} event(s) hold a payload "
+                                       f"that is not JSON (first: event {first_bad})"))
+    if out_of_order:
+        health.findings.append(Finding("event log", f"{out_of_order} event(s) have a batch "
+                                       f"number lower than an earlier event's"))
+
+
+def _fts(store: Store, health: Health) -> None:
+    health.checked.append("full-text index")
+    try:
+        store.conn.execute("INSERT INTO segments_fts(segments_fts, rank) "
+                           "VALUES ('integrity-check', 1)")
+    except sqlite3.DatabaseError as exc:
+        health.findings.append(Finding("full-text index", f"out of step with the segments "
+                                       f"({exc}); search may miss or invent matches",
+                                       repairable=True))
+
+
+def repair(store: Store, health: Health) -> list[str]:
+    """Repair the repairable findings of ``health`` in one logged transaction."""
+    done: list[str] = []
+    with store.transaction("check --repair"):
+        if any(f.check == "integrity" and f.repairable for f in health.findings):
+            store.execute("REINDEX")
+            done.append("rebuilt every index (REINDEX)")
+        orphans = [f for f in health.findings if f.check == "foreign keys" and f.repairable]
+        if orphans:
+            deleted = 0
+            for table, rowid, parent, _ in store.conn.execute(
+                    "PRAGMA foreign_key_check").fetchall():
+                if rowid is None or table == "events":
+                    continue
+                row = store.one(f"SELECT * FROM [{table}] WHERE rowid = ?", (rowid,))
+                store.execute(f"DELETE FROM [{table}] WHERE rowid = ?", (rowid,))
+                store.log("check.repair", table=table, rowid=rowid, missing=parent, row=row)
+                deleted += 1
+            done.append(f"deleted {deleted} row(s) whose parent was gone (logged)")
+        if any(f.check == "full-text index" for f in health.findings):
+            store.execute("INSERT INTO segments_fts(segments_fts) VALUES ('rebuild')")
+            store.log("check.repair", table="segments_fts", repair="rebuild")
+            done.append("rebuilt the full-text index")
+    return done
