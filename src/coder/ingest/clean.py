@@ -28,16 +28,19 @@ _INLINE_TIME = re.compile(rf"[ \t]*\\?\[({TIMESTAMP})\\?\][ \t]*")
 _NON_SPEECH_WORDS = (
     "music|laughter|laughs|laughing|applause|crosstalk|cross talk|inaudible|silence|pause|"
     "break|intro|outro|theme music|background noise|noise|coughs|cough|sighs|overlapping|"
-    "unintelligible|indiscernible|end|beep|ad|advertisement|sponsor|interruption|phone rings"
+    "unintelligible|indiscernible|end|beep|ad|ad break|advertisement|sponsor|sponsor break|"
+    "interruption|phone rings|jingle|bumper|sting|transition"
 )
 _MARK = r"(?:\*\*|__|\*)?"
 _NON_SPEECH_LINE = re.compile(
     rf"^[ \t]*(?:{_MARK}\\?[\[(](?:{_NON_SPEECH_WORDS})[^\])\n]{{0,40}}\\?[\])]{_MARK}"
-    rf"|{_MARK}(?:{_NON_SPEECH_WORDS}):?{_MARK}:?[ \t]*(?:\\?[\[(]{TIMESTAMP}\\?[\])])?)"
+    rf"|{_MARK}(?:{_NON_SPEECH_WORDS}):?{_MARK}:?[ \t]*(?:\\?[\[(]{TIMESTAMP}\\?[\])]"
+    rf"(?:[ \t]*(?:to|-|–)[ \t]*\\?[\[(]{TIMESTAMP}\\?[\])])?)?)"
     r"[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _SPACES = re.compile(r"[ \t]{2,}")
+_LEFTOVER_STARS = re.compile(r"\*{2,}")
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 
 
@@ -85,12 +88,57 @@ def clean_words(text: str) -> Cleaned:
     if "*" in text or "__" in text:
         text = _STRONG.sub(r"\2", text)
         text = _EM.sub(r"\1", text)
+        text = _LEFTOVER_STARS.sub("", text)  # an unclosed ***Note: is markup, not words
     if "&" in text:
         text = html.unescape(text)
     text = _SPACES.sub(" ", text)
     lines = [line.strip() for line in text.split("\n")]
     out.text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     return out
+
+
+# A non-speech line written as a label: ``Break: [22:03]``, ``Jingle: [01:05:52] to [01:06:07]``.
+_LABELLED_MARK = re.compile(rf"^[ \t]*(?:{_NON_SPEECH_WORDS}):", re.IGNORECASE)
+
+
+def split_marks(text: str) -> list[tuple[bool, str]]:
+    """A turn's words cut at lines after its first that are a non-speech *label*:
+    ``[(False, words), (True, "Break: [00:25:12]"), (False, more words)]``. Such a line
+    starts a segment of its own, as any label does (the file's labelled paragraphs and the
+    segments stay one to one), with no speaker; other non-speech lines (``[music]``) are
+    taken out of the words by :func:`clean_words`."""
+    if "\n" not in text or _NON_SPEECH_LINE.search(text) is None:
+        return [(False, text)]
+    pieces: list[tuple[bool, str]] = []
+    words: list[str] = []
+    for k, line in enumerate(text.split("\n")):
+        if k and _LABELLED_MARK.match(line) and is_non_speech(line):
+            if "".join(words).strip():
+                pieces.append((False, "\n".join(words)))
+            words = []
+            pieces.append((True, line))
+        else:
+            words.append(line)
+    if "".join(words).strip():
+        pieces.append((False, "\n".join(words)))
+    return [(is_mark, part.strip()) for is_mark, part in pieces]
+
+
+def mark_text(mark: str) -> tuple[str, float | None, float | None]:
+    """``**Break:** [00:25:12] to [00:26:01]`` -> ``("[Break]", 1512.0, 1561.0)``."""
+    times = [parse_timestamp(t) for t in re.findall(TIMESTAMP, mark)]
+    words = re.sub(TIMESTAMP, " ", _ESCAPE.sub(r"\1", mark))
+    words = re.sub(r"[\[\]()*_:]|\b(?:to)\b|[-–]", " ", words)
+    words = " ".join(words.split()) or "non-speech"
+    return (f"[{words}]", times[0] if times else None,
+            times[1] if len(times) > 1 else None)
+
+
+def kept_mark(text: str) -> str:
+    """A speaker's turn that is only ``\\[laughs\\]`` keeps its mark, unescaped: ``[laughs]``."""
+    text = _ESCAPE.sub(r"\1", text.strip())
+    text = _STRONG.sub(r"\2", text)
+    return _EM.sub(r"\1", text)
 
 
 def is_non_speech(line: str) -> bool:

@@ -24,7 +24,7 @@ from typing import Any
 
 from coder.errors import CoderError
 
-_CALLS = frozenset({"update", "suggest", "next_suggested", "next_uncertain"})
+_CALLS = frozenset({"update", "suggest", "next_suggested", "next_uncertain", "state"})
 _PRELOAD = ["coder.learn.suggest", "coder.learn.model", "coder.store.db"]
 
 
@@ -89,6 +89,11 @@ def _serve(conn: Connection, db_path: str, coder: str, nlp_model: str) -> None:
                     value: Any = None
                 elif name == "suggest":
                     value = suggester.suggest(*args, store=store, **kwargs)
+                elif name == "state":  # what the panel shows beside the suggestions
+                    value = {"left_out": suggester.left_out(),
+                             "positives": int(suggester.labels.positive.sum()),
+                             "notes": {c["id"]: suggester.confidence_note(c["id"])
+                                       for c in suggester.corpus.codes}}
                 else:
                     value = getattr(suggester, name)(*args, **kwargs)
             except Exception as exc:
@@ -113,6 +118,7 @@ class SuggestProcess:
         child.close()
         self._lock = threading.Lock()
         self._ready = False
+        self._state: dict[str, Any] = {"left_out": 0, "notes": {}}
 
     def wait_ready(self) -> None:
         """Block until the model is trained (raises ``CoderError`` if it could not be)."""
@@ -123,6 +129,11 @@ class SuggestProcess:
             if not ok:
                 raise CoderError(f"suggestions unavailable: {value}")
             self._ready = True
+        self.refresh_state()
+
+    def refresh_state(self) -> None:
+        """Fetch what the UI thread may ask without waiting (left_out, confidence_note)."""
+        self._state = self.call("state")
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         if name not in _CALLS:
@@ -150,6 +161,19 @@ class SuggestProcess:
 
     def update(self) -> None:
         self.call("update")
+        self.refresh_state()
+
+    def left_out(self) -> int:
+        """Segments left out of suggestions as interviewers' turns (as of the last update)."""
+        return int(self._state.get("left_out", 0))
+
+    def positives(self) -> int:
+        """How many positive examples the model learnt from (as of the last update)."""
+        return int(self._state.get("positives", 0))
+
+    def confidence_note(self, code_id: int) -> str:
+        """Why a code's suggestions are not confident (as of the last update)."""
+        return str(self._state.get("notes", {}).get(code_id, ""))
 
     def next_suggested(self, transcript_id: int, after_ordinal: int,
                        reviewed_ids: list[int]) -> int | None:
