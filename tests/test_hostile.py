@@ -700,9 +700,22 @@ def test_a_database_overwritten_with_garbage_is_restored_from_the_newest_snapsho
     assert len(kept) == 1 and kept[0].stat().st_size == 8192  # the damaged copy, kept
 
 
-def test_restore_with_replay_brings_back_the_coding_done_after_the_snapshot(demo):
+def _damage(db_path) -> None:
+    """Overwrite the pages of the search index with noise (the event log stays readable)."""
     import sqlite3
 
+    conn = sqlite3.connect(db_path)
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = "
+                        "'segments_fts_data'").fetchone()[0]
+    conn.close()
+    data = bytearray(db_path.read_bytes())
+    at = (root - 1) * page_size
+    data[at:at + page_size] = b"\xa5" * page_size
+    db_path.write_bytes(bytes(data))
+
+
+def test_restore_with_replay_brings_back_the_coding_done_after_the_snapshot(demo):
     assert run(demo, "backup", "create").exit_code == 0
     for args in (["code", "apply", "ephrata-interview", "2", "need targeted PD"],
                  ["code", "apply", "ephrata-interview", "4", "islands of innovation"],
@@ -712,24 +725,96 @@ def test_restore_with_replay_brings_back_the_coding_done_after_the_snapshot(demo
                  ["memo", "set", "a thought", "--whole-study"]):
         assert run(demo, *args).exit_code == 0, args
     wanted = run(demo, "codings", "export").output
-    conn = sqlite3.connect(demo.db_path)  # damage the search index's pages
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = "
-                        "'segments_fts_data'").fetchone()[0]
-    conn.close()
-    data = bytearray(demo.db_path.read_bytes())
-    at = (root - 1) * page_size
-    data[at:at + page_size] = b"\xa5" * page_size
-    demo.db_path.write_bytes(bytes(data))
+    _damage(demo.db_path)
     assert CliRunner().invoke(cli, ["check", "--study", str(demo.root)]).exit_code == 1
     result = run(demo, "backup", "restore", "--yes", "--replay")
     assert result.exit_code == 0, result.output
     # 4 codings and their reviewed marks (coded means looked at), 1 removal, 2 new marks
-    assert "Replayed 9 coding and reviewed-mark change(s)" in result.output
-    assert "Not replayed (redo them by hand): 1 memo.add" in result.output
+    assert "Replayed 10 change(s)" in result.output  # and the memo
+    assert "Not replayed" not in result.output
     assert run(demo, "codings", "export").output == wanted
     assert _status(demo)["coders"][0]["reviewed"] == 5  # ¶1-3 reviewed, ¶4-5 coded
     assert run(demo, "check").exit_code == 0
+
+
+
+
+def test_replay_makes_every_kind_of_change_after_the_snapshot_again(demo):
+    from coder.store.consensus import record_decision
+    from coder.store.feedback import accept_suggestion, reject_suggestion
+    from coder.store.quote_choices import set_quote_choice
+    from conftest import open_store, snapshot
+
+    assert run(demo, "code", "apply", "ephrata-interview", "3", "islands of innovation",
+               "--memo", "before").exit_code == 0
+    assert run(demo, "memo", "set", "an old thought", "--code", "seat-time mandates").exit_code \
+        == 0
+    assert run(demo, "backup", "create").exit_code == 0
+    codebook = demo.codebooks_dir / "pl.yaml"
+    for args in (
+            ["code", "add", "equity", "--parent", "school operations", "--key", "e"],
+            ["code", "rename", "equity", "equity of access"],
+            ["code", "move", "equity of access", "--parent", "professional development"],
+            ["code", "apply", "ephrata-interview", "2", "need targeted PD", "--memo", "why"],
+            ["code", "apply", "ephrata-interview", "4", "equity of access",
+             "--text", "innovation"],
+            ["code", "remove", "ephrata-interview", "3", "islands of innovation"],
+            ["code", "apply", "ephrata-interview", "5", "seat-time mandates"],
+            ["code", "apply", "ephrata-interview", "5", "islands of innovation"],
+            ["review", "ephrata-interview", "--segments", "1"],
+            ["memo", "set", "a thought", "--whole-study"],
+            ["memo", "set", "a new thought", "--code", "islands of innovation"],
+            ["memo", "set", "on the words", "--segment", "ephrata-interview", "4"],
+            ["undo"], ["redo"],  # replayed as what they did
+            ["code", "merge", "seat-time mandates", "islands of innovation"]):
+        assert run(demo, *args).exit_code == 0, args
+    codebook.write_text(codebook.read_text(encoding="utf-8").replace(
+        'key: p\n        color: "#ff7f0e"', 'key: g\n        color: "#2ca02c"'), encoding="utf-8")
+    loaded = run(demo, "codebook", "load", str(codebook))
+    assert loaded.exit_code == 0, loaded.output
+    with open_store(demo) as store:
+        segs = [r["id"] for r in store.rows("SELECT id FROM segments ORDER BY ordinal")]
+        code = store.scalar("SELECT id FROM codes WHERE name = 'need targeted PD'")
+        other = store.scalar("SELECT id FROM codes WHERE name = 'professional development'")
+        set_quote_choice(store, code, segs[1], "pin", coder="ana")
+        accept_suggestion(store, segs[2], other, coder="ana", score=0.8)
+        reject_suggestion(store, segs[0], code, coder="ana", score=0.3)
+        record_decision(store, segment_id=segs[1], consensus="consensus", adjudicator="ana",
+                        method="manual", note="agreed", codes=["need targeted PD"],
+                        previous=[], coders={})
+    wanted = snapshot(demo)
+    wanted_codings = run(demo, "codings", "export").output
+    _damage(demo.db_path)
+    result = run(demo, "backup", "restore", "--yes", "--replay")
+    assert result.exit_code == 0, result.output
+    assert "Not replayed" not in result.output, result.output
+    assert "could not apply" not in result.output, result.output
+    got = snapshot(demo)
+    for table in wanted:
+        if table not in ("events", "sqlite_sequence"):  # the log itself differs
+            assert got[table] == wanted[table], table
+    assert run(demo, "codings", "export").output == wanted_codings
+    assert run(demo, "check").exit_code == 0
+
+
+def test_replay_lists_what_the_log_cannot_make_again(demo):
+    assert run(demo, "backup", "create").exit_code == 0
+    (demo.transcripts_dir / "second.txt").write_text(
+        "Interviewer: How was it?\n\nDr. Jane Roe: Fine, mostly.\n", encoding="utf-8")
+    assert run(demo, "import", str(demo.transcripts_dir / "second.txt")).exit_code == 0
+    assert run(demo, "code", "apply", "second", "2", "need targeted PD").exit_code == 0
+    assert run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD") \
+        .exit_code == 0
+    _damage(demo.db_path)
+    result = run(demo, "backup", "restore", "--yes", "--replay")
+    assert result.exit_code == 0, result.output
+    assert "1 transcript.import" in result.output
+    assert f"import {demo.transcripts_dir / 'second.txt'} again" in result.output or \
+        "import transcripts/second.txt again" in result.output
+    assert "its segment or code is gone" in result.output  # the coding of the new transcript
+    assert "Replayed" in result.output
+    codings = run(demo, "codings", "export").output
+    assert "ephrata-interview" in codings and "second" not in codings
 
 
 def test_a_refi_project_whose_user_names_hold_control_characters_is_refused(demo, tmp_path):

@@ -54,16 +54,18 @@ def backup_create(ctx: _Context) -> None:
 @backup.command("restore")
 @click.argument("name", required=False)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-@click.option("--replay", is_flag=True, help="Then apply again the codings and reviewed "
-              "marks the current (damaged) database's event log holds after the snapshot.")
+@click.option("--replay", is_flag=True, help="Then make again the changes the current "
+              "(damaged) database's event log holds after the snapshot.")
 @study_options
 def backup_restore(ctx: _Context, name: str | None, yes: bool, replay: bool) -> None:
     """Put snapshot NAME (default: the newest) back as the study database.
 
     The database as it is now is snapshotted first, so a restore can itself be undone by
-    restoring that snapshot. With --replay, coding work done after the snapshot (codings and
-    reviewed marks, read from the event log of the database being replaced, as far as it
-    can be read) is applied again; other changes after it are listed.
+    restoring that snapshot. With --replay, the changes made after the snapshot (read from
+    the event log of the database being replaced, as far as it can be read) are made again:
+    codings (also of words), reviewed marks, memos, code changes, consensus decisions,
+    suggestion verdicts, quote choices, times and media links. What the log cannot make
+    again (imports, study merges, automatic reconciliation) is listed, to do by hand.
     """
     from coder.store import backup as backups
     from coder.store.backup import find_snapshot, restore
@@ -85,12 +87,14 @@ def backup_restore(ctx: _Context, name: str | None, yes: bool, replay: bool) -> 
                                        if before else ""))
     if replay:
         done = backups.replay(store, events)
-        _echo(f"Replayed {done.applied} coding and reviewed-mark change(s) made after the "
-              "snapshot" + (f"; {len(done.skipped)} were already so or could not apply"
-                            if done.skipped else ""))
+        _echo(f"Replayed {done.applied} change(s) made after the snapshot"
+              + (f"; {len(done.skipped)} were already so or could not apply: "
+                 + "; ".join(done.skipped[:3]) + ("; …" if len(done.skipped) > 3 else "")
+                 if done.skipped else ""))
         if done.not_replayed:
             _echo("Not replayed (redo them by hand): " + ", ".join(
-                f"{n} {action}" for action, n in sorted(done.not_replayed.items())))
+                f"{n} {action}" for action, n in sorted(done.not_replayed.items()))
+                + ("; " + "; ".join(done.redo) if done.redo else ""))
         if unreadable:
             _echo(f"The event log could not be read past that point ({unreadable}): later "
                   "changes are lost")

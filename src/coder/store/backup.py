@@ -144,17 +144,12 @@ def before(store: Store, command: str) -> Iterator[Snapshot | None]:
         raise
 
 
-# Changes replayed after a restore, each as the inverse of its opposite (the undo machinery
-# of coder.store.history applies them and logs each as an ordinary event).
-_FORWARD = {"coding.add": "coding.remove", "coding.remove": "coding.add",
-            "review.add": "review.remove", "review.remove": "review.add"}
-
-
 @dataclass
 class Replay:
     applied: int = 0
     skipped: list[str] = field(default_factory=list)
     not_replayed: dict[str, int] = field(default_factory=dict)
+    redo: list[str] = field(default_factory=list)  # what to do again by hand, in words
 
 
 def events_after(db_path: Path, last_id: int) -> tuple[list[tuple[str, dict]], str]:
@@ -190,23 +185,71 @@ def last_event(db_path: Path) -> int:
 
 
 def replay(store: Store, events: list[tuple[str, dict]]) -> Replay:
-    """Apply codings and reviewed marks from ``events`` again (one logged transaction);
-    other kinds of change are counted, not replayed."""
-    from coder.store.history import _Inverter
+    """Make the changes in ``events`` again (one logged transaction), each through the undo
+    machinery of :mod:`coder.store.history` (code merges through :func:`merge_code`); what
+    the log cannot make again (imports, study merges, …) is counted and said in words."""
+    from coder.store.codes import merge_code
+    from coder.store.history import _Inverter, forward
 
     result = Replay()
     inverter = _Inverter(store)
+    joined: list[dict] = []  # memos the merge below joins: their edit (its time) comes after
     with store.transaction("backup restore"):
-        for action, payload in events:
-            opposite = _FORWARD.get(action)
-            if opposite is None:
-                if not action.startswith("history."):  # undo markers: their changes follow
-                    result.not_replayed[action] = result.not_replayed.get(action, 0) + 1
+        for number, (action, payload) in enumerate(events):
+            if action.startswith("history."):
+                continue  # undo markers: their changes follow
+            if _merged_memo(events, number):
+                joined.append(payload)
                 continue
             try:
-                inverter.invert(opposite, payload)
-                result.applied += 1
-            except (KeyError, TypeError, sqlite3.IntegrityError) as exc:
+                if action == "code.merge":
+                    merge_code(store, payload["source"], payload["into"])
+                    result.applied += 1
+                    for memo in joined:  # the merged text, at the time the merge wrote it
+                        inverter.invert("memo.edit", dict(memo, old=memo["new"],
+                                                          old_updated_at=memo["updated_at"]))
+                    joined.clear()
+                    continue
+                made = forward(store, action, payload)
+                if made is None:
+                    result.not_replayed[action] = result.not_replayed.get(action, 0) + 1
+                    if (words := _by_hand(action, payload)) and words not in result.redo:
+                        result.redo.append(words)
+                    continue
+                before = len(inverter.logged), len(inverter.skipped)
+                inverter.invert(*made)
+                result.applied += (len(inverter.logged), len(inverter.skipped)) != before
+            except (KeyError, TypeError, CoderError, sqlite3.IntegrityError) as exc:
                 result.skipped.append(f"{action}: {exc}")
     result.skipped += inverter.skipped
     return result
+
+
+def _merged_memo(events: list[tuple[str, dict]], number: int) -> bool:
+    """Whether event ``number`` is a code memo joined by the code merge it comes before."""
+    action, payload = events[number]
+    if action != "memo.edit" or payload.get("kind") != "code":
+        return False
+    for later, p in events[number + 1:]:
+        if later == "code.merge":
+            return p.get("into_id") == payload.get("target_id")
+        if later != "memo.edit":
+            return False
+    return False
+
+
+def _by_hand(action: str, p: dict) -> str:
+    """What to do again by hand for a change the log cannot make again."""
+    if action == "transcript.import":
+        return f"import {p.get('source_path') or p.get('name')} again"
+    if action == "transcript.replace":
+        return f"import transcript #{p.get('transcript_id')} again with --replace"
+    if action == "transcript.remove":
+        return f"remove {p.get('name')} again"
+    if action == "study.merge":
+        return f"merge {p.get('source')} again"
+    if action == "consensus.auto":
+        return f"reconcile {p.get('consensus')} again (`coder reconcile`)"
+    if action == "code.delete":
+        return f"load the codebook again with --prune (it deleted {p.get('name')!r})"
+    return ""

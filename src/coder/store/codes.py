@@ -224,14 +224,15 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
             }
             row = existing.get(spec.name.casefold())
             if row is None:
+                created = now()
                 cursor = store.execute(
                     f"""INSERT INTO codes (name, parent_id, position, {', '.join(_COLUMNS)},
                         created_at) VALUES (?,?,?,{','.join('?' * len(_COLUMNS))},?)""",
-                    (spec.name, parent_id, position, *values.values(), now()))
+                    (spec.name, parent_id, position, *values.values(), created))
                 ids[spec.name.casefold()] = cursor.lastrowid
                 changes.added.append(spec.name)
                 store.log("code.add", code_id=cursor.lastrowid, name=spec.name,
-                          parent=spec.parent, source=source, **values)
+                          parent=spec.parent, source=source, created_at=created, **values)
                 continue
             ids[spec.name.casefold()] = row["id"]
             before = {c: row[c] for c in _COLUMNS}

@@ -599,6 +599,70 @@ class _Inverter:
         self._log("code.add", code_id=new["id"], name=new["name"], parent=parent,
                   definition=new["definition"], key=new["key"], color=new["color"], row=new)
 
+    def _code_update(self, p: dict[str, Any]) -> None:
+        """Put back a code's fields as they were before a codebook load changed them."""
+        store = self.store
+        row = store.one("SELECT * FROM codes WHERE id = ?", (p["code_id"],))
+        if row is None:
+            self.skipped.append(f"code {p['name']!r} is gone")
+            return
+        target = {c: v for c, v in p["before"].items() if c in row}
+        if target.get("key"):  # keys are unique: the code that holds it now lets go
+            store.execute("UPDATE codes SET key = NULL WHERE key = ? AND id != ?",
+                          (target["key"], row["id"]))
+        store.execute(f"UPDATE codes SET {', '.join(f'{c} = ?' for c in target)} WHERE id = ?",
+                      (*target.values(), row["id"]))
+        self._log("code.update", code_id=row["id"], name=target.get("name", row["name"]),
+                  before={c: row[c] for c in target}, after=target)
+
+
+# -- replaying events (a restore replays the log written after its snapshot) ---------------
+_OPPOSITE = {"coding.add": "coding.remove", "coding.remove": "coding.add",
+             "review.add": "review.remove", "review.remove": "review.add",
+             "memo.add": "memo.delete", "memo.delete": "memo.add",
+             "consensus.decide": "consensus.retract", "consensus.retract": "consensus.decide"}
+_SWAPPED = {"coding.memo": (("old", "new"),),
+            "memo.edit": (("old", "new"), ("old_updated_at", "updated_at")),
+            "code.rename": (("old", "new"),),
+            "code.move": (("old_parent", "new_parent"), ("old_parent_id", "new_parent_id"),
+                          ("old_position", "new_position")),
+            "segment.time": (("old", "new"),), "media.link": (("old", "new"),),
+            "quote.choice": (("previous", "row"),)}
+_FEEDBACK = ("id", "segment_id", "code_id", "coder", "verdict", "score", "sources",
+             "created_at")
+
+
+def forward(store: Store, action: str, payload: dict[str, Any]) -> Event | None:
+    """The event whose inverse (by :class:`_Inverter`) makes the change ``action`` again, or
+    None when the log does not hold enough to make it (imports, merges of studies, …)."""
+    p = payload
+    if action in _OPPOSITE:
+        return _OPPOSITE[action], p
+    if action in _SWAPPED:
+        swapped = dict(p)
+        for a, b in _SWAPPED[action]:
+            swapped[a], swapped[b] = p.get(b), p.get(a)
+        return action, swapped
+    if action in ("suggestion.accept", "suggestion.reject", "suggestion.revert"):
+        row = p["row"] if "row" in p else dict(
+            {k: p.get(k) for k in _FEEDBACK}, id=p.get("feedback_id"))
+        return action, dict(p, previous=row)
+    if action == "code.add":  # one at a time (the whole row), or from a codebook file
+        row = p.get("row") or {
+            "id": p["code_id"], "name": p["name"], "created_at": now(),
+            "parent_id": store.scalar("SELECT id FROM codes WHERE name = ? COLLATE NOCASE",
+                                      (p.get("parent"),)),
+            "position": store.scalar("SELECT coalesce(max(position), -1) + 1 FROM codes "
+                                     "WHERE parent_id IS (SELECT id FROM codes WHERE name = ? "
+                                     "COLLATE NOCASE)", (p.get("parent"),)),
+            **{k: v for k, v in p.items() if k not in ("code_id", "name", "parent", "source")}}
+        return "code.delete", dict(p, row=row)
+    if action == "code.delete" and "row" in p:  # an undone add; a `codebook load --prune`
+        return "code.add", p  # deletion also dropped codings the log does not list
+    if action == "code.update":
+        return action, dict(p, before={**p["after"], "name": p["name"]}, after=p["before"])
+    return None
+
 
 # -- describing changes in words -----------------------------------------------------------
 def _coding_words(store: Store, p: dict[str, Any]) -> str:
