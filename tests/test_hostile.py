@@ -658,6 +658,59 @@ def test_check_finds_and_repairs_the_search_index_and_orphans(demo):
     assert "before-repair" in run(demo, "backup", "list").output
 
 
+def test_check_finds_codings_that_disagree_with_the_event_log(demo):
+    import sqlite3
+
+    for args in (["code", "apply", "ephrata-interview", "2", "need targeted PD"],
+                 ["code", "apply", "ephrata-interview", "4", "islands of innovation"],
+                 ["code", "apply", "ephrata-interview", "5", "seat-time mandates"],
+                 ["code", "apply", "ephrata-interview", "4", "need targeted PD",
+                  "--text", "innovation"], ["undo"], ["redo"],
+                 ["code", "remove", "ephrata-interview", "4", "need targeted PD"],
+                 ["code", "merge", "seat-time mandates", "islands of innovation"],
+                 ["remove", "ephrata-interview", "--force"], ["sync"],
+                 ["code", "apply", "ephrata-interview", "2", "need targeted PD"],
+                 ["code", "apply", "ephrata-interview", "3", "need targeted PD"]):
+        assert run(demo, *args).exit_code == 0, args
+    clean = run(demo, "check")
+    assert clean.exit_code == 0, clean.output  # bulk changes and undo agree with the log
+    conn = sqlite3.connect(demo.db_path)  # changes made behind coder's back
+    seg, code = conn.execute("SELECT segment_id, code_id FROM codings LIMIT 1").fetchone()
+    ghost = conn.execute("INSERT INTO codings (segment_id, code_id, coder, origin, created_at)"
+                         " VALUES (?, ?, 'ghost', 'manual', '2026-01-01')",
+                         (seg, code)).lastrowid
+    gone = conn.execute("SELECT min(id) FROM codings").fetchone()[0]
+    conn.execute("DELETE FROM codings WHERE id = ?", (gone,))
+    conn.commit()
+    conn.close()
+    before = fingerprint(demo.root)
+    found = CliRunner().invoke(cli, ["check", "--study", str(demo.root)])
+    assert found.exit_code == 1 and "Traceback" not in found.output
+    # the ghost takes the id of a coding the transcript's removal deleted, on another segment
+    assert f"coding #{ghost} is not on the segment or of the coder event" in found.output
+    assert f"coding #{gone} (added by event" in found.output
+    assert "gone without a removal" in found.output
+    assert fingerprint(demo.root) == before  # checking changes nothing
+
+
+def test_check_names_the_first_few_mismatches_and_counts_the_rest(demo):
+    import sqlite3
+
+    conn = sqlite3.connect(demo.db_path)
+    seg = conn.execute("SELECT id FROM segments LIMIT 1").fetchone()[0]
+    codes = [r[0] for r in conn.execute("SELECT id FROM codes")]
+    for n in range(8):
+        conn.execute("INSERT INTO codings (segment_id, code_id, coder, origin, created_at) "
+                     "VALUES (?, ?, ?, 'manual', '2026-01-01')", (seg, codes[n % len(codes)],
+                                                                  f"ghost{n}"))
+    conn.commit()
+    conn.close()
+    found = CliRunner().invoke(cli, ["check", "--study", str(demo.root)])
+    assert found.exit_code == 1
+    assert "8 current coding(s) disagree with the event log" in found.output
+    assert found.output.count("has no coding.add event") == 5 and "3 more" in found.output
+
+
 def test_a_damaged_database_is_found_by_check_and_recovered_from_a_snapshot(demo):
     assert run(demo, "backup", "create").exit_code == 0
     data = bytearray(demo.db_path.read_bytes())

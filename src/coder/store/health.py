@@ -1,7 +1,8 @@
 """`coder check`: is the study database sound, and repair what can be repaired.
 
 Checks SQLite's own ``integrity_check``, foreign keys, the event log (well-formed JSON,
-batches in order, append-only triggers in place) and the full-text index against the
+batches in order, append-only triggers in place, the codings agreeing with it) and the
+full-text index against the
 segments it indexes. Repairs: rebuild the full-text index, rebuild indexes (``REINDEX``),
 and delete rows whose parent is gone (each logged). Page-level damage cannot be repaired
 in place: restore a snapshot (`coder backup restore`).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from coder.store.db import Store, database_error
 
@@ -43,6 +45,7 @@ def check(store: Store) -> Health:
             return health  # reading further may only fail on the damaged pages
         _foreign_keys(store, health)
         _events(store, health)
+        _codings_against_log(store, health)
         _fts(store, health)
     except sqlite3.DatabaseError as exc:
         health.findings.append(Finding("integrity", str(database_error(exc, store.path))))
@@ -96,6 +99,62 @@ def _events(store: Store, health: Health) -> None:
     if out_of_order:
         health.findings.append(Finding("event log", f"{out_of_order} event(s) have a batch "
                                        f"number lower than an earlier event's"))
+
+
+_SHOWN = 5  # mismatches named by id; the rest are counted
+# Each coding id's latest coding.add / coding.remove event: SQLite groups the log on disk
+# if need be, so the check holds no more than one row of it in memory at a time.
+_LATEST = """WITH latest AS (
+    SELECT json_extract(payload, '$.coding_id') AS coding_id, max(id) AS event_id
+    FROM events WHERE action IN ('coding.add', 'coding.remove') GROUP BY 1)"""
+# Changes that delete codings without a coding.remove each (ids may be used again after).
+_BULK = ", ".join(f"'{a}'" for a in ("transcript.remove", "transcript.replace", "code.merge",
+                                     "code.delete", "check.repair"))
+
+
+def _codings_against_log(store: Store, health: Health) -> None:
+    """Every current coding was added by an event the log holds, not removed since, on the
+    same segment and for the same coder; and every coding the log added since the last
+    change that deletes codings in bulk, logged once (a removed or re-imported transcript,
+    a merged or pruned code, a repair), is there."""
+    health.checked.append("codings against the event log")
+    extra = store.conn.execute(f"""{_LATEST}
+        SELECT c.id, e.id, e.action, json_extract(e.payload, '$.segment_id') = c.segment_id
+               AND json_extract(e.payload, '$.coder') = c.coder
+        FROM codings c LEFT JOIN latest l ON l.coding_id = c.id
+        LEFT JOIN events e ON e.id = l.event_id
+        WHERE e.id IS NULL OR e.action = 'coding.remove'
+           OR json_extract(e.payload, '$.segment_id') != c.segment_id
+           OR json_extract(e.payload, '$.coder') != c.coder
+        ORDER BY c.id""")
+    _report(health, extra, lambda coding, event, action, same: (
+        f"coding #{coding} has no coding.add event" if event is None else
+        f"coding #{coding} was removed by event {event}" if action == "coding.remove" else
+        f"coding #{coding} is not on the segment or of the coder event {event} says"),
+        "current coding(s) disagree with the event log")
+    missing = store.conn.execute(f"""{_LATEST}
+        SELECT l.coding_id, e.id FROM latest l JOIN events e ON e.id = l.event_id
+        WHERE e.action = 'coding.add' AND e.id > (
+              SELECT coalesce(max(id), 0) FROM events WHERE action IN ({_BULK}))
+          AND NOT EXISTS (SELECT 1 FROM codings WHERE id = l.coding_id)
+        ORDER BY l.coding_id""")
+    _report(health, missing, lambda coding, event: (
+        f"coding #{coding} (added by event {event}) is gone without a removal"),
+        "coding(s) the event log holds are missing")
+
+
+def _report(health: Health, rows: sqlite3.Cursor, words: Any, what: str) -> None:
+    """One finding for the mismatches ``rows`` yields: the first few in ``words``, a count."""
+    shown: list[str] = []
+    count = 0
+    for row in rows:
+        count += 1
+        if len(shown) < _SHOWN:
+            shown.append(words(*row))
+    if count:
+        more = f"; {count - len(shown)} more" if count > len(shown) else ""
+        health.findings.append(Finding("event log", f"{count} {what}: "
+                                       f"{'; '.join(shown)}{more}"))
 
 
 def _fts(store: Store, health: Health) -> None:
