@@ -425,11 +425,34 @@ def test_refi_export_writes_what_import_accepted_and_says_what_it_replaced(demo,
     out = tmp_path / "out.qdpx"
     result = run(demo, "export", "qdpx", str(out))
     assert result.exit_code == 0, result.output
-    assert "written as U+FFFD" in result.output
+    assert "control characters that XML cannot hold (in texts, memos or names) were written " \
+        "as U+FFFD" in result.output
     fresh = tmp_path / "fresh"
     again = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(out)],
                                catch_exceptions=False)
     assert again.exit_code == 0, again.output
+
+
+def test_qdc_export_says_how_many_characters_it_replaced_as_qdpx_does(demo, tmp_path):
+    import sqlite3
+
+    out = tmp_path / "clean.qdc"
+    clean = run(demo, "export", "qdc", str(out))
+    assert clean.exit_code == 0 and "U+FFFD" not in clean.output
+    conn = sqlite3.connect(demo.db_path)  # written before coder refused them, or by hand
+    conn.execute("UPDATE codes SET definition = 'bell\x07 and escape\x1b[2J' "
+                 "WHERE name = 'need targeted PD'")
+    conn.execute("UPDATE codes SET definition = 'nul\x01' WHERE name = 'seat-time mandates'")
+    conn.commit()
+    conn.close()
+    out = tmp_path / "out.qdc"
+    result = run(demo, "export", "qdc", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Note: 3 control characters that XML cannot hold (in names or definitions) were " \
+        "written as U+FFFD" in result.output
+    written = out.read_text(encoding="utf-8")
+    assert written.count("\ufffd") == 3 and "\x07" not in written
+    assert run(demo, "import-qdc", str(out)).exit_code == 0  # it reads back
 
 
 # -- 4. Resource bounds ----------------------------------------------------------------------

@@ -30,9 +30,12 @@ def export_qdc(ctx: _Context, path: Path) -> None:
     (renaming a code gives it a new one).
     """
     from coder.exchange.write import export_qdc as run
+    from coder.exchange.xml_text import replaced_note
 
-    count = run(ctx.store(), ctx.study.settings.name, path)
-    click.echo(f"Wrote {path}: {n_(count, 'code')}")
+    summary = run(ctx.store(), ctx.study.settings.name, path)
+    click.echo(f"Wrote {path}: {n_(summary.codes, 'code')}")
+    if summary.replaced:
+        click.echo(f"  {replaced_note(summary.replaced, 'names or definitions')}")
 
 
 @export.command("qdpx")
@@ -71,6 +74,7 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool
     half-written archive.
     """
     from coder.exchange.write import export_qdpx as run
+    from coder.exchange.xml_text import replaced_note
 
     summary = run(ctx.store(), ctx.study.settings.name, ctx.coder, path, offsets,
                   one_per_selection, names == "lines")
@@ -81,9 +85,8 @@ def export_qdpx(ctx: _Context, path: Path, offsets: str, one_per_selection: bool
                f"{n_(summary.users, 'user')}, {n_(summary.cases, 'case')}, "
                f"{n_(summary.notes, 'note')}")
     if summary.replaced:
-        click.echo(f"  Note: {n_(summary.replaced, 'control character')} that XML cannot "
-                   "hold (in texts, memos or names) were written as U+FFFD; the sources "
-                   "keep the text as stored")
+        click.echo(f"  {replaced_note(summary.replaced, 'texts, memos or names')}; the "
+                   "sources keep the text as stored")
 
 
 _IMPORT_HELP = """

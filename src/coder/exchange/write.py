@@ -106,8 +106,9 @@ def _codes_xml(maker: Any, codes: list[dict[str, Any]], guids: Guids,
     return nodes[None]
 
 
-def codebook_xml(store: Store, study_name: str) -> bytes:
-    """The study's codebook as a QDA-XML ``CodeBook`` document."""
+def codebook_xml(store: Store, study_name: str) -> tuple[bytes, int]:
+    """The study's codebook as a QDA-XML ``CodeBook`` document, and how many characters XML
+    cannot hold it replaced with U+FFFD."""
     from lxml import etree
     from lxml.builder import ElementMaker
 
@@ -116,7 +117,8 @@ def codebook_xml(store: Store, study_name: str) -> bytes:
         raise CoderError("the study has no codes to export: load a codebook first")
     maker = SafeMaker(ElementMaker(namespace=CODEBOOK_NS, nsmap={None: CODEBOOK_NS}))
     root = maker.CodeBook(_codes_xml(maker, codes, Guids(study_name)), origin=ORIGIN)
-    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8",
+                          pretty_print=True), maker.replaced
 
 
 class _Project:
@@ -344,14 +346,15 @@ def project_files(store: Store, study_name: str, coder: str, offsets: str = "cod
     return qde, files, builder.summary
 
 
-def export_qdc(store: Store, study_name: str, path: Path) -> int:
-    """Write the codebook to ``path``; returns the number of codes."""
-    data = codebook_xml(store, study_name)
+def export_qdc(store: Store, study_name: str, path: Path) -> ExportSummary:
+    """Write the codebook to ``path``; the summary counts its codes and the characters
+    XML cannot hold that were written as U+FFFD."""
+    data, replaced = codebook_xml(store, study_name)
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)
 
     write_atomic(path, write)
-    return len(collect_codes(store))
+    return ExportSummary(codes=len(collect_codes(store)), replaced=replaced)
 
 
 def export_qdpx(store: Store, study_name: str, coder: str, path: Path,

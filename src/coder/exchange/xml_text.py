@@ -33,3 +33,12 @@ class SafeMaker:
                         **{k: self._clean(v) for k, v in attrs.items()})
 
         return build
+
+
+def replaced_note(count: int, where: str) -> str:
+    """What an export says when it replaced ``count`` characters ('' when none)."""
+    if not count:
+        return ""
+    many = "control character" if count == 1 else "control characters"
+    return (f"Note: {count} {many} that XML cannot hold (in {where}) "
+            f"{'was' if count == 1 else 'were'} written as U+FFFD")
