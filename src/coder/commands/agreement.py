@@ -9,8 +9,13 @@ from typing import Any
 
 import click
 
-from coder.cli import _Context, _json, _local_time, _table, n_, safe_cell, study_options
+from coder.commands.base import Context as _Context
+from coder.commands.base import local_time as _local_time
+from coder.commands.base import print_json as _json
+from coder.commands.base import safe_cell, study_options
+from coder.commands.base import table as _table
 from coder.errors import CoderError
+from coder.formatting import plural as n_
 from coder.formatting import some
 
 CODERS_HELP = ("Coders to compare, comma-separated (default: everyone who reviewed a segment "

@@ -10,7 +10,10 @@ from typing import Any
 
 import click
 
-from coder.cli import _Context, _json, _table, study_options
+from coder.commands.base import Context as _Context
+from coder.commands.base import print_json as _json
+from coder.commands.base import study_options
+from coder.commands.base import table as _table
 from coder.exports import safe_cell
 
 
