@@ -21,6 +21,7 @@ from coder.store.db import Store
 from coder.store.transcripts import (
     ReplaceReport,
     SegmentRow,
+    import_state,
     insert_transcript,
     replace_transcript,
     set_speaker_attributes,
@@ -222,9 +223,7 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
             names[name] = path
             with path.open("rb") as stream:  # in chunks: a 200 MB file is not held twice
                 sha = hashlib.file_digest(stream, "sha256").hexdigest()
-            existing = store.one(
-                "SELECT id, sha256, segmentation, metadata FROM transcripts WHERE name = ?",
-                (name,))
+            existing = import_state(store, name)
             if existing:
                 changed = _changed_options(existing, options)
                 if existing["sha256"] == sha and not changed:

@@ -260,3 +260,8 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
         else:
             changes.kept = [r["name"] for r in missing]
     return changes
+
+
+def code_names(store: Store) -> dict[int, str]:
+    """Every code's name by id."""
+    return {r["id"]: r["name"] for r in store.rows("SELECT id, name FROM codes")}

@@ -287,6 +287,10 @@ class Store:
         row = self.conn.execute(sql, params).fetchone()
         return row[0] if row else None
 
+    def set_busy_timeout(self, ms: int) -> None:
+        """How long one statement waits for another writer's lock before it reports busy."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(ms)}")
+
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         """Run a writing statement; only allowed inside :meth:`transaction`."""
         if self._batch is None:

@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from coder.errors import CoderError
 from coder.store.db import Store, is_busy
+from coder.store.transcripts import transcript_id, transcript_names
 from coder.study import Study, open_study
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.coding import CodingScreen
@@ -51,7 +52,7 @@ class CoderApp(App):
         self.coder = self.study.coder_name(coder)
         self.review_on_move = review_on_move
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
-        self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self.store.set_busy_timeout(BUSY_MS)
         self.store.patience = WRITE_WAIT_S  # a key must not freeze the screen
         self.title = f"coder · {self.study.settings.name}"
 
@@ -157,9 +158,9 @@ class CoderApp(App):
             if value is None:
                 return
             name, ordinal = value  # type: ignore[misc]
-            row = self.store.one("SELECT id FROM transcripts WHERE name = ?", (name,))
-            if row:
-                self.open_transcript(row["id"], ordinal)
+            found = transcript_id(self.store, name)
+            if found is not None:
+                self.open_transcript(found, ordinal)
 
         self.push_screen(PickerModal("Search the study (words, \"phrases\", OR, NOT)", [],
                                      "Search…", search=find), chosen)
@@ -331,6 +332,6 @@ class CoderApp(App):
                                 coding.action_memo_code)
             yield SystemCommand("Back to the transcript list", "escape", self.show_home)
             yield from coding.media_commands()
-        for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
+        for row in transcript_names(self.store):
             yield SystemCommand(f"Open transcript: {row['name']}", "Start coding it",
                                 lambda tid=row["id"]: self.open_transcript(tid))

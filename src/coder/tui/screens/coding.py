@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Input, Static, Tree
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
+from coder.store.transcripts import transcript_by_id
 from coder.store.workbench import (
     changes_since,
     last_event,
@@ -109,8 +110,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
 
     def on_mount(self) -> None:
         store = self.capp.store
-        self.transcript = store.one("SELECT id, name FROM transcripts WHERE id = ?",
-                                    (self.transcript_id,))
+        self.transcript = transcript_by_id(store, self.transcript_id)
         self.load_codes()
         view = self.query_one(TranscriptView)
         self.last_event = last_event(store)  # before reading: later writes are refreshed

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
 from coder.errors import CoderError
+from coder.store.codes import code_names
 from coder.tui.screens.base import CoderScreen, move_cursor_to
 from coder.tui.screens.modals import Choice, PickerModal, PromptModal
 
@@ -198,8 +199,7 @@ class ReconcileScreen(CoderScreen):
         except CoderError as exc:
             self.notify(str(exc), severity="error")
             self.items = []
-        self.code_names = {c["id"]: c["name"] for c in self.capp.store.rows(
-            "SELECT id, name FROM codes")}
+        self.code_names = code_names(self.capp.store)
         self.scope = self._scope()
         self.fill_list()
         first = next((i for i, item in enumerate(self.items) if not item.decided), 0)
