@@ -376,7 +376,7 @@ class _Features:
 
         self.index = {r["segment_id"]: i for i, r in enumerate(rows)}
         self.featurizer = Featurizer(min_df=1)
-        self.matrix = None
+        self.matrix: Any = None  # a sparse matrix once fitted
         if rows:
             tokens = self.featurizer.tokenize([r["lemmas"] for r in rows])
             self.matrix = self.featurizer.fit_transform(tokens).tocsr()

@@ -278,11 +278,15 @@ def load_segment(store: Store, segment_id: int, coders: list[str] | None = None,
     union = set().union(*counted) if counted else set()
     agreed = set.intersection(*counted) if counted else set()
     order = {c["id"]: k for k, c in enumerate(_codes(store))}
+
+    def rank(code_id: int) -> int:  # codebook order
+        return order.get(code_id, len(order))
+
     return Disagreement(
         segment_id=segment_id, transcript=row["transcript"], ordinal=row["ordinal"],
         speaker=row["speaker"], text=row["text"], coders=work,
-        agreed=sorted(agreed, key=order.get),
-        disputed=sorted(union - agreed, key=order.get) if len(counted) >= 2 else [],
+        agreed=sorted(agreed, key=rank),
+        disputed=sorted(union - agreed, key=rank) if len(counted) >= 2 else [],
         decided=is_reviewed(store, segment_id, consensus),
         consensus=codes_on(store, segment_id, consensus),
         decision=latest_decisions(store, consensus, [segment_id]).get(segment_id))

@@ -10,11 +10,15 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from coder.errors import CoderError
+
+if TYPE_CHECKING:
+    from coder.store.db import Store
+    from coder.study import Study
 
 FORMATS = click.Choice(["table", "json"])
 
@@ -87,11 +91,11 @@ class Context:
     def __init__(self, study_dir: Path | None, coder_name: str | None):
         self.study_dir = study_dir
         self.coder_name = coder_name
-        self._study = None
-        self._store = None
+        self._study: Study | None = None
+        self._store: Store | None = None
 
     @property
-    def study(self):
+    def study(self) -> Study:
         if self._study is None:
             from coder.study import find_study, open_study
 
@@ -102,7 +106,7 @@ class Context:
     def coder(self) -> str:
         return self.study.coder_name(self.coder_name)
 
-    def store(self, command: str = ""):
+    def store(self, command: str = "") -> Store:
         if self._store is None:
             from coder.store.db import Store, writable
 
@@ -146,8 +150,9 @@ def table(title: str | None, columns: list[str], rows: list[list[Any]]) -> None:
 
     table = Table(title=escape(visible(title)) if title else None, show_lines=False)
     for column in columns:
-        justify = "right" if column.lower() in {"#", "segments", "codings", "reviewed", "n",
-                                                "speakers", "count", "share", "segment"} else "left"
+        justify: Literal["left", "right"] = "right" if column.lower() in {
+            "#", "segments", "codings", "reviewed", "n", "speakers", "count", "share",
+            "segment"} else "left"
         table.add_column(column, justify=justify, overflow="fold")
     for row in rows:
         table.add_row(*["" if v is None else escape(visible(str(v))) for v in row])

@@ -41,6 +41,7 @@ from functools import lru_cache
 from typing import Any
 
 from coder.errors import InputError
+from coder.formatting import plural
 from coder.ingest.model import Document, Turn
 from coder.ingest.timestamps import TIMESTAMP, parse_timestamp
 
@@ -191,7 +192,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     kind = _KINDS.get(fmt, fmt)
     if labels and not _behave_like_turns(counts, known, labels) and not _one_turn(body, labels):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
-        notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) used once, "
+        notes.append(f"not dialogue: {plural(len(labels), 'label')} ({shown}) used once, "
                      "so they look like titles: imported as paragraphs. If they are speakers, "
                      "list them in transcripts/speakers.csv")
         detected = f"{kind} without speaker turns (labels used once: titles, not speakers)"
@@ -220,10 +221,6 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     if fmt in ("txt", "md"):
         doc.line_offset = line_offset
     return doc if keep_text else clean_document(doc)
-
-
-def plural_labels(n: int) -> str:
-    return f"{n} label" if n == 1 else f"{n} labels"
 
 
 def _one_turn(body: str, labels: list[Label]) -> bool:

@@ -155,6 +155,8 @@ class Corpus:
         self.hits = {int(new_row[r]): h for r, h in self.hits.items() if keep[r]}
 
     def _append(self, store: Store, ids: list[int]) -> None:
+        if self.prior is None:
+            raise RuntimeError("append before the corpus is built")
         base = len(self.ids)
         for batch in self._read(store, ids):
             X = self.featurizer.transform(batch.tokens)

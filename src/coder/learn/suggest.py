@@ -429,7 +429,7 @@ class Suggester:
             for i in np.argsort(-weights)[:3]:
                 if weights[i] > 0:
                     evidence.append(Evidence("model", self.corpus.featurizer.terms[indices[i]]))
-        if "prior" in sources and hi > lo:
+        if "prior" in sources and hi > lo and self.corpus.prior is not None:
             for term in self.corpus.prior.terms(self.corpus.featurizer, indices, data, col):
                 evidence.append(Evidence("prior", term))
         return tuple(evidence)
@@ -532,8 +532,9 @@ def _place_terms(store: Store, suggester: Suggester,
                     if e.start is not None:
                         evidence.append(e)
                         continue
-                    spans = term_spans(lemmas, tokens, e.text, content)
-                    for start, end in spans[:2] or [(None, None)]:
+                    spans: list[tuple[int | None, int | None]] = [
+                        *term_spans(lemmas, tokens, e.text, content)[:2]]
+                    for start, end in spans or [(None, None)]:
                         evidence.append(Evidence(e.source, text[start:end] if start is not None
                                                  else e.text, start, end, e.detail))
                 placed.append(Suggestion(s.segment_id, s.code_id, s.code, s.score, s.threshold,

@@ -174,7 +174,8 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
                 codes[code_name.casefold()] = None
                 problems.append(RowProblem(number, exc.reason))
                 continue
-        if codes[code_name.casefold()] is None:
+        code_id = codes[code_name.casefold()]
+        if code_id is None:
             problems.append(RowProblem(number, f"no code named {code_name!r}"))
             continue
         try:
@@ -182,7 +183,7 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
         except CoderError as exc:
             problems.append(RowProblem(number, exc.reason))
             continue
-        resolved.append((seg, codes[code_name.casefold()], coder, memo, span))
+        resolved.append((seg, code_id, coder, memo, span))
         numbers.append(number)
     problems += _exclusive_conflicts(store, [r for r in resolved if r[4] is None],
                                      rows_of=[n for n, r in zip(numbers, resolved, strict=True)
@@ -209,7 +210,8 @@ def _row_span(store: Store, segment: int, row: dict[str, str],
     words = row.get("span_text") or (row.get("text") if words_from_text else "") or ""
     if not (start or end or words.strip()):
         return None
-    offset, text = store.one("SELECT start, text FROM segments WHERE id = ?", (segment,)).values()
+    offset, text = store.one_existing("SELECT start, text FROM segments WHERE id = ?",
+                                      (segment,)).values()
     if start or end:
         if not (start.isdigit() and end.isdigit()):
             raise CoderError(f"start and end must both be whole numbers, not {start!r}, {end!r}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coder.errors import CoderError
-from coder.store.db import Store, now
+from coder.store.db import Store, inserted_id, now
 
 
 @dataclass
@@ -55,7 +55,8 @@ def speaker_ids(store: Store, names: set[str]) -> dict[str, int]:
     for name in sorted(names):
         row = store.one("SELECT id FROM speakers WHERE name = ?", (name,))
         if row is None:
-            ids[name] = store.execute("INSERT INTO speakers (name) VALUES (?)", (name,)).lastrowid
+            ids[name] = inserted_id(store.execute("INSERT INTO speakers (name) VALUES (?)",
+                                                  (name,)))
             store.log("speaker.add", speaker_id=ids[name], name=name)
         else:
             ids[name] = row["id"]
@@ -97,7 +98,7 @@ def insert_transcript(store: Store, *, name: str, source_path: str, sha256: str,
            text, imported_at) VALUES (?,?,?,?,?,?,?,?)""",
         (name, source_path, sha256, fmt, segmentation, json.dumps(metadata),
          "" if prepare else text, now()))
-    transcript_id = cursor.lastrowid
+    transcript_id = inserted_id(cursor)
     _insert_segments(store, transcript_id, segments, prepare)
     if prepare:  # the text last, once the segments' copies of it are gone
         from coder.memory import give_back
@@ -355,9 +356,9 @@ def transcript_id(store: Store, name: str) -> int | None:
     return store.scalar("SELECT id FROM transcripts WHERE name = ?", (name,))
 
 
-def transcript_by_id(store: Store, transcript_id: int) -> dict[str, Any] | None:
-    """``{"id", "name"}`` of one transcript, or None."""
-    return store.one("SELECT id, name FROM transcripts WHERE id = ?", (transcript_id,))
+def transcript_by_id(store: Store, transcript_id: int) -> dict[str, Any]:
+    """``{"id", "name"}`` of one transcript (which exists)."""
+    return store.one_existing("SELECT id, name FROM transcripts WHERE id = ?", (transcript_id,))
 
 
 def transcript_names(store: Store) -> list[dict[str, Any]]:
@@ -384,6 +385,6 @@ def speaker_attributes(store: Store) -> dict[int, dict[str, str]]:
     return out
 
 
-def segment_start(store: Store, segment_id: int) -> int | None:
-    """Where segment ``segment_id`` starts in its transcript's text (characters)."""
-    return store.scalar("SELECT start FROM segments WHERE id = ?", (segment_id,))
+def segment_start(store: Store, segment_id: int) -> int:
+    """Where segment ``segment_id`` (which exists) starts in its transcript's text."""
+    return store.one_existing("SELECT start FROM segments WHERE id = ?", (segment_id,))["start"]

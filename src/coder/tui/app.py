@@ -155,9 +155,9 @@ class CoderApp(App):
                            f"{h['snippet']}", (h["transcript"], h["segment"])) for h in hits]
 
         def chosen(value: object | None) -> None:
-            if value is None:
+            if not isinstance(value, tuple):
                 return
-            name, ordinal = value  # type: ignore[misc]
+            name, ordinal = value
             found = transcript_id(self.store, name)
             if found is not None:
                 self.open_transcript(found, ordinal)
@@ -287,7 +287,7 @@ class CoderApp(App):
         if screen is not None:
             screen.reload_after_change()
         elif hasattr(self.screen, "refresh_rows"):
-            self.screen.refresh_rows()  # type: ignore[attr-defined]
+            self.screen.refresh_rows()
         self.notify(f"Study up to date ({changed} transcripts imported or updated).")
 
     def on_worker_state_changed(self, event) -> None:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.keys import _character_to_key
 from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.widgets.tree import TreeNode
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
@@ -174,7 +175,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                 while node is not None:  # keep the ancestors of a match
                     keep.add(node["id"])
                     node = by_id.get(node["parent_id"])
-        nodes = {None: tree.root}
+        nodes: dict[int | None, TreeNode[int]] = {None: tree.root}
         for code in self.codes:
             if code["id"] not in keep:
                 continue
@@ -425,7 +426,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             self.load_codes()
         else:
             self._bump_count(code_id, -len(chosen) if remove else len(chosen))
-        view.anchor = None
+        view.range_anchor = None
         self.done(f"{'removed' if remove else 'coded'} {where} {name!r}")
 
     def _bump_count(self, code_id: int, delta: int) -> None:
@@ -464,10 +465,10 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             return
         index = max(0, min(index, len(view.segments) - 1))
         if extend:
-            if view.anchor is None:
-                view.anchor = view.current
+            if view.range_anchor is None:
+                view.range_anchor = view.current
         else:
-            view.anchor = None
+            view.range_anchor = None
         if index != view.current and reading and not extend:
             self._leave(view.current)
         if index != view.current and view.span is not None:  # a selection stays in its segment
@@ -525,13 +526,13 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             self.span_select(None)
             return
         code_filter = self.query_one("#code-filter", Input)
-        if self.focused is code_filter and code_filter.value:
+        if code_filter.has_focus and code_filter.value:
             code_filter.value = ""
             return
         if isinstance(self.focused, Input) or self.focused is self.query_one(Tree):
             view.focus()
-        elif view.anchor is not None:
-            view.anchor = None
+        elif view.range_anchor is not None:
+            view.range_anchor = None
             view.refresh()
             self.update_status()
         else:
@@ -590,8 +591,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                    for c in self.codes]
 
         def chosen(code_id: object | None) -> None:
-            if code_id is not None:
-                self.toggle_code(int(code_id))  # type: ignore[arg-type]
+            if isinstance(code_id, int):
+                self.toggle_code(code_id)
 
         title = (f"Code {self.span_words()}" if self.query_one(TranscriptView).span
                  else "Toggle a code")
@@ -659,7 +660,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         view = self.query_one(TranscriptView)
         touched = [i for i, s in enumerate(view.segments) if s.id in set(result.segment_ids)]
         if touched:
-            view.anchor = None
+            view.range_anchor = None
             if touched[0] != view.current:
                 view.set_span(None)
             view.current = touched[0]
