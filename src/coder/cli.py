@@ -679,7 +679,7 @@ def codings_import(ctx: _Context, file: Path) -> None:
 @study_options
 def codings_export(ctx: _Context, fmt: str, out: Path | None, all_coders: bool) -> None:
     """Export codings, one row per coding, in document order."""
-    from coder.exports import codings_csv, codings_json
+    from coder.codings_tables import codings_csv, codings_json
     from coder.store.codings import export_codings
 
     rows = export_codings(ctx.store(), None if all_coders else ctx.coder)

@@ -171,7 +171,7 @@ def _cell_text(table: Table, i: int, j: int) -> str:
 
 
 def to_csv(table: Table) -> str:
-    from coder.exports import safe_cell
+    from coder.codings_tables import safe_cell
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import click
 
-from coder.commands import agreement, exchange, learn, maintenance, media, reports
+from coder.commands import agreement, exchange, learn, maintenance, media, write_up
 
-MODULES = (learn, agreement, reports, exchange, maintenance, media)
+MODULES = (learn, agreement, write_up, exchange, maintenance, media)
 
 
 def register(group: click.Group) -> None:

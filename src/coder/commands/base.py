@@ -171,7 +171,7 @@ def parse_ranges(spec: str):
 
 
 def safe_cell(value: Any) -> str:
-    from coder.exports import safe_cell as cell
+    from coder.codings_tables import safe_cell as cell
 
     return cell(value)
 

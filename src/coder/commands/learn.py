@@ -10,11 +10,11 @@ from typing import Any
 
 import click
 
+from coder.codings_tables import safe_cell
 from coder.commands.base import Context as _Context
 from coder.commands.base import print_json as _json
 from coder.commands.base import study_options
 from coder.commands.base import table as _table
-from coder.exports import safe_cell
 
 
 def _learn_options(func: Callable) -> Callable:

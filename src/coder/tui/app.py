@@ -200,7 +200,7 @@ class CoderApp(App):
         self.push_screen(PromptModal("Switch coder: your name", self.coder), chosen)
 
     def export_codings(self) -> None:
-        from coder.exports import codings_csv
+        from coder.codings_tables import codings_csv
         from coder.files import write_text
         from coder.store.codings import export_codings
 
