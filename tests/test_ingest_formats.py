@@ -404,6 +404,16 @@ FIXTURES: dict[str, Case] = {
         "teams.vtt", "WEBVTT\n\n0:0:0.0 --> 0:0:5.120\n<v Jane Doe>Hello everyone.</v>\n\n"
         "0:0:5.500 --> 0:0:8.0\n<v Li Wei>Hi Jane.</v>\n",
         speakers=["Jane Doe", "Li Wei"], times=[0.0, 5.5]),
+    "pseudonym-codes": Case(  # QualCoder's demo: the participant is "admin-1"
+        "admin-1.txt", "Automation:         This call is now being recorded.\n\n"
+        "Max Bigman:         Can I get your verbal consent to record?\n\n"
+        "admin-1:     Sure.\n\nMax Bigman:         So what is your role?\n\n"
+        "admin-1:     I coordinate educational technology.\n\n"
+        "Max Bigman:         Any computer science before that?\n\n"
+        "admin-1:     Not at all, nothing formal.\n",
+        speakers=["Automation", "Max Bigman", "admin-1", "Max Bigman", "admin-1", "Max Bigman",
+                  "admin-1"],
+        texts={2: "Sure.", 6: "Not at all, nothing formal."}),
     "report-pdf": Case(
         "ward7-report.pdf", build=_report_pdf,
         speakers=["Interviewer", "Nurse Lee"] * 4),
@@ -523,11 +533,45 @@ def test_a_title_is_not_a_speaker_and_the_guess_is_shown(tmp_path):
     assert any("not dialogue" in note and "Koronavírus" in note for note in doc.notes)
 
 
+def test_titles_repeated_per_record_in_a_comment_dump_are_not_speakers(tmp_path):
+    # an NVivo source exported from YouTube comments: each record repeats its video's title
+    records = []
+    for title, comments in [("PSZ: Januártól több iskolában is leállhat az oktatás", 3),
+                            ("Koronavírus: egyszerre zajlik a járvány és a válság", 3)]:
+        for k in range(comments):
+            records.append(f"HhkH__mfvlk\n{title}\n2021-10-30T08:45:00Z\n@user{k}\n"
+                           f"Ez a {k}. hozzászólás a videóhoz.\n0\n")
+    path = tmp_path / "videos_selection.txt"
+    path.write_text("video_id\nvideo_title\n" + "".join(records), encoding="utf-8")
+    doc, segments, _ = read_document(path, ImportOptions())
+    assert {s.speaker for s in segments} == {None}
+    assert any("not dialogue" in note for note in doc.notes)
+
+
+def test_many_headings_used_once_are_not_speakers(tmp_path):
+    path = tmp_path / "spec.txt"
+    path.write_text("\n\n".join(f"{name}: the {name.lower()} part of the format, in bytes."
+                                  for name in ["Header", "AliasList", "ParentList", "GlobList",
+                                               "MagicList", "NamespaceList", "IconList"]),
+                    encoding="utf-8")
+    doc, segments, _ = read_document(path, ImportOptions())
+    assert {s.speaker for s in segments} == {None} and len(segments) == 7
+
+
 def test_a_title_listed_in_speakers_csv_is_a_speaker(tmp_path):
     path = _write(FIXTURES["article-not-dialogue"], tmp_path)
     _, segments, _ = read_document(path, ImportOptions(known_speakers=frozenset(
         {"Koronavírus"})))
     assert segments[0].speaker == "Koronavírus"
+
+
+def test_two_role_labels_are_turns_even_with_a_long_answer(tmp_path):
+    path = tmp_path / "email-interview.txt"
+    path.write_text("Interviewer: Tell me about the first year.\n\nRespondent: Well, it began "
+                    "badly.\n\n" + "We had no rota and no plan at all. " * 30 + "\n\n"
+                    + "Then it got better. " * 30 + "\n", encoding="utf-8")
+    _, segments, _ = read_document(path, ImportOptions())
+    assert [s.speaker for s in segments] == ["Interviewer", "Respondent"]
 
 
 def test_names_without_colon_need_to_recur(tmp_path):
@@ -539,6 +583,18 @@ def test_names_without_colon_need_to_recur(tmp_path):
     assert segments[0].text.startswith("Tim Davis There")
     _, segments, _ = read_document(path, ImportOptions(known_speakers=frozenset({"Tim Davis"})))
     assert segments[0].speaker == "Tim Davis"
+
+
+def test_a_recurring_subject_in_captions_is_not_a_speaker(tmp_path):
+    path = tmp_path / "sports.vtt"
+    lines = ["Chicago Bulls are a basketball team.", "Chicago Bears play football.",
+             "and the lake is right there.", "Chicago Fire play soccer."]
+    path.write_text("WEBVTT\n\n" + "\n\n".join(
+        f"00:00:{i * 3:02d}.000 --> 00:00:{i * 3 + 2:02d}.500\n{line}"
+        for i, line in enumerate(lines)) + "\n", encoding="utf-8")
+    _, segments, _ = read_document(path, ImportOptions())
+    assert {s.speaker for s in segments} == {None}
+    assert segments[0].text.startswith("Chicago Bulls are")
 
 
 def test_a_tight_colon_once_is_not_a_label(tmp_path):

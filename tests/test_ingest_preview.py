@@ -48,6 +48,15 @@ def test_a_real_import_shows_its_notes_and_warnings(study, tmp_path):
         in result.output
 
 
+def test_importing_again_with_another_pause_needs_replace(study, tmp_path):
+    lecture = _write(FIXTURES["lecture-one-voice"], tmp_path)
+    assert run(study, "import", str(lecture)).exit_code == 0
+    again = run(study, "import", str(lecture), "--pause", "0.05")
+    assert again.exit_code == 1 and "it was imported with --pause 2; pass --replace" in again.output
+    assert run(study, "import", str(lecture), "--pause", "0.05", "--replace").exit_code == 0
+    assert len(json.loads(run(study, "segments", "lecture", "--format", "json").output)) > 9
+
+
 def test_names_in_the_studys_speakers_csv_count_as_speakers(study, tmp_path):
     (study.transcripts_dir / "speakers.csv").write_text("speaker,role\nKoronavírus,editor\n",
                                                         encoding="utf-8")
@@ -113,3 +122,24 @@ def test_a_broken_pdf_gets_one_line_and_changes_nothing(study, tmp_path):
     assert result.exit_code == 1
     assert result.output.strip() == f"coder: error: {broken}: not a readable PDF file"
     assert snapshot(study) == before
+
+
+def test_a_podcast_episode_named_changelog_is_not_taken_for_a_changelog(study, tmp_path):
+    folder = tmp_path / "episodes"
+    folder.mkdir()
+    (folder / "changelog-42.md").write_text(PODCAST_MD, encoding="utf-8")
+    (folder / "CHANGELOG.md").write_text("## 1.0\n- first\n", encoding="utf-8")
+    result = run(study, "import", str(folder))
+    assert "imported: changelog-42 (4 segments)" in result.output
+    assert "CHANGELOG" not in result.output
+
+
+def test_preview_shows_control_characters_instead_of_sending_them(study, tmp_path):
+    """A file's escape sequences must not retitle or clear the researcher's terminal."""
+    hostile = tmp_path / "ctrl.txt"
+    hostile.write_bytes(b"Interviewer: Hi\nR: \x1b]0;pwned\x07hello \x1b[2Jthere\n"
+                        b"Interviewer: ok\nR: fine\n")
+    result = run(study, "import", "--preview", str(hostile))
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "R: ␛]0;pwned␇hello ␛[2Jthere" in result.output

@@ -28,7 +28,7 @@ async def test_new_files_are_previewed_then_imported_on_enter(demo):
     async with app.run_test(size=(120, 40)) as pilot:
         modal = await _preview(app, pilot)
         text = "\n".join(modal.lines)
-        assert "podcast-42.md" in text and "ephrata-interview" not in text  # only new files
+        assert "transcripts/podcast-42.md" in text and "ephrata-interview" not in text  # new only
         assert "format: Markdown transcript" in text
         assert "Jerod Santo (2 turns, 17 words)" in text
         assert "podcast-42" not in _names(demo)  # nothing written yet

@@ -223,3 +223,24 @@ def test_the_reconciliation_trail_comes_along_once(demo, copy) -> None:
     state = snapshot(demo)
     _ok(run(demo, "merge", str(copy.root)))
     assert snapshot(demo) == state
+
+
+def test_a_copy_made_from_this_studys_own_export_merges_back(demo, tmp_path) -> None:
+    """A lead sends a coder a .qdpx; the coder's study made from it merges back."""
+    qdpx = tmp_path / "study.qdpx"
+    _ok(run(demo, "export", "qdpx", str(qdpx)))
+    fresh = tmp_path / "from-export"
+    from click.testing import CliRunner
+
+    from coder.cli import cli
+    from coder.study import open_study
+
+    made = CliRunner().invoke(cli, ["init", str(fresh), "--from", str(qdpx)])
+    assert made.exit_code == 0, made.output
+    other = open_study(fresh)
+    _ok(run(other, "code", "apply", "ephrata-interview", "2", "need targeted PD", coder="bo"))
+    out = _ok(run(demo, "merge", str(fresh)))
+    assert "1 transcripts matched" in out or "1 transcript matched" in out, out
+    assert "Conflict" not in out
+    with open_store(demo) as store:
+        assert store.scalar("SELECT count(*) FROM codings WHERE coder = 'bo'") == 1

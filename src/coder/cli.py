@@ -154,7 +154,8 @@ def sync(ctx: _Context) -> None:
 @click.option("--reviewed", is_flag=True,
               help="REFI-QDA files: mark the imported sources reviewed by each coder who coded "
                    "them, so agreement counts their codings.")
-@click.option("--pause", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+@click.option("--pause", type=click.FloatRange(min=0, min_open=True), default=2.0,
+              show_default=True,
               help="Captions: seconds of silence between cues that end a turn.")
 @click.option("--preview", is_flag=True,
               help="Show what would be imported (format, speakers, first turns, times, "

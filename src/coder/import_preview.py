@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coder.errors import CoderError
-from coder.formatting import clock, plural
+from coder.formatting import clock, plural, visible
 from coder.importer import SPEAKERS_FILE, ImportOptions, expand_paths, read_document
 from coder.importer import with_known_speakers as _with_known_speakers
 from coder.store.db import Store
@@ -91,13 +91,18 @@ def pending_previews(store: Store, study: Study) -> list[FilePreview]:
     return preview_paths(study, pending, options)
 
 
-def preview_lines(previews: list[FilePreview], width: int = 100) -> list[str]:
-    """The preview as plain text lines, one block per file."""
+def preview_lines(previews: list[FilePreview], width: int = 100,
+                  root: Path | None = None) -> list[str]:
+    """The preview as plain text lines, one block per file (paths relative to ``root``);
+    control characters in the files are made visible (see :func:`coder.formatting.visible`)."""
     lines: list[str] = []
     for item in previews:
         if lines:
             lines.append("")
-        lines.append(f"{item.path}")
+        where = item.path
+        if root is not None and item.path.is_relative_to(root):
+            where = item.path.relative_to(root)
+        lines.append(f"{where}")
         if item.error:
             reason = item.error.removeprefix(f"{item.path}:")
             if reason[:1].isdigit():  # "12: bad cue timing" -> "line 12: bad cue timing"
@@ -126,12 +131,12 @@ def preview_lines(previews: list[FilePreview], width: int = 100) -> list[str]:
                 lines.append(f"  {key}: {shown[:width]}")
         lines.append("  first segments as stored:")
         for speaker, text, time, page in item.first:
-            where = clock(time) if time is not None else (f"p. {page}" if page else "")
-            head = " ".join(x for x in (where, f"{speaker}:" if speaker else "") if x)
+            at = clock(time) if time is not None else (f"p. {page}" if page else "")
+            head = " ".join(x for x in (at, f"{speaker}:" if speaker else "") if x)
             flat = " ".join(text.split())
             room = max(20, width - len(head) - 6)
             lines.append(f"    {head + ' ' if head else ''}"
                          f"{flat[:room]}{'…' if len(flat) > room else ''}")
         lines += [f"  note: {note}" for note in item.notes]
         lines += [f"  warning: {w}" for w in item.warnings]
-    return lines
+    return [visible(line) for line in lines]  # a file's control characters are shown, not obeyed

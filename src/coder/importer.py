@@ -31,7 +31,7 @@ from coder.study import SEGMENTATIONS, Study
 SPEAKERS_FILE = "speakers.csv"
 # Files in a folder that are about the transcripts rather than transcripts (named ones still
 # import when given one by one).
-_NOT_TRANSCRIPTS = ("readme", "license", "changelog")
+_NOT_TRANSCRIPTS = frozenset(["readme", "license", "licence", "changelog", "contributing"])
 _TURN_FORMATS = {"txt", "md", "docx", "pdf"}
 
 
@@ -94,7 +94,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             found += sorted(p for p in path.rglob("*") if p.is_file()
                             and (p.suffix.lower() in SUPPORTED or p.name.lower() == SPEAKERS_FILE)
-                            and not p.stem.lower().startswith(_NOT_TRANSCRIPTS)
+                            and p.stem.lower() not in _NOT_TRANSCRIPTS  # not "changelog-42"
                             and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.is_file():
             found.append(path)
@@ -293,6 +293,8 @@ def _changed_options(existing: dict, options: ImportOptions) -> str:
     changes = []
     if existing["segmentation"] != options.segmentation:
         changes.append(f"--segment {existing['segmentation']}")
+    if "pause" in metadata and metadata["pause"] != options.pause:
+        changes.append(f"--pause {metadata['pause']:g}")
     for option, flag in (("text_column", "--text-column"), ("id_column", "--id-column")):
         asked = getattr(options, option)
         if asked is not None and asked != metadata.get(option):

@@ -48,7 +48,8 @@ def split_long(rows: list[SegmentRow], limit: int = MAX_SEGMENT_CHARS
                 out.append(SegmentRow(
                     ordinal=len(out) + 1, speaker=row.speaker, start=row.start + offset,
                     end=row.start + end, time_start=row.time_start if first else None,
-                    time_end=row.time_end if end >= len(text) else None, text=piece))
+                    time_end=row.time_end if end >= len(text) else None, text=piece,
+                    page=row.page))
                 first = False
             offset = end
     return out, split

@@ -82,10 +82,10 @@ def _parse(text: str, *, name: str, fmt: str, pause: float = PAUSE,
         firsts = [_clean(t.split("\n", 1)[0]) for t in texts if t.strip()]
         names = leading_names(firsts, known)
         names = [n for n in names if any(f.startswith(n + " ") for f in firsts)]
-    pieces: list[Piece] = []
-    for cue, raw in zip(cues, texts, strict=True):
-        for speaker, words in _cue_pieces(raw, loose, names):
-            pieces.append(Piece(speaker, words, cue.start, cue.end))
+    pieces = _pieces(cues, texts, loose, names)
+    if names and not _alternate([p.speaker for p in pieces if p.speaker in names], known):
+        names = []  # "Chicago Bulls are…" in many cues: a subject, not a speaker
+        pieces = _pieces(cues, texts, loose, names)
     if not any(p.words for p in pieces):
         raise InputError("caption cues contain no text")
     if names:
@@ -107,6 +107,21 @@ def _parse(text: str, *, name: str, fmt: str, pause: float = PAUSE,
                      f"{pause:g} s or more")
     doc.notes = notes
     return doc
+
+
+def _pieces(cues: list[_Cue], texts: list[str], loose: set[str],
+            names: list[str]) -> list[Piece]:
+    return [Piece(speaker, words, cue.start, cue.end)
+            for cue, raw in zip(cues, texts, strict=True)
+            for speaker, words in _cue_pieces(raw, loose, names)]
+
+
+def _alternate(speakers: list[str | None], known: frozenset[str]) -> bool:
+    """Names that start cues are speakers when they take turns (or are known)."""
+    if any(s in known for s in speakers):
+        return True
+    changes = sum(1 for a, b in zip(speakers, speakers[1:], strict=False) if a != b)
+    return len(set(speakers)) >= 2 and changes >= 2
 
 
 def _is_rolling(texts: list[str]) -> bool:

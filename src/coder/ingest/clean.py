@@ -28,16 +28,19 @@ _INLINE_TIME = re.compile(rf"[ \t]*\\?\[({TIMESTAMP})\\?\][ \t]*")
 _NON_SPEECH_WORDS = (
     "music|laughter|laughs|laughing|applause|crosstalk|cross talk|inaudible|silence|pause|"
     "break|intro|outro|theme music|background noise|noise|coughs|cough|sighs|overlapping|"
-    "unintelligible|indiscernible|end|beep|ad|advertisement|sponsor|interruption|phone rings"
+    "unintelligible|indiscernible|end|beep|ad|ad break|advertisement|sponsor|sponsor break|"
+    "interruption|phone rings|jingle|bumper|sting|transition"
 )
 _MARK = r"(?:\*\*|__|\*)?"
 _NON_SPEECH_LINE = re.compile(
     rf"^[ \t]*(?:{_MARK}\\?[\[(](?:{_NON_SPEECH_WORDS})[^\])\n]{{0,40}}\\?[\])]{_MARK}"
-    rf"|{_MARK}(?:{_NON_SPEECH_WORDS}):?{_MARK}:?[ \t]*(?:\\?[\[(]{TIMESTAMP}\\?[\])])?)"
+    rf"|{_MARK}(?:{_NON_SPEECH_WORDS}):?{_MARK}:?[ \t]*(?:\\?[\[(]{TIMESTAMP}\\?[\])]"
+    rf"(?:[ \t]*(?:to|-|–)[ \t]*\\?[\[(]{TIMESTAMP}\\?[\])])?)?)"
     r"[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 _SPACES = re.compile(r"[ \t]{2,}")
+_LEFTOVER_STARS = re.compile(r"\*{2,}")
 _HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.MULTILINE)
 
 
@@ -85,6 +88,7 @@ def clean_words(text: str) -> Cleaned:
     if "*" in text or "__" in text:
         text = _STRONG.sub(r"\2", text)
         text = _EM.sub(r"\1", text)
+        text = _LEFTOVER_STARS.sub("", text)  # an unclosed ***Note: is markup, not words
     if "&" in text:
         text = html.unescape(text)
     text = _SPACES.sub(" ", text)

@@ -74,6 +74,7 @@ def assemble(pieces: list[Piece], *, name: str, fmt: str, metadata: dict,
             out.append(piece.words)
             pos += len(piece.words)
         turns.append(Turn(speaker, start, pos, group[0].start, group[-1].end))
+    metadata["pause"] = pause  # so importing again with another --pause is a change
     return Document(name=name, text="".join(out), turns=turns, format=fmt, metadata=metadata,
                     times=times)
 

@@ -1,6 +1,7 @@
 """Speaker names written without a colon (``Tim Davis There are several things…``).
 
-A name counts only when it recurs as the leading words of two or more cues (or lines), is
+A name counts only when it recurs as the leading words of two or more cues (or lines)
+followed by the start of a sentence (``Raymond says that…`` is prose, not a turn), is
 made of capitalised words that never appear in lower case elsewhere in the file (so
 ``So``, ``The``, ``Yeah`` are not names) and are not common sentence starters or
 ``I``/``OK``; or when it is listed
@@ -39,6 +40,8 @@ def leading_names(lines: list[str], known: frozenset[str] = frozenset()) -> list
     for line in lines:
         words = line.split(None, MAX_WORDS + 1)
         for k in range(1, min(MAX_WORDS, len(words) - 1) + 1):
+            if not _opens_sentence(words[k]):
+                continue  # "Raymond says that…" is prose about Raymond, not his turn
             word = words[k - 1]
             folded = word.lower()
             if not (_WORD.fullmatch(word) and word[0].isupper()) or folded in lower \
@@ -56,6 +59,12 @@ def leading_names(lines: list[str], known: frozenset[str] = frozenset()) -> list
 def split_leading_name(line: str, names: list[str]) -> tuple[str, str] | None:
     """``(name, words)`` when ``line`` starts with one of ``names`` and more words."""
     for name in names:
-        if line.startswith(name + " ") and line[len(name) + 1:].strip():
+        if line.startswith(name + " ") and _opens_sentence(line[len(name) + 1:].lstrip()):
             return name, line[len(name) + 1:].strip()
     return None
+
+
+def _opens_sentence(words: str) -> bool:
+    """True when the words after a name start a sentence (a capital, a quote, a digit)."""
+    first = words[:1]
+    return bool(first) and (first.isupper() or first.isdigit() or first in "\"'“‘¿¡([")

@@ -48,7 +48,7 @@ def parse_pdf(path: Path | str, *, name: str,
                          page_starts=starts)
     doc.detected = (f"PDF with a text layer ({len(pages)} pages"
                     + (f", {removed} running header/footer lines removed" if removed else "")
-                    + "): " + doc.detected.removeprefix("PDF "))
+                    + "); " + doc.detected.removeprefix("PDF "))
     return doc
 
 

@@ -9,6 +9,21 @@ other lines continue the current turn. Recognised labels::
     I:  R:  Q:  A:  Interviewer:  Respondent:  P3:  Participant 3:  Speaker 1:
     Name  00:12          (Otter: label and time alone on a line, words below)
     张伟：                (full-width colon; short labels in scripts without case)
+    **Emma** [0:00] words   **Emma** 0:00   **Lindsey** [00:00]   *Joe Patti (1:00:05)*
+                         (Otter/Descript/Riverside Markdown; the last three alone on a line)
+    Speaker 1 [00:00:05] words   Jane Doe (1:02:03)        (Trint, Temi; the form recurs)
+    00:00:03 Speaker 1   (Word/Microsoft 365 Transcribe: alone on a line; the form recurs)
+    I:Q2  B:Das …        (no space after the colon: only names that recur)
+    Tim Davis There …    (no colon: only names that start many lines and alternate, or
+                         are known from speakers.csv)
+
+After the labels are found they must behave like turns (names alternate, or are roles such
+as ``I``/``Speaker 2``, carry times, are known, or hold most of the text); otherwise they
+are titles (``Koronavírus: …``, ``Photo Credit: …``) and the text is imported as
+paragraphs, with a note saying so. Otter's ``SUMMARY KEYWORDS``/``SPEAKERS`` header becomes
+metadata and its ``Transcribed by https://otter.ai`` footer is dropped. Markup and timing
+residue in the words (see :mod:`coder.ingest.clean`) is taken out; then the stored text is
+rebuilt as one ``Name: words`` block per turn.
 
 Judgment calls:
 
@@ -22,7 +37,8 @@ Judgment calls:
   ``Date``, ``Time`` ... (``Interview Notes:``) continues the current turn, so a
   transcriber's note stays with the speech it annotates and a header block stays in the
   preamble turn. ``Question:``/``Answer:`` and ``Q:``/``A:`` *are* labels.
-* ``Name:text`` (no space after the colon) is not a label.
+* ``Name:text`` (no space after the colon) is a label only for names used two or more
+  times.
 * The Otter form (``Name  00:12`` alone on a line) must be the first line or follow a
   blank line, as in Otter's exports, so a line like ``Arsenal 2:10`` inside a paragraph
   is not taken for one.
@@ -83,6 +99,9 @@ _TIME_FIRST = re.compile(
     rf"\n[ \t]*[\[(]?(?P<ts>{TIMESTAMP})[\])]?[ \t]+(?=[^:\n]*$)(?P<name>{_NAME})[ \t]*$",
     re.MULTILINE,
 )
+_LOOSE_LINE = re.compile(  # searched in "\n" + body
+    r"\n[ \t]*(?P<name>[^\s:<>\[\]()*#]{1,30}(?:[ \t][^\s:<>\[\]()*#]{1,30}){0,2}):[ \t]+(?=\S)")
+_ORDINARY_ENOUGH = 20  # this many `Name:` labels: the file's form is settled
 _KINDS = {"txt": "text", "md": "Markdown", "docx": "Word", "pdf": "PDF"}
 _OTTER_FOOTER = re.compile(r"^[ \t]*Transcribed by https?://otter\.ai[ \t]*$", re.MULTILINE)
 _OTTER_HEADINGS = {"SUMMARY KEYWORDS": "keywords", "SPEAKERS": "speakers"}
@@ -121,6 +140,7 @@ _NOT_FIRST = _words(
     fig example keywords tags update edit warning caution important context background
     memo observation observations code codes theme themes project study meeting session
     break pause start end total result results conclusion file version field focus
+    jingle music intro outro sponsor advertisement applause laughter silence crosstalk
     """
 )
 # ... or whose last word is one of these ("Interview Notes:", "Recording Date:").
@@ -190,12 +210,15 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     for lab in labels:
         counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
     kind = _KINDS.get(fmt, fmt)
-    if labels and not _behave_like_turns(counts, known, labels) and not _one_turn(body, labels):
+    if labels and not _behave_like_turns(counts, known, labels, body) \
+            and not _one_turn(body, labels):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
-        notes.append(f"not dialogue: {plural(len(labels), 'label')} ({shown}) used once, "
-                     "so they look like titles: imported as paragraphs. If they are speakers, "
-                     "list them in transcripts/speakers.csv")
-        detected = f"{kind} without speaker turns (labels used once: titles, not speakers)"
+        notes.append(f"not dialogue: {plural(len(labels), 'label')} ({shown}) do not behave "
+                     "like speaker turns (no names taking turns, no times), so they look like "
+                     "titles or headings: imported as paragraphs. If they are speakers, list "
+                     "them in transcripts/speakers.csv")
+        detected = (f"{kind} without speaker turns (its labels look like titles or headings, "
+                    "not speakers)")
         labels = []
     elif labels:
         forms = sorted({lab.form for lab in labels})
@@ -203,7 +226,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
                     f"{len(counts)} speakers")
     else:
         detected = f"{kind} without speaker labels"
-    if not labels:
+    if not labels and not notes:  # no labels at all (not: labels that are titles)
         labels = _colonless_labels(body, known)
         if labels:
             counts = {}
@@ -232,13 +255,63 @@ def _one_turn(body: str, labels: list[Label]) -> bool:
 
 
 def _behave_like_turns(counts: dict[str, int], known: frozenset[str],
-                       labels: list[Label]) -> bool:
-    """Labels are speakers when a name recurs, is known, carries a time, or a few alternate."""
-    if any(c >= 2 for c in counts.values()) or any(n in known for n in counts):
+                       labels: list[Label], body: str) -> bool:
+    """Labels are speakers when they alternate, are known, carry times, or hold the text.
+
+    Titles and captions (``Koronavírus: …``, ``Photo Credit: …`` twice) are one-line labels
+    over paragraphs of unlabelled text, and do not alternate between names.
+    """
+    if any(n in known for n in counts):
         return True
+    if _repeated_titles(labels, body):
+        return False
+    if len(counts) >= 6 and len(labels) < 1.5 * len(counts) and max(counts.values()) < 3:
+        return False  # many names, each used about once, none coming back: headings
     if any(lab.time is not None for lab in labels):
         return True
-    return 2 <= len(counts) <= 4
+    if any(_is_role(n) for n in counts):  # I:, R:, Interviewer:, Speaker 2:, P3:
+        return True
+    if max(counts.values()) >= 3:  # a name that keeps coming back is someone talking
+        return True
+    changes = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a.speaker != b.speaker)
+    if changes >= 2 or (len(counts) == 1 and len(labels) >= 3):
+        return True
+    if len(labels) < 2:
+        return False
+    # a short exchange (I: … R: …): the labelled lines carry most of the words
+    attached = 0
+    for i, lab in enumerate(labels):
+        stop = labels[i + 1].start if i + 1 < len(labels) else len(body)
+        blank = body.find("\n\n", lab.end, stop)
+        attached += len(body[lab.start:blank if blank >= 0 else stop].split())
+    return attached >= 0.5 * len(body.split())
+
+
+def _repeated_titles(labels: list[Label], body: str) -> bool:
+    """True when most labelled lines of some length repeat word for word: the title of each
+    record in a comment or article dump (``PSZ: Januártól több iskolában…`` ten times)."""
+    lines = []
+    for lab in labels[:40]:  # a sample is enough, and keeps long files fast
+        end = body.find("\n", lab.end, lab.end + 300)
+        line = body[lab.start:end if end >= 0 else lab.end + 300].strip()
+        if line.count(" ") >= 4:
+            lines.append(line)
+    if len(lines) < 4:
+        return False
+    seen: dict[str, int] = {}
+    for line in lines:
+        seen[line] = seen.get(line, 0) + 1
+    return sum(c for c in seen.values() if c > 1) >= 0.5 * len(lines)
+
+
+def _is_role(name: str) -> bool:
+    """A role or code rather than a name: ``I``, ``Q``, ``Interviewer``, ``Speaker 2``, ``P3``."""
+    if len(name) <= 2 and name.isupper():
+        return True
+    words = name.lower().split()
+    glued = _GLUED_NUMBER.fullmatch(words[0])
+    return (words[0] in _NUMBERED or bool(_CODE.fullmatch(name))
+            or bool(glued and glued.group(1) in _NUMBERED))
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -282,7 +355,11 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
             else:
                 found.append((Label(lab.speaker, lab.time, lab.start, lab.end, "Name:text"),
                               True))
-    if "*" in body or "__" in body:
+    # a file written in ordinary labels throughout does not mix in the other forms
+    others = len(plain) < _ORDINARY_ENOUGH
+    if others or _one_voice(plain):  # "admin-1:", "Jane's iPhone:" answering "Max Bigman:"
+        found += [(lab, False) for lab in _loose_labels(body)]
+    if others and ("*" in body or "__" in body):
         for m in _MD_LABEL.finditer("\n" + body):
             ts = m.group("ts1") or m.group("ts2") or m.group("ts3")
             alone = m.group("alone") is not None
@@ -294,13 +371,13 @@ def find_labels(body: str, known: frozenset[str] = frozenset()) -> tuple[list[La
             time = parse_timestamp(ts) if ts else None
             found.append((Label(speaker, time, m.start(), m.end() - 1, "**Name**"),
                           ts is None))
-    if "[" in body or "(" in body:
+    if others and ("[" in body or "(" in body):
         for m in _PLAIN_TIMED.finditer("\n" + body):
             speaker = _SPACES.sub(" ", m.group("name")).strip()
             if _is_speaker(speaker):
                 found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
                                     m.end() - 1, "Name [time]"), True))
-    for m in _TIME_FIRST.finditer("\n" + body):  # offsets in body = offsets here - 1
+    for m in _TIME_FIRST.finditer("\n" + body) if others else ():  # body offset = here - 1
         speaker = _SPACES.sub(" ", m.group("name")).strip()
         if _after_blank_line(body, m.start()) and _is_speaker(speaker):
             found.append((Label(speaker, parse_timestamp(m.group("ts")), m.start(),
@@ -347,9 +424,37 @@ def _colonless_labels(body: str, known: frozenset[str]) -> list[Label]:
             labels.append(Label(found[0], None, start, start + lead + len(found[0]) + 1,
                                 "Name words"))
     speakers = {lab.speaker for lab in labels}
-    if any(n in known for n in speakers) or (len(speakers) >= 2 and len(labels) >= 4):
+    changes = sum(1 for a, b in zip(labels, labels[1:], strict=False) if a.speaker != b.speaker)
+    # turns alternate between names; "Raymond says… / Raymond shares…" is prose about him
+    if any(n in known for n in speakers):
+        return labels
+    if len(speakers) >= 2 and changes >= 3 and not _repeated_titles(labels, body):
         return labels
     return []
+
+
+def _one_voice(labels: list[Label]) -> bool:
+    """True when one name holds nearly every label (the other voice may be unrecognised)."""
+    counts: dict[str, int] = {}
+    for lab in labels:
+        counts[lab.speaker] = counts.get(lab.speaker, 0) + 1
+    return bool(counts) and max(counts.values()) >= 0.8 * len(labels)
+
+
+def _loose_labels(body: str) -> list[Label]:
+    """``Name:`` prefixes the strict rules reject (``admin-1:``, ``Jane's iPhone:``) that
+    start three or more lines: a name that recurs like that is a speaker, not prose."""
+    counts: dict[str, int] = {}
+    matches = []
+    for m in _LOOSE_LINE.finditer("\n" + body):
+        name = _SPACES.sub(" ", m.group("name")).strip()
+        if _is_speaker(name) or looks_like_heading(name) or not name[0].isalnum() \
+                or name[0].isdigit() or name.lower().startswith(("http", "www")):
+            continue  # strict labels are found already; the rest is not a name
+        counts[name] = counts.get(name, 0) + 1
+        matches.append((name, m))
+    return [Label(name, None, m.start(), m.end() - 1, "Name: (other spelling)")
+            for name, m in matches if counts[name] >= 3]
 
 
 def _otter_extras(body: str, metadata: dict) -> str:

@@ -11,6 +11,7 @@ transaction, so merging the same copy twice changes nothing the second time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass, field
@@ -121,6 +122,12 @@ def open_read_only(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _text_hash(conn: sqlite3.Connection, transcript_id: int) -> str:
+    """sha256 of a transcript's stored text (not of the file it came from)."""
+    row = conn.execute("SELECT text FROM transcripts WHERE id = ?", (transcript_id,)).fetchone()
+    return hashlib.sha256((row[0] if row else "").encode("utf-8")).hexdigest()
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
@@ -270,10 +277,16 @@ class _Merger:
         by_hash: dict[str, list[dict[str, Any]]] = {}
         for row in ours:
             by_hash.setdefault(row["sha256"], []).append(row)
+        # The same stored text from another source file (a copy made from this study's own
+        # REFI-QDA export, say) is the same transcript too.
+        by_text: dict[str, list[dict[str, Any]]] = {}
+        for row in ours:
+            by_text.setdefault(_text_hash(self.store.conn, row["id"]), []).append(row)
         names = {row["name"] for row in ours}
         work = self._work_per_transcript()
         for theirs in _rows(self.conn, "SELECT id, name, sha256 FROM transcripts ORDER BY name"):
-            candidates = by_hash.get(theirs["sha256"], [])
+            candidates = (by_hash.get(theirs["sha256"])
+                          or by_text.get(_text_hash(self.conn, theirs["id"]), []))
             match = next((r for r in candidates if r["name"] == theirs["name"]),
                          candidates[0] if candidates else None)
             if match is None:

@@ -274,7 +274,8 @@ class CoderApp(App):
         from coder.tui.screens.import_preview import ImportPreviewModal
 
         title = f"{len(previews)} new or changed file(s) in transcripts/: import them?"
-        self.call_from_thread(self.push_screen, ImportPreviewModal(title, preview_lines(previews)),
+        lines = preview_lines(previews, root=self.study.root)
+        self.call_from_thread(self.push_screen, ImportPreviewModal(title, lines),
                               self._import_confirmed)
 
     def _import_confirmed(self, ok: bool | None) -> None:
