@@ -202,3 +202,21 @@ def test_score_inside_paragraph_is_not_an_otter_heading():
     doc = parse_turn_text(text, name="x", fmt="txt")
     assert [t.speaker for t in doc.turns] == ["Ann"]
     assert words(doc) == ["We watched the match, it ended\nArsenal 2:10\nor so I think."]
+
+
+def test_every_labelled_paragraph_stays_one_segment_even_when_it_is_non_speech(tmp_path):
+    """A turn of only a laugh keeps its speaker; a `Break:` line is its own speakerless
+    segment with its time; nothing is dropped or glued, so the file's turns and the
+    segments stay one to one (codings keyed by turn number land where they belong)."""
+    from coder.importer import ImportOptions, read_document
+
+    path = tmp_path / "episode.txt"
+    path.write_text("Mat: Welcome to the show.\n\nJon: \\[laughs\\]\n\nMat: So, teaching.\n\n"
+                    "Break: \\[22:03\\]\n\nJon: \\[unintelligible 00:40:13.11\\]\n\n"
+                    "Mat: We are back. [music]\n", encoding="utf-8")
+    _doc, segments, _warnings = read_document(path, ImportOptions())
+    assert [(s.speaker, s.text) for s in segments] == [
+        ("Mat", "Welcome to the show."), ("Jon", "[laughs]"), ("Mat", "So, teaching."),
+        (None, "[Break]"), ("Jon", "[unintelligible 00:40:13.11]"),
+        ("Mat", "We are back. [music]")]
+    assert segments[3].time_start == 22 * 60 + 3

@@ -130,7 +130,10 @@ def test_evaluate_reports_per_code_averages_curve_and_plot(study):
     assert data["coder"] == "tester" and data["folds"] == 3 and data["segments"] == 120
     assert [c["code"] for c in data["codes"]] == sorted(TOPICS)
     assert set(data["codes"][0]) == {"code", "support", "predicted", "true_positives",
-                                     "precision", "recall", "f1", "kappa"}
+                                     "precision", "recall", "f1", "kappa", "cv_precision",
+                                     "note"}
+    # every code has examples enough: its cross-validated precision is shown, no excuse
+    assert all(c["cv_precision"] is not None and c["note"] == "" for c in data["codes"])
     assert sum(c["support"] for c in data["codes"]) == sum(len(c) for _, c in items)
     assert data["micro"]["f1"] > 0.6 and data["accuracy"] > data["majority_accuracy"]
     assert set(data["macro"]) == {"precision", "recall", "f1", "kappa"}
@@ -177,3 +180,50 @@ def test_rejecting_records_a_verdict_that_replaces_the_last_one(demo):
     # The event says what the verdict replaced, so that undo can put it back.
     assert last["previous"]["verdict"] == "accept" and last["previous"]["score"] == 0.8
     assert {"feedback_id", "segment_id", "code_id", "coder", "verdict", "created_at"} <= set(last)
+
+
+def test_evaluate_holds_out_a_transcript_and_refuses_one_it_cannot_test(study):
+    from coder.codebook import CodeSpec
+    from coder.store.codes import apply_codebook
+    from coder.store.codings import apply_coding, mark_reviewed
+    from test_learn_model import TOPICS, add_transcript, make_segments
+
+    with open_store(study) as store:
+        with store.transaction():
+            apply_codebook(store, [CodeSpec(name) for name in sorted(TOPICS)])
+        code_id = {c["name"]: c["id"] for c in list_codes(store)}
+        for name, seed in (("first", 5), ("second", 6)):
+            items = make_segments(60, seed=seed)
+            ids = add_transcript(store, name, items)
+            with store.transaction():
+                for seg, (_, codes) in zip(ids, items, strict=True):
+                    for code in codes:
+                        apply_coding(store, seg, code_id[code], coder="tester")
+                mark_reviewed(store, ids, coder="tester")
+        add_transcript(store, "unread", make_segments(5, seed=7))
+    before = snapshot(study)
+    bad = run(study, "evaluate", "--hold-out", "unread", "--no-plot")
+    assert bad.exit_code != 0 and "reviewed no segment of 'unread'" in bad.output
+    assert len(bad.output.strip().splitlines()) == 1 and snapshot(study) == before
+    missing = run(study, "evaluate", "--hold-out", "nowhere", "--no-plot")
+    assert missing.exit_code != 0 and "nowhere" in missing.output
+    result = run(study, "evaluate", "--hold-out", "first", "--format", "json", "--no-plot")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["hold_out"] == "first" and data["folds"] == 1 and data["segments"] == 60
+    assert data["micro"]["f1"] > 0.5  # trained on "second" alone, tested on "first"
+    table = run(study, "evaluate", "--hold-out", "first", "--no-plot").output
+    assert "held-out transcript first" in table
+
+
+def test_interviewers_turns_are_left_out_unless_asked_for(demo):
+    segments = json.loads(run(demo, "segments", "ephrata-interview", "--format", "json").output)
+    asked = {s["ordinal"] for s in segments if s["role"] == "interviewer"}
+    assert asked
+    rows = json.loads(run(demo, "suggest", "--min-score", "0", "--format", "json").output)
+    assert rows and not {r["segment"] for r in rows} & asked
+    table = run(demo, "suggest").output
+    assert f"Left out: {len(asked)} interviewer" in table
+    rows = json.loads(run(demo, "suggest", "--min-score", "0", "--include-interviewers",
+                          "--format", "json").output)
+    assert {r["segment"] for r in rows} & asked

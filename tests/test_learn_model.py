@@ -175,13 +175,19 @@ def test_cold_start_suggests_from_the_codebook_alone(demo):
     assert best[2].code == "need targeted PD" and best[2].confident
     assert best[5].code == "seat-time mandates" and best[5].sources == ("rule",)
     assert {e.text for e in best[2].evidence} >= {"targeted PD", "drive-by"}
-    # "professional development" has no patterns: its definition and name still find the
-    # segment that talks about professional development, with a modest score.
+    # The interviewer's turns get no suggestions (¶1, ¶3) ...
+    assert ids[1] not in found and ids[3] not in found
+    # ... but their questions are context: "professional development" has no patterns,
+    # and its name and definition, said in the question of ¶1, find the answer in ¶2.
     pd = [(s.score, o) for o, items in ((o, found.get(ids[o], [])) for o in ids)
           for s in items if s.code == "professional development"]
-    assert max(pd)[1] == 1
-    top = next(s for s in found[ids[1]] if s.code == "professional development")
+    assert max(pd)[1] == 2
+    top = next(s for s in found[ids[2]] if s.code == "professional development")
     assert top.sources == ("prior",) and 0 < top.score <= 0.45 and not top.confident
+    with open_store(demo) as store:
+        everyone = Suggester.load(store, "tester", LearnSettings(include_interviewers=True))
+        asked = everyone.suggest([ids[1]], top=3, min_score=0.0, store=store)[ids[1]]
+    top = next(s for s in asked if s.code == "professional development")
     for e in top.evidence:
         assert text[1][e.start:e.end].lower().startswith(e.text.split()[0][:5].lower())
 
@@ -290,3 +296,5 @@ def test_codebook_edits_reach_a_running_suggester(topics):
     # "happy" and "sad" are values of one exclusive code: never both on a segment.
     for items in found.values():
         assert len({"happy", "sad"} & {s.code for s in items}) <= 1
+    # The group itself cannot be applied: it is never suggested, only its choices.
+    assert all(s.code != "mood" for items in found.values() for s in items)

@@ -254,3 +254,20 @@ def test_a_misspelt_where_key_is_an_error_not_an_empty_bank(demo):
         in result.output and "role" in result.output
     ok = run(demo, "quotes", "--where", "role=teacher", "--out", "-")
     assert ok.exit_code == 0 and "ephrata-interview ¶2" in ok.output
+
+
+def test_interviewers_are_not_quoted_unless_asked_for(demo):
+    segments = json.loads(run(demo, "segments", "ephrata-interview", "--format", "json").output)
+    asked = next(s["ordinal"] for s in segments if s["role"] == "interviewer")
+    answer = next(s["ordinal"] for s in segments if s["role"] != "interviewer")
+    for ordinal in (asked, answer):
+        result = run(demo, "code", "apply", "ephrata-interview", str(ordinal),
+                     "need targeted PD")
+        assert result.exit_code == 0, result.output
+
+    def quoted(*extra: str) -> set[int]:
+        data = json.loads(run(demo, "quotes", "--format", "json", "--out", "-", *extra).output)
+        return {q["segment"] for c in data["codes"] for q in c["quotes"]}
+
+    assert quoted() == {answer}
+    assert quoted("--include-interviewers") == {asked, answer}

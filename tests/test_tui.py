@@ -304,3 +304,35 @@ async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
         screen.show_suggestions()
         assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
         assert screen.suggester.labels is not None
+
+
+async def test_switching_coder_retrains_the_suggestions_for_the_new_coder(demo):
+    """Blind coding stays blind: after a switch, nothing of the previous coder's model
+    suggests; the new coder's model learns from the new coder's work alone."""
+    from textual.widgets import Input
+
+    from coder.store.codings import apply_coding, mark_reviewed
+
+    with open_store(demo) as store:
+        seg = store.one("SELECT id FROM segments ORDER BY id LIMIT 1")["id"]
+        code = store.one("SELECT id FROM codes WHERE name = 'need targeted PD'")["id"]
+        with store.transaction():
+            apply_coding(store, seg, code, coder="ann")
+            mark_reviewed(store, [seg], coder="ann")
+    app = CoderApp(demo.root, "ann", review_on_move=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot)
+        await app.workers.wait_for_complete()
+        assert screen.suggester.coder == "ann" and screen.suggester.labels.positive.sum() == 1
+        app.switch_coder()
+        await pilot.pause()
+        app.screen.query_one(Input).value = "bob"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.suggester is None or screen.suggester.coder == "bob"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.suggester.coder == "bob"
+        assert screen.suggester.labels.positive.sum() == 0  # none of ann's codings
+        assert all(s.code_id != code or "model" not in s.sources
+                   for s in screen.current_suggestions)

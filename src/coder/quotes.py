@@ -153,6 +153,12 @@ def coded_segments(store: Store, coder: str,
     return kept
 
 
+def _interviewer(row: dict[str, Any]) -> bool:
+    from coder.store.feedback import INTERVIEWER_ROLES
+
+    return str(row["attributes"].get("role", "")).strip().lower() in INTERVIEWER_ROLES
+
+
 def _matches(row: dict[str, Any], where: dict[str, set[str]]) -> bool:
     for key, values in where.items():
         if key == "speaker":
@@ -256,6 +262,7 @@ class Options:
     min_chars: int = 40
     max_chars: int = 400
     context: bool = False  # quote a coded span's whole sentence(s), not only its words
+    include_interviewers: bool = False  # quote interviewers', hosts' and moderators' turns
 
 
 def mmr(typical: Any, similarity_to: Callable[[int], Any], groups: Sequence[tuple[str, str]],
@@ -306,6 +313,8 @@ def build_bank(store: Store, *, study: str, coder: str, codes: Sequence[str] = (
     rows = coded_segments(store, coder, filters)
     by_code: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
+        if _interviewer(row) and not (options.include_interviewers or "role" in filters):
+            continue  # their questions are not the participants' voice
         by_code.setdefault(row["code_id"], []).append(row)
     if not codes:
         wanted = [c for c in wanted if c["id"] in by_code]

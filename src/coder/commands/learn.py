@@ -19,24 +19,32 @@ from coder.commands.base import table as _table
 
 def _learn_options(func: Callable) -> Callable:
     """Options every learning command shares."""
-    func = click.option("--target-precision", type=click.FloatRange(0.05, 0.99), default=0.7,
-                        show_default=True,
+    func = click.option("--precision", "--target-precision", "target_precision",
+                        type=click.FloatRange(0.05, 0.99), default=0.7, show_default=True,
                         help="Precision a code's suggestions must reach (in cross-validation "
-                             "on your codings) to count as confident.")(func)
+                             "on your codings) to count as confident: higher is surer and "
+                             "finds fewer.")(func)
+    func = click.option("--include-interviewers", is_flag=True,
+                        help="Suggest codes on the turns of interviewers, hosts, facilitators "
+                             "and moderators too (speakers.csv role); by default their turns "
+                             "are only context for the answers.")(func)
     return func
 
 
-def _settings(ctx: _Context, target_precision: float):
+def _settings(ctx: _Context, target_precision: float, include_interviewers: bool = False):
     from coder.learn.model import LearnSettings
 
     return LearnSettings(target_precision=target_precision,
-                         nlp_model=ctx.study.settings.nlp_model)
+                         nlp_model=ctx.study.settings.nlp_model,
+                         include_interviewers=include_interviewers)
 
 
-def _suggester(ctx: _Context, coder: str, target_precision: float):
+def _suggester(ctx: _Context, coder: str, target_precision: float,
+               include_interviewers: bool = False):
     from coder.learn.suggest import Suggester
 
-    return Suggester.load(ctx.store(), coder, _settings(ctx, target_precision))
+    return Suggester.load(ctx.store(), coder,
+                          _settings(ctx, target_precision, include_interviewers))
 
 
 def _score(value: float) -> str:
@@ -63,7 +71,7 @@ def register(group: click.Group) -> None:
 @_learn_options
 @study_options
 def suggest(ctx: _Context, transcripts: tuple[str, ...], top: int, min_score: float | None,
-            fmt: str, target_precision: float) -> None:
+            fmt: str, target_precision: float, include_interviewers: bool) -> None:
     """Suggest codes for the segments you have not reviewed, best first, with the evidence.
 
     Scores blend codebook patterns (rule), what the codebook says about each code (prior)
@@ -73,8 +81,8 @@ def suggest(ctx: _Context, transcripts: tuple[str, ...], top: int, min_score: fl
 
     store = ctx.store()
     ids = unreviewed_segment_ids(store, ctx.coder, list(transcripts))
-    found = _suggester(ctx, ctx.coder, target_precision).suggest(
-        ids, top=top, min_score=min_score, store=store)
+    suggester = _suggester(ctx, ctx.coder, target_precision, include_interviewers)
+    found = suggester.suggest(ids, top=top, min_score=min_score, store=store)
     places = segment_places(store, found)
     rows = []
     for seg, items in found.items():
@@ -102,11 +110,48 @@ def suggest(ctx: _Context, transcripts: tuple[str, ...], top: int, min_score: fl
         floor = f"{min_score:.2f}" if min_score is not None else "each code's threshold"
         click.echo(f"No suggestions scoring at least {floor} for the {len(ids)} segments "
                    f"{ctx.coder} has not reviewed.")
+    else:
+        _table(f"Suggestions for {ctx.coder} ({len(found)} of {len(ids)} unreviewed segments)",
+               ["transcript", "segment", "code", "score", "sources", "evidence"],
+               [[r["transcript"], r["segment"], r["code"], _score(r["score"]),
+                 "+".join(r["sources"]), _evidence_text(r["evidence"])] for r in rows])
+    _suggest_notes(store, suggester, min_score is None)
+
+
+def _coder_name(suggester) -> str:
+    return suggester.coder or "the coder"
+
+
+def _suggest_notes(store, suggester, confident_only: bool) -> None:
+    """What the table leaves out, and why: codes not confident yet, interviewers' turns."""
+    from coder.store.feedback import speaker_question_counts
+
+    if confident_only:
+        groups: dict[str, list[str]] = {}
+        for c in suggester.code_stats():
+            if c["note"] and not c["group"]:
+                count, why = c["note"].split("; ", 1)
+                groups.setdefault(why, []).append(f"{c['code']} ({count.split()[0]})")
+        if suggester.labels.positive.sum() == 0 and groups:
+            click.echo(f"Not confident yet: {_coder_name(suggester)} has coded nothing, so "
+                       "only codebook patterns can be; --min-score 0 ranks every code.")
+            groups = {}
+        for why, codes in groups.items():
+            click.echo(f"Not confident yet, {why} (examples in brackets; ranked with "
+                       f"--min-score 0): {', '.join(codes)}")
+    left_out = suggester.left_out()
+    if left_out:
+        click.echo(f"Left out: {left_out} interviewer/host/moderator turns (speakers.csv "
+                   "role); --include-interviewers codes them too.")
         return
-    _table(f"Suggestions for {ctx.coder} ({len(found)} of {len(ids)} unreviewed segments)",
-           ["transcript", "segment", "code", "score", "sources", "evidence"],
-           [[r["transcript"], r["segment"], r["code"], _score(r["score"]),
-             "+".join(r["sources"]), _evidence_text(r["evidence"])] for r in rows])
+    counts = speaker_question_counts(store)
+    if counts and not any(c["interviewer"] for c in counts):
+        top = max(counts, key=lambda c: c["asks"])
+        if top["asks"] >= 3 and top["asks"] >= 0.3 * top["turns"]:
+            click.echo(f"No speaker has the role interviewer: {top['speaker']} asks the most "
+                       f"questions ({top['asks']} of {top['turns']} turns). To leave their "
+                       f"turns out, add `{top['speaker']},interviewer` to "
+                       "transcripts/speakers.csv (speaker,role) and run `coder sync`.")
 
 
 def _evidence_text(evidence: list[dict[str, Any]]) -> str:
@@ -129,7 +174,7 @@ def _evidence_text(evidence: list[dict[str, Any]]) -> str:
 @_learn_options
 @study_options
 def autocode(ctx: _Context, transcripts: tuple[str, ...], min_score: float | None,
-             as_coder: str, target_precision: float) -> None:
+             as_coder: str, target_precision: float, include_interviewers: bool) -> None:
     """Let the model code every segment as a separate coder, to compare with people.
 
     The model learns from --coder's work (default: you) and writes confident codes under
@@ -141,8 +186,8 @@ def autocode(ctx: _Context, transcripts: tuple[str, ...], min_score: float | Non
 
     store = ctx.store("autocode")
     ids = transcript_segment_ids(store, list(transcripts))
-    result = run(store, _suggester(ctx, ctx.coder, target_precision), ids, as_coder=as_coder,
-                 min_score=min_score)
+    result = run(store, _suggester(ctx, ctx.coder, target_precision, include_interviewers),
+                 ids, as_coder=as_coder, min_score=min_score)
     scope = ", ".join(transcripts) if transcripts else "all transcripts"
     click.echo(f"{result.coder}: {result.added} codings added, {result.removed} removed, "
                f"{result.kept} kept on {result.segments} segments ({scope}); "
@@ -157,10 +202,14 @@ def autocode(ctx: _Context, transcripts: tuple[str, ...], min_score: float | Non
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the PNG plot here (default: exports/evaluate-CODER.png).")
 @click.option("--no-plot", is_flag=True, help="Do not write the plot.")
+@click.option("--hold-out", "hold_out", metavar="TRANSCRIPT",
+              help="Test on this transcript's reviewed segments after training on everything "
+                   "else (how the suggestions do on a new conversation) instead of "
+                   "cross-validating.")
 @_learn_options
 @study_options
 def evaluate(ctx: _Context, folds: int, fmt: str, plot_path: Path | None, no_plot: bool,
-             target_precision: float) -> None:
+             hold_out: str | None, target_precision: float, include_interviewers: bool) -> None:
     """How good are the suggestions? Cross-validated against --coder's reviewed segments.
 
     Per code: precision, recall, F1 and Cohen's kappa of the confident suggestions against
@@ -171,35 +220,45 @@ def evaluate(ctx: _Context, folds: int, fmt: str, plot_path: Path | None, no_plo
     from coder.learn.evaluate import evaluate as run
     from coder.learn.evaluate import plot
     from coder.learn.labels import Labels
+    from coder.store.transcripts import get_transcript
 
     store = ctx.store()
-    settings = _settings(ctx, target_precision)
+    settings = _settings(ctx, target_precision, include_interviewers)
+    held = None
+    if hold_out is not None:
+        row = get_transcript(store, hold_out)
+        held = (int(row["id"]), str(row["name"]))
     corpus = Corpus.build(store, settings.nlp_model, settings.prior_max)
     labels = Labels.read(store, ctx.coder, corpus)
-    result = run(corpus, labels, ctx.coder, folds=folds, settings=settings)
+    result = run(corpus, labels, ctx.coder, folds=folds, settings=settings, hold_out=held)
     written = None
     if not no_plot:
         target = plot_path or ctx.study.exports_dir / f"evaluate-{_file_part(ctx.coder)}.png"
         written = plot(result, target)
     if fmt == "json":
         return _json({**result.to_json(), "plot": str(written) if written else None})
-    _table(f"Suggestions against {result.coder}: {result.folds}-fold cross-validation on "
+    protocol = (f"held-out transcript {result.hold_out}, trained on the others"
+                if result.hold_out else f"{result.folds}-fold cross-validation")
+    _table(f"Suggestions against {result.coder}: {protocol} on "
            f"{result.segments} reviewed segments ({result.coded_segments} with codes)",
-           ["code", "support", "predicted", "precision", "recall", "F1", "kappa"],
+           ["code", "support", "predicted", "precision", "recall", "F1", "kappa", "CV P",
+            "confident?"],
            [[c.code, c.support, c.predicted, _num(c.precision), _num(c.recall), _num(c.f1),
-             _num(c.kappa)] for c in result.codes]
+             _num(c.kappa), _num(c.cv_precision), c.note or "yes"] for c in result.codes]
            + [["micro average", sum(c.support for c in result.codes),
                sum(c.predicted for c in result.codes), _num(result.micro["precision"]),
                _num(result.micro["recall"]), _num(result.micro["f1"]),
-               _num(result.micro["kappa"])],
+               _num(result.micro["kappa"]), "", ""],
               ["macro average", "", "", _num(result.macro["precision"]),
                _num(result.macro["recall"]), _num(result.macro["f1"]),
-               _num(result.macro["kappa"])]])
+               _num(result.macro["kappa"]), "", ""]])
+    click.echo("CV P: each code's own cross-validated precision at its confident threshold "
+               "(what `suggest`, `s` and `autocode` use); --precision sets the target.")
     click.echo(f"Top-3 hit rate: {_num(result.top3_hit_rate)}  ·  accuracy "
                f"{_num(result.accuracy)} (never coding: {_num(result.majority_accuracy)})  ·  "
                f"confident at precision ≥ {result.target_precision:.2f}")
-    click.echo("Learning curve (micro / macro F1): " + ", ".join(
-        f"{p['fraction']:.0%} → {_num(p['micro_f1'])} / {_num(p['macro_f1'])}"
+    click.echo("Learning curve (micro / macro F1 by segments trained on): " + ", ".join(
+        f"{p['training_segments']} → {_num(p['micro_f1'])} / {_num(p['macro_f1'])}"
         for p in result.learning_curve))
     if written:
         click.echo(f"Plot: {written}")

@@ -63,10 +63,13 @@ def _filters(func: Callable) -> Callable:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Where to write ('-' for standard output, text formats only; default: "
                    "exports/quotes-CODER.FORMAT).")
+@click.option("--include-interviewers", is_flag=True,
+              help="Quote interviewers', hosts' and moderators' turns too (speakers.csv role; "
+                   "left out by default, unless --where names a role).")
 @study_options
 def quotes(ctx: _Context, codes: tuple[str, ...], theme: str | None, where: tuple[str, ...],
            per_code: int, all_: bool, memos: bool, min_chars: int, max_chars: int,
-           context: bool, fmt: str, out: Path | None) -> None:
+           context: bool, fmt: str, out: Path | None, include_interviewers: bool) -> None:
     """A quote bank: per theme and code, its definition, counts and the most representative
     quotes, each with a citation.
 
@@ -95,7 +98,8 @@ def quotes(ctx: _Context, codes: tuple[str, ...], theme: str | None, where: tupl
     bank = build_bank(store, study=ctx.study.settings.name, coder=coder, codes=_names(codes),
                       theme=theme, where=where, memos=memos, nlp_model=ctx.study.settings.nlp_model,
                       options=Options(per_code=per_code, all=all_, min_chars=min_chars,
-                                      max_chars=max_chars, context=context))
+                                      max_chars=max_chars, context=context,
+                                      include_interviewers=include_interviewers))
     if not bank.rows:
         click.echo(f"coder: note: {coder} has no codings"
                    + (" matching the filters" if where else "") + "; the bank is empty",

@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 
 from coder.errors import InputError
+from coder.formatting import plural
 from coder.ingest.cues import PAUSE, Piece, assemble
 from coder.ingest.model import Document
 from coder.ingest.names import leading_names, split_leading_name
@@ -99,8 +100,9 @@ def _parse(text: str, *, name: str, fmt: str, pause: float = PAUSE,
     header = "WEBVTT header" if fmt == "vtt" and text.lstrip().startswith("WEBVTT") else \
         "'-->' timing lines"
     kind = "WebVTT" if fmt == "vtt" else "SubRip"
-    doc.detected = (f"{kind} captions ({header}, {len(cues)} cues"
-                    + (f", {len(speakers)} speakers" if speakers else ", no speaker names")
+    doc.detected = (f"{kind} captions ({header}, {plural(len(cues), 'cue')}"
+                    + (f", {plural(len(speakers), 'speaker')}" if speakers
+                       else ", no speaker names")
                     + ")")
     if not speakers and len(doc.turns) > 1:
         notes.append(f"no speaker names: cues joined into paragraphs, split at pauses of "

@@ -97,6 +97,50 @@ def clean_words(text: str) -> Cleaned:
     return out
 
 
+# A non-speech line written as a label: ``Break: [22:03]``, ``Jingle: [01:05:52] to [01:06:07]``.
+_LABELLED_MARK = re.compile(rf"^[ \t]*(?:{_NON_SPEECH_WORDS}):", re.IGNORECASE)
+
+
+def split_marks(text: str) -> list[tuple[bool, str]]:
+    """A turn's words cut at lines after its first that are a non-speech *label*:
+    ``[(False, words), (True, "Break: [00:25:12]"), (False, more words)]``. Such a line
+    starts a segment of its own, as any label does (the file's labelled paragraphs and the
+    segments stay one to one), with no speaker; other non-speech lines (``[music]``) are
+    taken out of the words by :func:`clean_words`."""
+    if "\n" not in text or _NON_SPEECH_LINE.search(text) is None:
+        return [(False, text)]
+    pieces: list[tuple[bool, str]] = []
+    words: list[str] = []
+    for k, line in enumerate(text.split("\n")):
+        if k and _LABELLED_MARK.match(line) and is_non_speech(line):
+            if "".join(words).strip():
+                pieces.append((False, "\n".join(words)))
+            words = []
+            pieces.append((True, line))
+        else:
+            words.append(line)
+    if "".join(words).strip():
+        pieces.append((False, "\n".join(words)))
+    return [(is_mark, part.strip()) for is_mark, part in pieces]
+
+
+def mark_text(mark: str) -> tuple[str, float | None, float | None]:
+    """``**Break:** [00:25:12] to [00:26:01]`` -> ``("[Break]", 1512.0, 1561.0)``."""
+    times = [parse_timestamp(t) for t in re.findall(TIMESTAMP, mark)]
+    words = re.sub(TIMESTAMP, " ", _ESCAPE.sub(r"\1", mark))
+    words = re.sub(r"[\[\]()*_:]|\b(?:to)\b|[-–]", " ", words)
+    words = " ".join(words.split()) or "non-speech"
+    return (f"[{words}]", times[0] if times else None,
+            times[1] if len(times) > 1 else None)
+
+
+def kept_mark(text: str) -> str:
+    """A speaker's turn that is only ``\\[laughs\\]`` keeps its mark, unescaped: ``[laughs]``."""
+    text = _ESCAPE.sub(r"\1", text.strip())
+    text = _STRONG.sub(r"\2", text)
+    return _EM.sub(r"\1", text)
+
+
 def is_non_speech(line: str) -> bool:
     """True for a line that is only ``[music]``, ``(laughter)``, ``Break: [00:25:12]`` ..."""
     return _NON_SPEECH_LINE.fullmatch(line.strip()) is not None

@@ -222,8 +222,9 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
         labels = []
     elif labels:
         forms = sorted({lab.form for lab in labels})
-        detected = (f"{kind} transcript: {len(labels)} speaker labels ({', '.join(forms)}), "
-                    f"{len(counts)} speakers")
+        detected = (f"{kind} transcript: {plural(len(labels), 'speaker label')} "
+                    f"({', '.join(forms)}), "
+                    f"{plural(len(counts), 'speaker')}")
     else:
         detected = f"{kind} without speaker labels"
     if not labels and not notes:  # no labels at all (not: labels that are titles)
@@ -235,7 +236,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
             notes.append("speaker names without a colon, recognised because they start many "
                          f"lines: {', '.join(sorted(counts))}")
             detected = (f"{kind} transcript: {len(labels)} lines starting with a speaker's name "
-                        f"(no colon), {len(counts)} speakers")
+                        f"(no colon), {plural(len(counts), 'speaker')}")
     turns = _turns_from_labels(body, labels)
     doc = Document(name=name, text=body, turns=turns, format=fmt, metadata=metadata,
                    detected=detected, notes=notes, pages=list(page_starts or []))
@@ -487,22 +488,42 @@ def clean_document(doc: Document) -> Document:
     Unchanged documents keep their text and offsets. Otherwise ``text`` becomes one
     ``Name: words`` paragraph block per turn, as captions are stored.
     """
-    from coder.ingest.clean import clean_words, needs_cleaning
+    from coder.ingest.clean import (
+        Cleaned,
+        clean_words,
+        kept_mark,
+        mark_text,
+        needs_cleaning,
+        split_marks,
+    )
 
     if not any(needs_cleaning(doc.text[t.start:t.end]) for t in doc.turns):
         return doc
-    cleaned_turns = [clean_words(doc.text[t.start:t.end]) for t in doc.turns]
-    if all(c.text == doc.text[t.start:t.end] and c.time_start is None and c.time_end is None
-           for c, t in zip(cleaned_turns, doc.turns, strict=True)):
+    # Each turn's words, cut at the non-speech lines after its first (a break, music): those
+    # become speakerless pieces of their own, so no labelled turn is lost or glued to another.
+    pieces: list[tuple[Turn, Cleaned]] = []
+    for t in doc.turns:
+        parts = split_marks(doc.text[t.start:t.end])
+        for k, (is_mark, part) in enumerate(parts):
+            if is_mark:
+                words, begins, ends = mark_text(part)
+                pieces.append((Turn(None, t.start, t.end), Cleaned(words, begins, ends)))
+                continue
+            cleaned = clean_words(part)
+            if not cleaned.text and len(parts) == 1 and t.speaker is not None:
+                cleaned.text = kept_mark(part)  # "Saron: [laughs]" is still Saron's turn
+            if cleaned.text:
+                pieces.append((t if k == 0 else Turn(t.speaker, t.start, t.end), cleaned))
+    if len(pieces) == len(doc.turns) and all(
+            c.text == doc.text[t.start:t.end] and c.time_start is None and c.time_end is None
+            for t, c in pieces):
         return doc  # nothing to take out: keep the file's own text and offsets
     out: list[str] = []
     turns: list[Turn] = []
     moved: list[tuple[int, int, int]] = []  # old start, new start, new length
     pos = 0
     previous_end: float | None = None
-    for turn, cleaned in zip(doc.turns, cleaned_turns, strict=True):
-        if not cleaned.text:
-            continue
+    for turn, cleaned in pieces:
         start = turn.time_start if turn.time_start is not None else cleaned.time_start
         if start is None and cleaned.time_end is not None:
             start = previous_end  # f4: a time mark ends each turn; the next starts there

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from coder.formatting import plural
 from coder.ingest.cues import PAUSE, Piece, assemble
 from coder.ingest.model import Document
 from coder.ingest.timestamps import parse_timestamp
@@ -37,6 +38,6 @@ def parse_zoom(text: str, *, name: str, fmt: str, pause: float = PAUSE) -> Docum
     metadata = {"clock_start": heads[0].group(2)} if heads else {}
     doc = assemble(pieces, name=name, fmt=fmt, metadata=metadata, pause=pause)
     doc.detected = (f"Zoom saved closed captions ({len(heads)} '[Name] hh:mm:ss' headers, "
-                    f"{len({p.speaker for p in pieces})} speakers)")
+                    f"{plural(len({p.speaker for p in pieces}), 'speaker')})")
     doc.notes.append(f"times are clock times as Zoom wrote them (from {heads[0].group(2)})")
     return doc

@@ -2,9 +2,10 @@
 
 The entry point is :class:`coder.learn.suggest.Suggester`; the modules, in the order the
 data flows: ``features`` (TF-IDF from stored lemmas), ``rules`` (codebook patterns as spaCy
-matchers), ``prior`` (the codebook's descriptions), ``corpus`` (all three for a study's
-segments), ``labels`` (a coder's work), ``model`` (per-code training, blending,
-thresholds), ``suggest``, ``autocode`` and ``evaluate``.
+matchers), ``prior`` (the codebook's descriptions), ``context`` (neighbouring turns and the
+preceding question), ``corpus`` (all of these for a study's segments), ``labels`` (a
+coder's work), ``model`` (per-code training, stacking, blending, thresholds), ``suggest``,
+``autocode`` and ``evaluate``.
 
 Importing this package is cheap; numpy, scikit-learn and spaCy load with the modules.
 """

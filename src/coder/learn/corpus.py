@@ -15,12 +15,19 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from coder.learn.context import Context
 from coder.learn.features import Featurizer, Tokens
 from coder.learn.prior import CodebookPrior
 from coder.learn.rules import RuleHit, RuleSet
 from coder.store.codes import list_codes
 from coder.store.db import Store
-from coder.store.feedback import iter_segments, segment_ids, segments_fingerprint
+from coder.store.feedback import (
+    INTERVIEWER_ROLES,
+    iter_segments,
+    segment_ids,
+    segment_speakers,
+    segments_fingerprint,
+)
 
 _PATTERN_FIELDS = ("id", "patterns")
 _TEXT_FIELDS = ("id", "name", "definition", "include", "exclude", "examples", "patterns")
@@ -55,6 +62,9 @@ class Corpus:
         self.rules: RuleSet | None = None
         self.prior: CodebookPrior | None = None
         self.Q = np.zeros((0, 0), dtype=np.float32)  # prior score per row and code
+        self.Qc = np.zeros((0, 0), dtype=np.float32)  # the same with the context (cold start)
+        self.Xc = sp.csr_matrix((0, 0), dtype=np.float32)  # X with a little of the context
+        self.context = Context.empty(0)
         self.hits: dict[int, list[RuleHit]] = {}  # row -> rule hits
         self.fingerprint: tuple[int, int, int] = (0, 0, 0)
         self._pattern_sig = self._text_sig = ""
@@ -79,8 +89,20 @@ class Corpus:
         for batch in batches:
             corpus.hits.update({offset + row: h for row, h in batch.hits.items()})
             offset += len(batch.ids)
+        corpus._build_context(store)
         corpus._build_prior()
         return corpus
+
+    def _build_context(self, store: Store) -> None:
+        """Neighbours, preceding questions and interviewers of every row; context features."""
+        speakers = segment_speakers(store)
+        known = {seg: (spk, role, asks) for seg, spk, role, asks in speakers}
+        rows = [known.get(int(i), (0, "", False)) for i in self.ids]
+        self.context = Context.build(
+            self.transcript, self.ordinal, np.array([r[0] for r in rows], dtype=np.int64),
+            np.array([r[2] for r in rows], dtype=bool),
+            np.array([r[1] in INTERVIEWER_ROLES for r in rows], dtype=bool))
+        self.Xc = self.context.features(self.X)
 
     def _read(self, store: Store, ids: list[int] | None):
         """Segments in batches: tokenized, and rule-matched while their text is at hand."""
@@ -106,9 +128,28 @@ class Corpus:
 
     def _build_prior(self) -> None:
         self.prior = CodebookPrior(self.codes, self.featurizer, self.nlp_model, self.prior_max)
-        raw = self.prior.raw(self.X)
-        self.prior.calibrate(raw)
-        self.Q = self.prior.score(raw).astype(np.float32)
+        self._score_prior(calibrate=True)
+
+    def _score_prior(self, calibrate: bool = False) -> None:
+        """The codebook prior of every row, on its own words. (On the context features and
+        smoothed over the neighbours: cold-start top-3 hit rate 0.64 against 0.59 on
+        ../shared/eval, but micro F1 0.61 against 0.68 on the demo, whose turns are short;
+        so ``Qc``, that version, serves only before any code has a model.)"""
+        prior = self.built_prior
+        raw = prior.raw(self.X)
+        if calibrate:
+            prior.calibrate(raw)
+        self.Q = prior.score(raw).astype(np.float32)
+        # At cold start (no model yet) the prior alone ranks: there the context helps.
+        near = self.context.smooth(prior.raw(self.Xc), np.arange(len(self.ids)))
+        self.Qc = prior.rescale(near).astype(np.float32)
+
+    @property
+    def built_prior(self) -> CodebookPrior:
+        """The codebook prior, which building the corpus makes."""
+        if self.prior is None:
+            raise RuntimeError("the corpus is not built yet")
+        return self.prior
 
     # -- keeping in step -------------------------------------------------------------------
     def sync(self, store: Store) -> dict[str, int]:
@@ -126,6 +167,7 @@ class Corpus:
                 changes["added"] = len(new)
                 self._append(store, new)
             self.fingerprint = fingerprint
+            self._build_context(store)
         codes = list_codes(store)
         if _signature(codes, _TEXT_FIELDS) != self._text_sig or \
                 [c["id"] for c in codes] != [c["id"] for c in self.codes]:
@@ -137,6 +179,8 @@ class Corpus:
             self._build_prior()
         else:
             self.codes = codes  # counts may differ
+            if changes["added"] or changes["removed"]:
+                self._score_prior()
         if any(changes.values()):
             self._hit_cache = None
         return changes
@@ -155,13 +199,11 @@ class Corpus:
         self.hits = {int(new_row[r]): h for r, h in self.hits.items() if keep[r]}
 
     def _append(self, store: Store, ids: list[int]) -> None:
-        if self.prior is None:
-            raise RuntimeError("append before the corpus is built")
         base = len(self.ids)
         for batch in self._read(store, ids):
             X = self.featurizer.transform(batch.tokens)
             self.X = sp.vstack([self.X, X], format="csr")
-            self.Q = np.vstack([self.Q, self.prior.score(self.prior.raw(X))])
+            self.Q = np.vstack([self.Q, self.built_prior.score(self.built_prior.raw(X))])
             self.hits.update({base + r: h for r, h in batch.hits.items()})
             self.ids = np.concatenate([self.ids, batch.ids])
             self.transcript = np.concatenate([self.transcript, batch.transcripts])

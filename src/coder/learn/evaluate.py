@@ -41,6 +41,9 @@ class CodeScore:
     recall: float | None
     f1: float | None
     kappa: float | None
+    cv_precision: float | None = None  # the code's own cross-validated precision at its
+    # confident threshold, trained on all the coder's work (what the workbench uses)
+    note: str = ""  # why it is not confident, if it is not
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Evaluation:
     majority_accuracy: float  # the same for "never the code" (each code's majority class)
     learning_curve: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    hold_out: str = ""  # the held-out transcript ("" for cross-validation)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,11 +69,21 @@ class Evaluation:
 
 def evaluate(corpus: Corpus, labels: Labels, coder: str, *, folds: int = 5,
              settings: LearnSettings | None = None,
-             curve: Sequence[float] = CURVE) -> Evaluation:
-    """Cross-validate the suggester against ``coder``'s ``labels`` (see the module doc)."""
+             curve: Sequence[float] = CURVE, hold_out: tuple[int, str] | None = None
+             ) -> Evaluation:
+    """Cross-validate the suggester against ``coder``'s ``labels`` (see the module doc).
+
+    With ``hold_out`` (a transcript's id and name) the protocol is a new conversation's:
+    train on everything the coder did elsewhere, test on that transcript's reviewed
+    segments (one fold)."""
     started = time.perf_counter()
     settings = settings or LearnSettings()
     units = np.flatnonzero(labels.reviewed)
+    if hold_out is not None:
+        units = units[corpus.transcript[units] == hold_out[0]]
+        if not len(units):
+            raise CoderError(f"{coder!r} has reviewed no segment of {hold_out[1]!r}: "
+                             "nothing to test the suggestions on")
     coded_units = int(labels.coded[units].any(axis=1).sum())
     if coded_units < MIN_CODED_SEGMENTS:
         raise CoderError(
@@ -78,10 +92,15 @@ def evaluate(corpus: Corpus, labels: Labels, coder: str, *, folds: int = 5,
             "review`, or move on in the workbench)")
     if folds < 2:
         raise CoderError("evaluation needs at least 2 folds")
-    folds = min(folds, len(units))
+    folds = 1 if hold_out is not None else min(folds, len(units))
     rng = np.random.default_rng(settings.seed)
     fold_of = np.empty(len(units), dtype=np.int64)
     fold_of[rng.permutation(len(units))] = np.arange(len(units)) % folds
+    if hold_out is not None:
+        elsewhere = corpus.transcript != hold_out[0]
+        if not (labels.coded & elsewhere[:, None]).any():
+            raise CoderError(f"{coder!r} has coded nothing outside {hold_out[1]!r}: "
+                             "nothing to train on")
     truth = labels.coded[units]
     predicted = {p: np.zeros_like(truth) for p in curve}
     top3 = np.zeros(len(units), dtype=bool)
@@ -90,6 +109,8 @@ def evaluate(corpus: Corpus, labels: Labels, coder: str, *, folds: int = 5,
         test = units[fold_of == fold]
         held = np.zeros(len(corpus), dtype=bool)
         held[test] = True
+        if hold_out is not None:  # nothing of the held-out transcript trains the model
+            held |= corpus.transcript == hold_out[0]
         training = labels.subset(~held)
         pool = training.labelled_rows()
         for fraction in curve:
@@ -107,6 +128,10 @@ def evaluate(corpus: Corpus, labels: Labels, coder: str, *, folds: int = 5,
                     truth[fold_of == fold], best3, axis=1).any(axis=1)
     final = predicted[max(curve)]
     codes = [_score(c["name"], truth[:, n], final[:, n]) for n, c in enumerate(corpus.codes)]
+    trained = labels if hold_out is None else labels.subset(corpus.transcript != hold_out[0])
+    everything = Suggester.from_corpus(corpus, trained, coder, settings)
+    for code, stats in zip(codes, everything.code_stats(), strict=True):
+        code.cv_precision, code.note = stats["cv_precision"], stats["note"]
     has_codes = truth.any(axis=1)
     majority = np.where(truth.mean(axis=0) > 0.5, 1, 0)
     evaluation = Evaluation(
@@ -124,6 +149,7 @@ def evaluate(corpus: Corpus, labels: Labels, coder: str, *, folds: int = 5,
             "fraction": fraction, "training_segments": round(train_sizes[fraction] / folds),
             "micro_f1": micro["f1"], "macro_f1": macro["f1"]})
     evaluation.seconds = round(time.perf_counter() - started, 2)
+    evaluation.hold_out = hold_out[1] if hold_out else ""
     return evaluation
 
 
@@ -186,24 +212,30 @@ def plot(evaluation: Evaluation, path: Path) -> Path:
     fig, (left, right) = plt.subplots(
         1, 2, figsize=(12, max(4.0, 0.28 * len(used) + 1.5)),
         gridspec_kw={"width_ratios": [1, 1.3]})
+    plt.rcParams.update({"font.size": 11})
     curve = evaluation.learning_curve
-    xs = [100 * p["fraction"] for p in curve]
+    xs = [p["training_segments"] for p in curve]
     for key, label in (("micro_f1", "micro F1"), ("macro_f1", "macro F1")):
         left.plot(xs, [p[key] if p[key] is not None else np.nan for p in curve], marker="o",
                   label=label)
-    left.set_xlabel("% of the coded segments used for training")
-    left.set_ylabel("F1 on held-out segments")
+    left.set_xlabel("segments trained on (reviewed or coded)")
+    left.set_ylabel("F1 of confident suggestions, held-out segments")
     left.set_ylim(0, 1)
-    left.set_xlim(0, 105)
+    left.set_xlim(0, max(xs + [1]) * 1.05)
     left.grid(alpha=0.3)
     left.legend()
-    left.set_title(f"Learning curve ({evaluation.coder}, {evaluation.folds}-fold)")
-    right.barh([c.code for c in used], [c.f1 or 0.0 for c in used], color="#4e9ad6")
+    protocol = (f"held out: {evaluation.hold_out}" if evaluation.hold_out
+                else f"{evaluation.folds}-fold cross-validation")
+    left.set_title(f"Learning curve ({evaluation.coder}, {protocol})")
+    bars = right.barh([f"{c.code} (n={c.support})" for c in used],
+                      [c.f1 or 0.0 for c in used], color="#4e9ad6")
+    right.bar_label(bars, labels=[f"{c.f1:.2f}" if c.f1 is not None else "n/a" for c in used],
+                    padding=3, fontsize=9)
     right.set_xlim(0, 1)
     right.set_xlabel("F1")
     right.set_title(f"F1 per code (micro {evaluation.micro['f1'] or 0:.2f}, "
                     f"top-3 hit rate {evaluation.top3_hit_rate or 0:.2f})")
-    right.tick_params(axis="y", labelsize=8)
+    right.tick_params(axis="y", labelsize=9)
     fig.tight_layout()
     try:
         write_figure(path, fig, dpi=110)

@@ -75,6 +75,13 @@ class CodebookPrior:
             top = np.quantile(raw, _QUANTILE, axis=0)
             self.scale = np.maximum(top, COSINE_FLOOR).astype(np.float32)
 
+    def rescale(self, raw: np.ndarray) -> np.ndarray:
+        """Scores of raw values scaled by their own best matches (not the calibrated ones)."""
+        if not raw.shape[0]:
+            return raw
+        top = np.maximum(np.quantile(raw, _QUANTILE, axis=0), COSINE_FLOOR)
+        return np.minimum(raw / top, 1.0) * self.prior_max
+
     def score(self, raw: np.ndarray) -> np.ndarray:
         return np.minimum(raw / self.scale, 1.0) * self.prior_max
 

@@ -152,6 +152,37 @@ def iter_segments(store: Store, ids: Iterable[int] | None = None, *,
         last = rows[-1][0]
 
 
+INTERVIEWER_ROLES = frozenset({"interviewer", "host", "co-host", "cohost", "facilitator",
+                               "moderator"})
+
+
+def segment_speakers(store: Store) -> list[tuple[int, int, str, bool]]:
+    """Every segment as ``(id, speaker id or 0, speaker's role, whether it asks)``, in id
+    order: what the learner needs for context (the preceding question) and for leaving
+    interviewers out. "Asks" is a question mark in the text."""
+    return [(r[0], r[1] or 0, (r[2] or "").strip().lower(), bool(r[3])) for r in store.conn.execute(
+        """SELECT s.id, s.speaker_id,
+                  (SELECT a.value FROM speaker_attributes a
+                   WHERE a.speaker_id = s.speaker_id AND a.key = 'role'),
+                  instr(s.text, '?') > 0
+           FROM segments s ORDER BY s.id""")]
+
+
+def speaker_question_counts(store: Store) -> list[dict[str, Any]]:
+    """Per speaker: turns, turns with a question mark, and whether their role is an
+    interviewer's (for offering to mark the one who asks most)."""
+    rows = store.rows(
+        """SELECT p.name AS speaker, count(*) AS turns,
+                  sum(instr(s.text, '?') > 0) AS asks,
+                  (SELECT a.value FROM speaker_attributes a
+                   WHERE a.speaker_id = p.id AND a.key = 'role') AS role
+           FROM segments s JOIN speakers p ON p.id = s.speaker_id
+           GROUP BY p.id ORDER BY p.name""")
+    for row in rows:
+        row["interviewer"] = (row.pop("role") or "").strip().lower() in INTERVIEWER_ROLES
+    return rows
+
+
 def segment_places(store: Store, ids: Iterable[int]) -> dict[int, tuple[str, int]]:
     """``{segment id: (transcript name, ordinal)}``."""
     wanted = sorted({int(i) for i in ids})

@@ -15,6 +15,7 @@ from textual.widgets.tree import TreeNode
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
+from coder.store.feedback import INTERVIEWER_ROLES
 from coder.store.transcripts import transcript_by_id
 from coder.store.workbench import (
     changes_since,
@@ -251,6 +252,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         self.app.call_from_thread(self._suggester_ready, suggester)
 
     def _suggester_ready(self, suggester) -> None:
+        if suggester.coder != self.capp.coder:  # the coder switched while it trained
+            return
         self.suggester = suggester
         self.show_suggestions()
 
@@ -267,7 +270,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         from coder.store.db import Store
 
         suggester = self.suggester
-        if suggester is None:
+        if suggester is None or suggester.coder != self.capp.coder:
             return
         with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
             report = suggester.update(store)
@@ -297,7 +300,11 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                  if e.start is not None and e.end is not None]
         view.set_highlights(view.current, spans)
         if not found:
-            panel.update(Text("Suggestions: none for this segment", "dim"))
+            left_out = self.suggester.left_out() and seg.role.strip().lower() in (
+                INTERVIEWER_ROLES)
+            panel.update(Text(f"Suggestions: none — a {seg.role}'s turn is context for the "
+                              "answers, not suggested" if left_out
+                              else "Suggestions: none for this segment", "dim"))
             return
         lines: list[Any] = [("Suggestions", "bold"), (" (y accept · x reject the first)\n",
                                                         "dim")]
@@ -310,6 +317,10 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                       f" {sug.code} ", ("█" * filled + "░" * (10 - filled), "cyan"),
                       f" {sug.score:.2f} ", (why, "dim"),
                       (f" {words}" if words else "", "italic dim"), "\n"]
+        if not found[0].confident:  # never silently unsure: say why
+            note = self.suggester.confidence_note(found[0].code_id)
+            if note:
+                lines += [(f"  {found[0].code}: {note}", "dim"), "\n"]
         panel.update(Text.assemble(*lines))
 
     def _feedback(self, accept: bool) -> None:
@@ -675,6 +686,13 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         refresh_segments(self.capp.store, view.segments, self.capp.coder)
         view.set_codes(self._styles())
         self.update_status()
+        if self.suggester is not None and self.suggester.coder != self.capp.coder:
+            # Blind coding stays blind: another coder's model must not suggest here.
+            self.suggester = None
+            self.current_suggestions = []
+            self.query_one("#suggestions", Static).update(
+                Text(f"Suggestions: learning from {self.capp.coder}'s work…", "dim"))
+            self.load_suggester()
 
     def database_changed(self) -> None:
         """Another process wrote: show its codes (ctrl+o), counts and marks without reopening.
