@@ -8,9 +8,24 @@ from __future__ import annotations
 
 import click
 
-from coder.commands import agreement, exchange, learn, maintenance, media, write_up
+from coder.commands import (
+    agreement,
+    codebook,
+    coding,
+    exchange,
+    history,
+    learn,
+    listing,
+    maintenance,
+    media,
+    memos,
+    study,
+    workbench,
+    write_up,
+)
 
-MODULES = (learn, agreement, write_up, exchange, maintenance, media)
+MODULES = (workbench, study, listing, codebook, coding, history, memos,
+           learn, agreement, write_up, exchange, maintenance, media)
 
 
 def register(group: click.Group) -> None:

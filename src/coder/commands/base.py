@@ -193,3 +193,8 @@ def local_time(stamp: str) -> str:
         return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
         return stamp
+
+
+def span_words(text: str, limit: int = 60) -> str:
+    """A span's words in quotes, cut to ``limit`` characters."""
+    return "“" + (text if len(text) <= limit else text[:limit - 1] + "…") + "”"
