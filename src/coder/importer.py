@@ -255,7 +255,7 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
             if isinstance(result, CoderError):
                 errors.append(result)
             elif not errors:
-                outcomes.append(_write(store, study, result, options))
+                outcomes.append(_store_prepared(store, study, result, options))
         if errors:
             raise ImportErrors(errors)
         for path, attributes in speakers:
@@ -302,7 +302,9 @@ def _changed_options(existing: dict, options: ImportOptions) -> str:
     return " and ".join(changes)
 
 
-def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) -> Outcome:
+def _store_prepared(store: Store, study: Study, item: _Prepared,
+                    options: ImportOptions) -> Outcome:
+    """Store one parsed and analysed file: a new transcript, or the new version of one."""
     doc = item.document
     if doc.speaker_attributes:
         set_speaker_attributes(store, doc.speaker_attributes)

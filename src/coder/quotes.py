@@ -154,7 +154,7 @@ def coded_segments(store: Store, coder: str,
 
 
 def _interviewer(row: dict[str, Any]) -> bool:
-    from coder.store.feedback import INTERVIEWER_ROLES
+    from coder.store.learner import INTERVIEWER_ROLES
 
     return str(row["attributes"].get("role", "")).strip().lower() in INTERVIEWER_ROLES
 

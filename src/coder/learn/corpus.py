@@ -21,7 +21,7 @@ from coder.learn.prior import CodebookPrior
 from coder.learn.rules import RuleHit, RuleSet
 from coder.store.codes import list_codes
 from coder.store.db import Store
-from coder.store.feedback import (
+from coder.store.learner import (
     INTERVIEWER_ROLES,
     iter_segments,
     segment_ids,

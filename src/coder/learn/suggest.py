@@ -661,7 +661,7 @@ def _place_terms(store: Store, suggester: Suggester,
                  found: dict[int, list[Suggestion]]) -> None:
     """Fill in where the model's and the prior's words are in each segment's text."""
     from coder.learn.features import term_spans
-    from coder.store.feedback import iter_segments
+    from coder.store.learner import iter_segments
 
     wanted = [seg for seg, items in found.items()
               if any(e.start is None for s in items for e in s.evidence)]

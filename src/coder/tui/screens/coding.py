@@ -15,7 +15,7 @@ from textual.widgets.tree import TreeNode
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
-from coder.store.feedback import INTERVIEWER_ROLES
+from coder.store.learner import INTERVIEWER_ROLES
 from coder.store.transcripts import transcript_by_id
 from coder.store.workbench import (
     changes_since,
