@@ -222,7 +222,7 @@ def test_codings_on_unreviewed_segments_are_not_counted_but_reported(team) -> No
         mark_reviewed(store, segs[:2], coder="ben")
         apply_coding(store, segs[0], code, coder="ana")
         apply_coding(store, segs[0], code, coder="ben")
-        apply_coding(store, segs[2], code, coder="ben")  # not reviewed by ben
+        apply_coding(store, segs[2], code, coder="ben", origin="import")  # not reviewed
     with open_store(team) as store:
         report = compute_agreement(store, codes=["equity"])
         everything = compute_agreement(store, codes=["equity"], all_segments=True)
@@ -291,7 +291,7 @@ def test_character_level_counts_only_reviewed_segments_unless_all_segments(study
         mark_reviewed(store, [seg1], coder="ana")
         mark_reviewed(store, [seg1], coder="ben")
         apply_coding(store, seg1, code, coder="ana", span=(0, 5))
-        apply_coding(store, seg2, code, coder="ben")  # ben did not review segment 2
+        apply_coding(store, seg2, code, coder="ben", origin="import")  # not reviewed
     with open_store(study) as store:
         reviewed = compute_agreement(store, unit="character")
         everything = compute_agreement(store, unit="character", all_segments=True)

@@ -44,17 +44,18 @@ def test_apply_undo_redo_undo_returns_each_state_exactly(demo):
     before = state(demo)
     assert run(demo, "code", "apply", T, "2", "need targeted PD", "--memo",
                "asks for coaching").exit_code == 0
-    assert run(demo, "review", T, "--segments", "2").exit_code == 0
+    assert run(demo, "review", T, "--segments", "3").exit_code == 0
     after = state(demo)
 
     first = run(demo, "undo")
     assert first.exit_code == 0
-    assert first.output.startswith(f"undid: marked {T} ¶2 reviewed")
+    assert first.output.startswith(f"undid: marked {T} ¶3 reviewed")
+    # Coding ¶2 marked it reviewed (coded means looked at): undone with the coding.
     assert run(demo, "undo").output.startswith(f"undid: coded {T} ¶2 'need targeted PD'")
     assert state(demo) == before
 
     assert run(demo, "redo").output.startswith(f"redid: coded {T} ¶2 'need targeted PD'")
-    assert run(demo, "redo").output.startswith(f"redid: marked {T} ¶2 reviewed")
+    assert run(demo, "redo").output.startswith(f"redid: marked {T} ¶3 reviewed")
     # The very same rows: same coding id, memo, origin and times.
     assert state(demo) == after
     assert run(demo, "redo").output == "Nothing to redo.\n"
@@ -87,8 +88,8 @@ def test_a_change_to_several_segments_in_one_transaction_undoes_as_one(demo):
                 apply_coding(store, segment, pd, coder="tester")
             mark_reviewed(store, ids, coder="tester")
         result = undo(store, "tester")
-        assert result.message == (f"undid: coded {T} ¶2–4 'need targeted PD'; "
-                                  f"marked {T} ¶2–4 reviewed")
+        # Coding marked them reviewed already (coded means looked at): it goes unsaid.
+        assert result.message == f"undid: coded {T} ¶2–4 'need targeted PD'"
         assert result.segment_ids == sorted(ids)
         assert result.changes == 6
         assert codings(store) == [] and store.scalar("SELECT count(*) FROM reviewed") == 0
@@ -189,18 +190,20 @@ def test_undoing_an_added_code_keeps_it_when_someone_has_used_it(demo):
 def test_one_coders_undo_never_touches_another_coders_work(demo):
     assert run(demo, "code", "apply", T, "2", "need targeted PD", coder="ann").exit_code == 0
     assert run(demo, "code", "apply", T, "2", "need targeted PD", coder="bo").exit_code == 0
-    assert run(demo, "review", T, "--segments", "2", coder="bo").exit_code == 0
+    assert run(demo, "review", T, "--segments", "3", coder="bo").exit_code == 0
     assert run(demo, "undo", coder="ann").output.startswith(
         f"undid: coded {T} ¶2 'need targeted PD'")
+    reviewed = "SELECT coder, segment_id FROM reviewed ORDER BY coder, segment_id"
     with store_for(demo) as store:
         assert codings(store) == [(2, "need targeted PD", "bo")]
-        assert store.scalar("SELECT coder FROM reviewed") == "bo"
+        # ann's reviewed mark went with her coding; bo's (from coding ¶2, and ¶3) stay
+        assert [r["coder"] for r in store.rows(reviewed)] == ["bo", "bo"]
     assert run(demo, "undo", coder="ann").output == "Nothing to undo.\n"
-    assert run(demo, "undo", coder="bo").output.startswith(f"undid: marked {T} ¶2 reviewed")
+    assert run(demo, "undo", coder="bo").output.startswith(f"undid: marked {T} ¶3 reviewed")
     assert run(demo, "redo", coder="ann").output.startswith("redid: coded")
     with store_for(demo) as store:
         assert codings(store) == [(2, "need targeted PD", "ann"), (2, "need targeted PD", "bo")]
-        assert store.scalar("SELECT count(*) FROM reviewed") == 0
+        assert [r["coder"] for r in store.rows(reviewed)] == ["ann", "bo"]
 
 
 def test_importing_other_coders_codings_is_a_barrier(demo, tmp_path):
@@ -239,7 +242,7 @@ def test_undo_skips_what_is_already_gone_and_says_so(demo):
     with store_for(demo) as store:
         result = undo(store, "ann")
         assert "was already gone" in result.message
-        assert result.changes == 0
+        assert result.changes == 1  # only the reviewed mark that coding it made
         # The merged coding stays; the batch counts as undone.
         assert codings(store) == [(4, "need targeted PD", "ann")]
         assert undo(store, "ann") is None
@@ -257,8 +260,8 @@ def test_history_lists_changes_undos_and_barriers(demo):
         ("undo", "undo", False, False), ("change", "review", True, True),
         ("change", "code apply", False, True), ("change", "sync", False, False)]
     assert mine[0]["target"] == mine[1]["batch"]
-    assert mine[1]["summary"] == f"marked {T} ¶2–3 reviewed"
-    assert mine[1]["actions"] == {"review.add": 2}
+    assert mine[1]["summary"] == f"marked {T} ¶3 reviewed"  # coding ¶2 marked it already
+    assert mine[1]["actions"] == {"review.add": 1}
     assert "transcript.import" in mine[3]["summary"]
     assert [h["coder"] for h in everyone] == ["tester", "ann"]
 
@@ -336,6 +339,8 @@ def test_accepting_and_rejecting_suggestions_undo_and_redo(demo):
             store, "tester").message
         assert history.undo(store, "tester") is not None
         assert state() == ([], [])
-        history.redo(store, "tester")
-        history.redo(store, "tester")
+        assert "accepted the suggestion 'need targeted PD'" in history.redo(
+            store, "tester").message
+        assert "redid: rejected the suggestion 'islands of innovation'" in history.redo(
+            store, "tester").message  # not "took back a verdict"
         assert state() == both

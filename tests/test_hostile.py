@@ -724,10 +724,11 @@ def test_restore_with_replay_brings_back_the_coding_done_after_the_snapshot(demo
     assert CliRunner().invoke(cli, ["check", "--study", str(demo.root)]).exit_code == 1
     result = run(demo, "backup", "restore", "--yes", "--replay")
     assert result.exit_code == 0, result.output
-    assert "Replayed 7 coding and reviewed-mark change(s)" in result.output
+    # 4 codings and their reviewed marks (coded means looked at), 1 removal, 2 new marks
+    assert "Replayed 9 coding and reviewed-mark change(s)" in result.output
     assert "Not replayed (redo them by hand): 1 memo.add" in result.output
     assert run(demo, "codings", "export").output == wanted
-    assert _status(demo)["coders"][0]["reviewed"] == 3
+    assert _status(demo)["coders"][0]["reviewed"] == 5  # ¶1-3 reviewed, ¶4-5 coded
     assert run(demo, "check").exit_code == 0
 
 

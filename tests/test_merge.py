@@ -119,13 +119,13 @@ def test_conflicts_are_reported_never_dropped_silently(demo, copy) -> None:
         conn.execute("UPDATE segments SET text = text || '!' WHERE ordinal = 5")
     out = _ok(run(demo, "merge", str(copy.root)))
     assert "Conflict (transcript missing): transcript 'park': not in this study; " \
-           "1 coding not merged" in out
+           "1 coding, 1 reviewed mark not merged" in out  # coding it marked it reviewed
     assert "Conflict (code renamed): code 'innovation islands' was renamed there from " \
            "'islands of innovation'" in out
     assert "Conflict (memo differs): ben's memo on ephrata-interview ¶2 differs; kept " \
            "this study's" in out
     assert "Conflict (segment differs): ephrata-interview ¶5: the text at the same offsets " \
-           "differs here; 1 coding not merged" in out
+           "differs here; 1 coding, 1 reviewed mark not merged" in out
     with open_store(demo) as store:
         rows = store.rows("""SELECT s.ordinal, c.name FROM codings g
                              JOIN segments s ON s.id = g.segment_id

@@ -49,7 +49,7 @@ async def test_code_keys_toggle_codes_and_moving_on_marks_reviewed(demo):
         assert _codings(demo) == [
             {"ordinal": 2, "name": "islands of innovation", "origin": "manual"},
             {"ordinal": 2, "name": "need targeted PD", "origin": "manual"}]
-        assert _reviewed(demo) == [1]
+        assert _reviewed(demo) == [1, 2]  # moved on from ¶1; coded ¶2 (coded means looked at)
         await pilot.press("i", "j")
         assert [c["name"] for c in _codings(demo)] == ["need targeted PD"]
         assert _reviewed(demo) == [1, 2]
@@ -204,8 +204,10 @@ async def test_a_locked_database_is_a_notification_not_a_crash(demo):
         assert len(_codings(demo)) == 1 and view.segments[0].mine
 
 
-@pytest.mark.parametrize("press", [["enter"], ["enter", "j", "j", "p", "question_mark"]])
-def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press):
+@pytest.mark.parametrize(("press", "size"), [
+    (["enter"], SIZE), (["enter", "j", "j", "question_mark"], SIZE),
+    (["enter", "j", "j", "p"], (80, 24)), (["enter", "j", "j", "p"], (200, 50))])
+def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press, size):
     from coder.store.db import Store
     from coder.study import open_study
     from coder.sync import sync_study
@@ -217,10 +219,15 @@ def test_snapshots_of_the_demo_study(snap_compare, tmp_path, press):
     async def settle(pilot) -> None:  # the suggester trains in a worker: wait for it
         for key in press:
             await pilot.press(key)
+            for _ in range(3):  # training, then scoring the suggestions it starts
+                await pilot.app.workers.wait_for_complete()
+                await pilot.pause()
+        await pilot.pause(0.6)  # a code toggled: the model updates after a 0.4 s pause...
+        for _ in range(3):  # ...and then scores the segment again
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
 
-    assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(CoderApp(study.root, "snapshot"), terminal_size=size, run_before=settle)
 
 
 async def test_home_and_end_move_the_current_segment_and_reopening_resumes(demo):
@@ -272,13 +279,20 @@ async def test_a_segment_with_my_memo_is_marked(demo):
         assert "✎" in "".join(seg.text for seg in _view(app).render_line(0))
 
 
+async def _settle(pilot) -> None:
+    """Wait for the workers (training, scoring) and what they start, twice over."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
 async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
     app = CoderApp(demo.root, "tester", review_on_move=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         await pilot.press("j")  # ¶2: "We needed more targeted PD ... drive-by workshops."
-        await pilot.pause()
+        await _settle(pilot)
         first = screen.current_suggestions[0]
         assert first.code == "need targeted PD" and "rule" in first.sources
         view = _view(app)
@@ -288,8 +302,9 @@ async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
         await pilot.press("y")
         assert _codings(demo) == [{"ordinal": 2, "name": "need targeted PD",
                                    "origin": "suggestion"}]
+        assert _reviewed(demo) == [2]  # accepting a suggestion is looking at the segment
         await pilot.press("j", "j", "j")  # ¶5: seat time
-        await pilot.pause()
+        await _settle(pilot)
         assert screen.current_suggestions[0].code == "seat-time mandates"
         await pilot.press("x")
         await pilot.pause()
@@ -299,11 +314,12 @@ async def test_suggestions_show_evidence_and_learn_from_accept_and_reject(demo):
                             {"verdict": "reject", "coder": "tester"}]
         assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
         await pilot.pause(0.6)  # the debounced update runs in a worker...
-        await app.workers.wait_for_complete()
+        await _settle(pilot)
         screen.rejected.clear()  # ...and afterwards the suggester itself knows the rejection
         screen.show_suggestions()
+        await _settle(pilot)
+        assert screen.suggestion_cache  # scored again by the updated model
         assert all(s.code != "seat-time mandates" for s in screen.current_suggestions)
-        assert screen.suggester.labels is not None
 
 
 async def test_switching_coder_retrains_the_suggestions_for_the_new_coder(demo):
@@ -322,17 +338,16 @@ async def test_switching_coder_retrains_the_suggestions_for_the_new_coder(demo):
     app = CoderApp(demo.root, "ann", review_on_move=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot)
-        await app.workers.wait_for_complete()
-        assert screen.suggester.coder == "ann" and screen.suggester.labels.positive.sum() == 1
+        await _settle(pilot)
+        assert screen.suggester.coder == "ann" and screen.suggester.positives() == 1
         app.switch_coder()
         await pilot.pause()
         app.screen.query_one(Input).value = "bob"
         await pilot.press("enter")
         await pilot.pause()
         assert screen.suggester is None or screen.suggester.coder == "bob"
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await _settle(pilot)
         assert screen.suggester.coder == "bob"
-        assert screen.suggester.labels.positive.sum() == 0  # none of ann's codings
+        assert screen.suggester.positives() == 0  # none of ann's codings
         assert all(s.code_id != code or "model" not in s.sources
                    for s in screen.current_suggestions)

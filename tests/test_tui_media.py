@@ -51,8 +51,10 @@ async def _until(pilot, check, timeout: float = 5.0) -> bool:
 
 
 async def _started(pilot) -> None:
-    """Wait for the worker that starts mpv and loads the recording on the first key."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait for the worker that starts mpv and loads the recording on the first key (only
+    it: the suggester trains meanwhile in workers of its own)."""
+    media = [w for w in pilot.app.workers if w.group == "media"]
+    await pilot.app.workers.wait_for_complete(media)
     await pilot.pause()
 
 
@@ -133,7 +135,7 @@ async def test_without_mpv_the_key_says_how_to_install_it_and_coding_goes_on(
         assert screen._playback is None
         await pilot.press("ctrl+f", *"a-b<{}>+")  # typing a filter is not playing
         assert screen.query_one("#code-filter").value == "a-b<{}>+"
-        await pilot.press("escape", "escape")  # clear it, back to the transcript
+        await pilot.press("escape")  # clear it, back to the transcript (one Esc)
         assert screen.focused is screen.query_one(TranscriptView)
         await pilot.press("j", "space")
     with open_store(study) as store:

@@ -101,9 +101,14 @@ def quotes(ctx: _Context, codes: tuple[str, ...], theme: str | None, where: tupl
                                       max_chars=max_chars, context=context,
                                       include_interviewers=include_interviewers))
     if not bank.rows:
-        click.echo(f"coder: note: {coder} has no codings"
-                   + (" matching the filters" if where else "") + "; the bank is empty",
-                   err=True)
+        from coder.store.quote_choices import coding_counts
+
+        others = [(who, n) for who, n in coding_counts(store) if who != coder]
+        hint = ("; coders with codings: " + ", ".join(f"{who} ({n})" for who, n in others)
+                + f" (name one with --coder, e.g. --coder {others[0][0]})") if others else ""
+        click.echo(f"coder: warning: {coder} has no codings"
+                   + (" matching the filters" if where else "") + "; the bank is empty"
+                   + hint, err=True)
     if out is not None and str(out) == "-":
         from coder.exporters import render
 

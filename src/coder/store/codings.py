@@ -11,6 +11,9 @@ from coder.store.db import Store, now
 from coder.store.schema import ORIGINS
 from coder.store.transcripts import get_transcript, segment_id
 
+# Codings a person makes while looking at the segment: they count as reviewing it.
+LOOKED_AT_ORIGINS = frozenset({"manual", "suggestion"})
+
 
 def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
                  origin: str = "manual", memo: str | None = None,
@@ -20,6 +23,10 @@ def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
     The children of an ``exclusive`` code are one choice: giving a segment one of them
     takes the coder's other choice in that group off it (in the same transaction). The
     group code itself is not applied.
+
+    Coded means looked at: a coding a person makes (origin ``manual`` or ``suggestion``)
+    marks the segment reviewed by that coder, in the same transaction (undone with it).
+    Imported and automatic codings do not (their commands mark reviewed on request).
     """
     if origin not in ORIGINS:
         raise CoderError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
@@ -51,6 +58,8 @@ def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
                AND span_start IS ? AND span_end IS ?""",
             (segment, code_id, coder, span_start, span_end))
         if exists:
+            if origin in LOOKED_AT_ORIGINS:
+                mark_reviewed(store, [segment], coder=coder)
             return False
         created = now()
         cursor = store.execute(
@@ -60,6 +69,8 @@ def apply_coding(store: Store, segment: int, code_id: int, *, coder: str,
         store.log("coding.add", coding_id=cursor.lastrowid, segment_id=segment, code_id=code_id,
                   coder=coder, origin=origin, memo=memo, span=list(span) if span else None,
                   created_at=created)
+        if origin in LOOKED_AT_ORIGINS:
+            mark_reviewed(store, [segment], coder=coder)
         return True
 
 

@@ -644,14 +644,19 @@ def _ranges(ordinals: list[int]) -> str:
 def describe(store: Store, events: list[Event]) -> str:
     """Events in words: "coded podcast ¶12 'need targeted PD'; marked podcast ¶12 reviewed".
 
-    Codings and marks are grouped by action and code, in the order they first appear.
+    Codings and marks are grouped by action and code, in the order they first appear. The
+    reviewed mark that coding a segment adds (coded means looked at) goes without saying.
     """
     from coder.formatting import clock_exact
     from coder.store.memos import target_label
 
     code_names = {p["code_id"]: p["name"] for a, p in events if a in ("code.add", "code.delete")}
+    coded = {(a, p["segment_id"]) for a, p in events if a in ("coding.add", "coding.remove")}
     groups: dict[tuple[str, Any], list[int]] = {}
     for number, (action, p) in enumerate(events):
+        if action in ("review.add", "review.remove") and (
+                "coding." + action.split(".")[1], p["segment_id"]) in coded:
+            continue
         if action in ("coding.add", "coding.remove"):
             code_id = p["code_id"]
             if code_id not in code_names:
@@ -701,6 +706,9 @@ def describe(store: Store, events: list[Event]) -> str:
         elif action in ("suggestion.accept", "suggestion.reject", "suggestion.revert"):
             p = events[what][1]
             code = store.scalar("SELECT name FROM codes WHERE id = ?", (p["code_id"],))
+            if action == "suggestion.revert":  # what it put back: a verdict (a redo), or none
+                action = "suggestion." + {"accept": "accept", "reject": "reject"}.get(
+                    (p.get("row") or {}).get("verdict") or "", "revert")
             verb = {"suggestion.accept": "accepted", "suggestion.reject": "rejected"}.get(
                 action, "took back a verdict on")
             phrases.append(f"{verb} the suggestion {code!r} on "

@@ -38,10 +38,22 @@ def set_quote_choice(store: Store, code_id: int, segment_id: int, choice: str | 
 
 
 def coded_codes(store: Store, coder: str) -> list[dict[str, Any]]:
-    """Codes the coder used, in codebook order, with how many codings each."""
-    return store.rows(
+    """Codes the coder used, in codebook order (the tree, depth first), with how many
+    codings each."""
+    rows = store.rows(
         """SELECT c.id, c.name, count(*) AS n FROM codings g JOIN codes c ON c.id = g.code_id
-           WHERE g.coder = ? GROUP BY c.id ORDER BY c.position, c.id""", (coder,))
+           WHERE g.coder = ? GROUP BY c.id""", (coder,))
+    children: dict[int | None, list[int]] = {}
+    for code_id, parent_id in store.conn.execute(
+            "SELECT id, parent_id FROM codes ORDER BY position, id"):
+        children.setdefault(parent_id, []).append(code_id)
+    order: dict[int, int] = {}
+    stack = list(reversed(children.get(None, [])))
+    while stack:
+        code_id = stack.pop()
+        order[code_id] = len(order)
+        stack.extend(reversed(children.get(code_id, [])))
+    return sorted(rows, key=lambda r: order.get(r["id"], len(order)))
 
 
 def coded_segment_ids(store: Store, coder: str, code_id: int) -> dict[tuple[str, int], int]:
@@ -51,3 +63,9 @@ def coded_segment_ids(store: Store, coder: str, code_id: int) -> dict[tuple[str,
            FROM codings g JOIN segments s ON s.id = g.segment_id
            JOIN transcripts t ON t.id = s.transcript_id
            WHERE g.coder = ? AND g.code_id = ?""", (coder, code_id))}
+
+
+def coding_counts(store: Store) -> list[tuple[str, int]]:
+    """Every coder with codings and how many, most first."""
+    return [(r[0], r[1]) for r in store.conn.execute(
+        "SELECT coder, count(*) FROM codings GROUP BY coder ORDER BY count(*) DESC, coder")]

@@ -208,6 +208,17 @@ _EVENT_OS_USER = """
 ALTER TABLE events ADD COLUMN os_user TEXT NOT NULL DEFAULT '';
 """
 
+# How a coder likes the workbench (panel width, the coders the team screens compare):
+# remembered per coder in this database, not study data (no events, not merged).
+_PREFERENCES = """
+CREATE TABLE preferences (
+    coder TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (coder, key)
+);
+"""
+
 MIGRATIONS: list[str] = [_V1, _CONSENSUS_TRAIL, _SUGGESTION_FEEDBACK, _QUOTE_CHOICES,
-                         _SEGMENT_PAGE, _MEDIA_LINKS, _CODABLE, _EVENT_OS_USER]
+                         _SEGMENT_PAGE, _MEDIA_LINKS, _CODABLE, _EVENT_OS_USER, _PREFERENCES]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -121,6 +121,13 @@ def transcript_of_segment(store: Store, segment_id: int) -> tuple[int, int] | No
     return (row[0], row[1]) if row else None
 
 
+def transcript_name(store: Store, transcript_id: int) -> str | None:
+    """A transcript's name."""
+    row = store.conn.execute("SELECT name FROM transcripts WHERE id = ?",
+                             (transcript_id,)).fetchone()
+    return row[0] if row else None
+
+
 def segment_ids(store: Store, transcript_id: int) -> list[int]:
     """A transcript's segment ids in order (to notice it was replaced under an open view)."""
     return [row[0] for row in store.conn.execute(

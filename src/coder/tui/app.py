@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,15 @@ class CoderApp(App):
         self.study = study if isinstance(study, Study) else open_study(Path(study))
         self.coder = self.study.coder_name(coder)
         self.review_on_move = review_on_move
+        # Where the last undo or redo changed something outside the open transcript.
+        self.elsewhere: tuple[int, int, str] | None = None
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
         self.store.set_busy_timeout(BUSY_MS)
         self.store.patience = WRITE_WAIT_S  # a key must not freeze the screen
         self.title = f"coder · {self.study.settings.name}"
+        from coder.tui.suggest_process import start_server
+
+        start_server()  # the suggester's processes fork from it (see suggest_process)
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())
@@ -78,6 +84,25 @@ class CoderApp(App):
 
     def on_unmount(self) -> None:
         self.store.close()
+
+    # -- nothing crashes the workbench ------------------------------------------------------
+    async def run_action(self, action: Any, default_namespace: Any = None,
+                         namespaces: Any = None) -> bool:
+        """Every key runs here: a ``CoderError`` it raises becomes a notification."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except CoderError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return True
+
+    def safely(self, callback: Callable[[], Any]) -> Callable[[], None]:
+        """``callback`` with its ``CoderError`` turned into a notification (palette commands)."""
+        def run() -> None:
+            try:
+                callback()
+            except CoderError as exc:
+                self.notify(str(exc), severity="error", timeout=8)
+        return run
 
     # -- writing through the core ----------------------------------------------------------
     def write(self, action: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
@@ -166,7 +191,7 @@ class CoderApp(App):
                                      "Search…", search=find), chosen)
 
     def edit_memo(self, kind: str, target_id: int | None, title: str,
-                  on_saved: Callable[[str], None] | None = None) -> None:
+                  on_saved: Callable[[str], None] | None = None, place: str = "middle") -> None:
         from coder.store.memos import get_memo, set_memo
 
         existing = get_memo(self.store, kind, target_id, self.coder)
@@ -180,9 +205,9 @@ class CoderApp(App):
                 on_saved("memo deleted" if not value.strip() else "memo saved")
             elif not ok and not self.waiting_for_database:
                 # nothing typed is lost: reopen the editor with the text
-                self.push_screen(MemoModal(title + " (not saved yet)", value), saved)
+                self.push_screen(MemoModal(title + " (not saved yet)", value, place), saved)
 
-        self.push_screen(MemoModal(title, text), saved)
+        self.push_screen(MemoModal(title, text, place), saved)
 
     def switch_coder(self) -> None:
         def chosen(name: str | None) -> None:
@@ -242,7 +267,7 @@ class CoderApp(App):
         self.notify("Moving on marks a segment reviewed." if self.review_on_move else
                     "Moving on no longer marks segments reviewed (space marks one).")
 
-    @work(thread=True, exclusive=True, group="sync")
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def sync_study(self) -> None:
         """Import new or changed transcripts and reload codebooks, off the event loop."""
         from coder.sync import sync_study
@@ -294,45 +319,57 @@ class CoderApp(App):
     def on_worker_state_changed(self, event) -> None:
         from textual.worker import WorkerState
 
-        if event.state == WorkerState.ERROR:
+        if event.state == WorkerState.ERROR:  # workers never exit the app (exit_on_error=False)
             error = event.worker.error
             self.notify(str(error) if isinstance(error, CoderError) else
                         f"{type(error).__name__}: {error}", severity="error", timeout=10)
 
     # -- command palette -------------------------------------------------------------------
+    def _command(self, title: str, help: str, callback: Callable[[], Any]) -> SystemCommand:
+        return SystemCommand(title, help, self.safely(callback))
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Search the study", "Full-text search; jump to a segment",
+        yield self._command("Search the study", "Full-text search; jump to a segment",
                             self.action_search)
-        yield SystemCommand("Switch coder", f"Now coding as {self.coder}", self.switch_coder)
-        yield SystemCommand("Agreement between coders",
+        yield self._command("Switch coder", f"Now coding as {self.coder}", self.switch_coder)
+        yield self._command("Agreement between coders",
                             "Cohen's and Fleiss' kappa, Krippendorff's alpha per code",
                             self.show_agreement)
-        yield SystemCommand("Reconcile disagreements", "Decide the consensus codes",
+        yield self._command("Reconcile disagreements", "Decide the consensus codes",
                             self.show_reconcile)
-        yield SystemCommand("Quote bank", "Preview quotes per code, pin or exclude, export",
+        yield self._command("Quote bank", "Preview quotes per code, pin or exclude, export",
                             self.show_quotes)
-        yield SystemCommand("Export my codings (CSV)", "Write them to exports/",
+        yield self._command("Export my codings (CSV)", "Write them to exports/",
                             self.export_codings)
-        yield SystemCommand("Import new transcripts and reload codebooks",
+        yield self._command("Import new transcripts and reload codebooks",
                             "Preview the new files, then bring the study up to date",
                             self.preview_sync)
-        yield SystemCommand("Mark reviewed when moving on: "
+        yield self._command("Mark reviewed when moving on: "
                             + ("on" if self.review_on_move else "off"),
                             "Toggle the setting", self.toggle_review_on_move)
-        yield SystemCommand("Accept pattern suggestions as spans: "
+        yield self._command("Accept pattern suggestions as spans: "
                             + ("on" if self.accept_as_span else "off"),
                             "y codes the sentence a codebook pattern matched in, not the "
                             "whole segment", self.toggle_accept_as_span)
-        coding = self.coding_screen()
+        # ``screen`` is the screen the palette was opened on (self.screen is the palette).
+        coding = screen if isinstance(screen, CodingScreen) else None
         if coding is not None:
-            yield SystemCommand("Show or hide other coders' codes", "ctrl+o",
+            yield self._command("Show or hide other coders' codes", "ctrl+o",
                                 coding.action_toggle_others)
-            yield SystemCommand("Memo on this transcript", "M", coding.action_memo_transcript)
-            yield SystemCommand("Memo on the highlighted code", "From the codebook panel",
+            yield self._command("Memo on this transcript", "M", coding.action_memo_transcript)
+            yield self._command("Memo on the highlighted code", "From the codebook panel",
                                 coding.action_memo_code)
-            yield SystemCommand("Back to the transcript list", "escape", self.show_home)
+            yield self._command("Back to the transcript list", "escape", self.show_home)
+            if self.elsewhere is not None:
+                tid, ordinal, label = self.elsewhere
+
+                def go_there() -> None:
+                    self.open_transcript(tid, ordinal)
+
+                yield self._command(f"Go to {label}", "Where the last undo or redo changed",
+                                    go_there)
             yield from coding.media_commands()
         for row in transcript_names(self.store):
-            yield SystemCommand(f"Open transcript: {row['name']}", "Start coding it",
-                                lambda tid=row["id"]: self.open_transcript(tid))
+            yield self._command(f"Open transcript: {row['name']}", "Start coding it",
+                                partial(self.open_transcript, row["id"]))

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.keys import _character_to_key
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -24,6 +25,7 @@ from coder.store.workbench import (
     refresh_segments,
     segment_ids,
 )
+from coder.tui.code_filter import WHY, fit_name, rank_codes
 from coder.tui.screens.modals import AddCodeModal, Choice, NewCode, PickerModal
 from coder.tui.screens.playback_keys import PLAYBACK_BINDINGS, PlaybackKeys
 from coder.tui.screens.span_select import SPAN_BINDINGS, SpanSelectMixin
@@ -34,23 +36,13 @@ if TYPE_CHECKING:
     pass
 
 _DEFAULT_COLOR = "#8a8a8a"
+CODEBOOK_WIDTH = "workbench.codebook_width"  # the preference: the codebook panel's cells
+SUGGEST_AHEAD = 10  # segments after the current one scored with it, before the coder gets there
 
 
 def _shape(code: dict[str, Any]) -> dict[str, Any]:
     """A code without its counts: what the codebook panel is built from."""
     return {k: v for k, v in code.items() if k not in ("codings", "segments")}
-
-
-def code_matches(code: dict[str, Any], query: str) -> bool:
-    """Every word of the query starts a word of the code's name or definition (or, failing
-    that, appears in its name)."""
-    words = query.casefold().split()
-    if not words:
-        return True
-    name = code["name"].casefold()
-    text = f"{name} {(code['definition'] or '').casefold()}"
-    starts = set(text.replace("-", " ").replace(",", " ").split())
-    return all(any(w.startswith(word) for w in starts) or word in name for word in words)
 
 
 class CodingScreen(SpanSelectMixin, PlaybackKeys):
@@ -80,6 +72,10 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         Binding("ctrl+f", "focus_filter", "Filter codes", show=False, id="codebook.filter"),
         Binding("escape", "escape", "Back", id="screen.back"),
         Binding("tab", "switch_pane", "Transcript ⇄ codebook", show=False, id="pane.switch"),
+        Binding("ctrl+left", "resize_codebook(-4)", "Narrower codebook", show=False,
+                id="codebook.narrower"),
+        Binding("ctrl+right", "resize_codebook(4)", "Wider codebook", show=False,
+                id="codebook.wider"),
         Binding("y", "accept", "Accept suggestion", id="suggestion.accept"),
         Binding("x", "reject", "Reject suggestion", id="suggestion.reject"),
         Binding("s", "next_suggested", "Next suggested", show=False, id="suggestion.next"),
@@ -99,19 +95,27 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
 
     # -- building --------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
+        # What a key changes sits together at the top (the status line, the suggestions,
+        # the segments near the top third of the view): Textual repaints the rectangle
+        # around every changed region, so keeping them close keeps a key's frame small.
         yield Header()
+        yield StatusLine(id="status")
         with Horizontal(id="coding"):
             yield TranscriptView(id="transcript")
             with Vertical(id="codebook"):
+                yield StatusLine(id="suggestions")
                 yield Input(placeholder="Filter codes (ctrl+f)…", id="code-filter")
                 yield Tree("Codebook", id="code-tree")
-                yield Static(id="suggestions")
                 yield Static(id="code-details")
-        yield StatusLine(id="status")
         yield Footer()
 
     def on_mount(self) -> None:
+        from coder.store.preferences import get_preference
+
         store = self.capp.store
+        width = get_preference(store, self.capp.coder, CODEBOOK_WIDTH)
+        if isinstance(width, int):
+            self._set_codebook_width(width)
         self.transcript = transcript_by_id(store, self.transcript_id)
         self.load_codes()
         view = self.query_one(TranscriptView)
@@ -127,11 +131,16 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         view.focus()
         self.show_code_details(None)
         self.sub_title = f"{self.transcript['name']} · coder: {self.capp.coder}"
-        self.suggester = None
+        self.suggester: Any = None  # a SuggestProcess once trained
+        self._processes: list[Any] = []
         self.current_suggestions: list = []
-        self._learn_timer = None
+        # Suggestions per segment id for the current model (scored in a worker, ahead of
+        # the coder); the generation tells a result of an older model from a current one.
+        self.suggestion_cache: dict[int, list] = {}
+        self._suggest_generation = 0
+        self._learn_timer: Timer | None = None
         self.update_status()
-        self.query_one("#suggestions", Static).update(Text("Suggestions: learning…", "dim"))
+        self.query_one("#suggestions", StatusLine).text = Text("Suggestions: learning…", "dim")
         self.load_suggester()
 
     def load_codes(self) -> None:
@@ -169,7 +178,10 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         tree.show_root = False
         keep: set[int] = set()
         by_id = {c["id"]: c for c in self.codes}
-        self.filter_matches = [c["id"] for c in self.codes if code_matches(c, query)]
+        ranked = rank_codes(self.codes, query) if query.strip() else [
+            (c["id"], 0) for c in self.codes]
+        self.filter_matches = [cid for cid, _ in ranked]  # best first
+        self.filter_why = dict(ranked)
         for code in self.codes:
             if code["id"] in self.filter_matches:
                 node: dict | None = code
@@ -187,10 +199,40 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         tree.root.expand()
 
     def _label(self, code: dict[str, Any]) -> Text:
+        """Key, colour, count and name; a name too long for the panel is cut in the middle
+        (its start and end show: "leadership v…nication", "leadership s…port")."""
         key = self.key_of.get(code["id"])
+        tree = self.query_one("#code-tree", Tree)
+        width = tree.content_size.width - (tree.styles.scrollbar_size_vertical or 0)
+        room = width - 10 - tree.guide_depth * (code.get("depth") or 0)
+        name = code["name"] if width <= 0 else fit_name(code["name"], room)
         return Text.assemble((f"[{key}] " if key else "    ", "bold"),
                              ("■ ", code["color"] or _DEFAULT_COLOR),
-                             (f"{code['codings']:>3} ", "dim"), code["name"])
+                             (f"{code['codings']:>3} ", "dim"), name)
+
+    # -- the codebook panel's width ---------------------------------------------------------
+    def _set_codebook_width(self, width: int) -> int:
+        screen_width = self.app.size.width or 120
+        width = max(24, min(width, screen_width - 40))
+        panel = self.query_one("#codebook", Vertical)
+        panel.styles.width = width
+        panel.styles.max_width = None
+        return width
+
+    def action_resize_codebook(self, step: int) -> None:
+        """ctrl+← / ctrl+→: narrow or widen the codebook panel; remembered for this coder."""
+        from coder.store.preferences import set_preference
+
+        current = self.query_one("#codebook", Vertical).size.width or 28
+        width = self._set_codebook_width(current + step)
+        self.capp.write(set_preference, self.capp.store, self.capp.coder, CODEBOOK_WIDTH,
+                        width)
+        self.call_after_refresh(self.build_tree, self.query_one("#code-filter", Input).value)
+        self.done(f"codebook panel {width} columns wide (ctrl+← narrower, ctrl+→ wider)",
+                  learn=False)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.build_tree, self.query_one("#code-filter", Input).value)
 
     # -- status ----------------------------------------------------------------------------
     def update_status(self, suggest: bool = True) -> None:
@@ -211,7 +253,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         if suggest:
             self.show_suggestions()
 
-    def show_code_details(self, code_id: int | None) -> None:
+    def show_code_details(self, code_id: int | None, lead: Text | None = None) -> None:
         details = self.query_one("#code-details", Static)
         code = next((c for c in self.codes if c["id"] == code_id), None)
         if code is None:
@@ -221,7 +263,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         if code is None:
             details.update(Text("Keys toggle codes on the current segment.", "dim"))
             return
-        parts: list[Any] = [(code["name"], "bold"), "\n"]
+        parts: list[Any] = [lead] if lead is not None else []
+        parts += [(code["name"], "bold"), "\n"]
         if code["definition"]:
             parts += [code["definition"], "\n"]
         if code["include"]:
@@ -239,23 +282,53 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             self.schedule_learning()
 
     # -- suggestions ----------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="learn")
+    @work(thread=True, exclusive=True, group="learn", exit_on_error=False)
     def load_suggester(self) -> None:
-        """Train on this coder's work in a worker: the screen is usable meanwhile."""
-        from coder.learn.model import LearnSettings
-        from coder.learn.suggest import Suggester
-        from coder.store.db import Store
+        """Train on this coder's work in the suggester's own process: the screen is usable
+        meanwhile, and the training never holds this process's GIL (see suggest_process)."""
+        from coder.tui.suggest_process import SuggestProcess
 
-        settings = LearnSettings(nlp_model=self.capp.study.settings.nlp_model)
-        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
-            suggester = Suggester.load(store, self.capp.coder, settings)
-        self.app.call_from_thread(self._suggester_ready, suggester)
+        process = SuggestProcess(self.capp.study.db_path, self.capp.coder,
+                                 self.capp.study.settings.nlp_model)
+        self._processes.append(process)
+        try:
+            process.wait_ready()
+        except Exception as exc:
+            self.app.call_from_thread(self._suggestions_failed, exc)
+            return
+        self.app.call_from_thread(self._suggester_ready, process)
 
-    def _suggester_ready(self, suggester) -> None:
+    def _suggester_ready(self, suggester: Any) -> None:
+        if not self.is_attached:  # the screen closed while it trained
+            suggester.close()
+            return
         if suggester.coder != self.capp.coder:  # the coder switched while it trained
             return
         self.suggester = suggester
+        self._model_changed()
+
+    def _model_changed(self) -> None:
+        """The model learnt something: every cached suggestion is stale."""
+        self._suggest_generation += 1
+        self.suggestion_cache.clear()
         self.show_suggestions()
+
+    def restart_suggester(self) -> None:
+        """Another coder: another model (the old process stops)."""
+        self.stop_suggester()
+        self.suggestion_cache.clear()
+        self._suggest_generation += 1
+        self.current_suggestions = []
+        self.query_one("#suggestions", StatusLine).text = Text("Suggestions: learning…", "dim")
+        self.load_suggester()
+
+    def stop_suggester(self) -> None:
+        self.suggester = None
+        while self._processes:
+            self._processes.pop().close()
+
+    def on_unmount(self) -> None:
+        self.stop_suggester()
 
     def schedule_learning(self) -> None:
         """After a change, update the model once typing pauses (debounced, in a worker)."""
@@ -265,33 +338,72 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             self._learn_timer.stop()
         self._learn_timer = self.set_timer(0.4, self.update_suggester)
 
-    @work(thread=True, exclusive=True, group="learn")
+    @work(thread=True, exclusive=True, group="learn", exit_on_error=False)
     def update_suggester(self) -> None:
-        from coder.store.db import Store
-
         suggester = self.suggester
         if suggester is None or suggester.coder != self.capp.coder:
             return
-        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
-            report = suggester.update(store)
-            while report.pending:
-                report = suggester.update(store)
-        self.app.call_from_thread(self.show_suggestions)
+        try:
+            suggester.update()
+        except Exception as exc:
+            self.app.call_from_thread(self._suggestions_failed, exc)
+            return
+        self.app.call_from_thread(self._model_changed)
 
     def show_suggestions(self) -> None:
+        """The current segment's suggestions: from the cache at once, else scored in a
+        worker while the panel says so (the keys never wait for the model)."""
         if not self.query("#suggestions"):  # a worker finished after the screen closed
             return
-        panel = self.query_one("#suggestions", Static)
         view = self.query_one(TranscriptView)
         if self.suggester is None or not view.segments:
             return
         seg = view.segments[view.current]
-        try:
-            found = self.suggester.suggest([seg.id], top=5, min_score=0.15,
-                                           store=self.capp.store).get(seg.id, [])
-        except Exception as exc:  # a learning problem must never stop the coding
-            panel.update(Text(f"Suggestions unavailable: {exc}", "dim"))
+        found = self.suggestion_cache.get(seg.id)
+        if found is None:
+            self.current_suggestions = []
+            view.set_highlights(None, [])
+            self.query_one("#suggestions", StatusLine).text = Text(
+                "Suggestions: working…", "dim")
+            self.score_suggestions(view.current)
             return
+        self._show_found(view.current, found)
+
+    @work(thread=True, exclusive=True, group="suggest", exit_on_error=False)
+    def score_suggestions(self, index: int) -> None:
+        """Score the segment at ``index`` and the next few (the coder is likely to go
+        there) through the suggester's public ``suggest``, on this thread's own store."""
+        from textual.worker import get_current_worker
+
+        suggester, generation = self.suggester, self._suggest_generation
+        segments = self.query_one(TranscriptView).segments[index:index + 1 + SUGGEST_AHEAD]
+        ids = [s.id for s in segments if s.id not in self.suggestion_cache]
+        if suggester is None or not ids or get_current_worker().is_cancelled:
+            return
+        try:
+            found = suggester.suggest(ids, top=5, min_score=0.15)
+        except Exception as exc:  # a learning problem must never stop the coding
+            self.app.call_from_thread(self._suggestions_failed, exc)
+            return
+        self.app.call_from_thread(self._suggestions_scored, generation,
+                                  {i: found.get(i, []) for i in ids})
+
+    def _suggestions_scored(self, generation: int, found: dict[int, list]) -> None:
+        if generation != self._suggest_generation:
+            return  # an older model's: the newer one is being asked
+        self.suggestion_cache.update(found)
+        view = self.query_one(TranscriptView)
+        if view.segments and view.segments[view.current].id in found:
+            self._show_found(view.current, found[view.segments[view.current].id])
+
+    def _suggestions_failed(self, exc: Exception) -> None:
+        self.query_one("#suggestions", StatusLine).text = Text(
+            f"Suggestions unavailable: {exc}", "dim")
+
+    def _show_found(self, index: int, found: list) -> None:
+        panel = self.query_one("#suggestions", StatusLine)
+        view = self.query_one(TranscriptView)
+        seg = view.segments[index]
         spanned = {m.code_id for m in seg.my_spans(self.capp.coder)}
         found = [s for s in found if s.code_id not in seg.mine and s.code_id not in spanned
                  and (seg.id, s.code_id) not in self.rejected][:3]
@@ -302,9 +414,9 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         if not found:
             left_out = self.suggester.left_out() and seg.role.strip().lower() in (
                 INTERVIEWER_ROLES)
-            panel.update(Text(f"Suggestions: none — a {seg.role}'s turn is context for the "
+            panel.text = Text(f"Suggestions: none — a {seg.role}'s turn is context for the "
                               "answers, not suggested" if left_out
-                              else "Suggestions: none for this segment", "dim"))
+                              else "Suggestions: none for this segment", "dim")
             return
         lines: list[Any] = [("Suggestions", "bold"), (" (y accept · x reject the first)\n",
                                                         "dim")]
@@ -321,7 +433,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             note = self.suggester.confidence_note(found[0].code_id)
             if note:
                 lines += [(f"  {found[0].code}: {note}", "dim"), "\n"]
-        panel.update(Text.assemble(*lines))
+        panel.text = Text.assemble(*lines, no_wrap=True, overflow="ellipsis")
 
     def _feedback(self, accept: bool) -> None:
         from coder.store.feedback import accept_suggestion, reject_suggestion
@@ -381,9 +493,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         view = self.query_one(TranscriptView)
         seg = view.segments[view.current] if view.segments else None
         reviewed = [s.id for s in view.segments if s.reviewed]
-        found = self.suggester.next_suggested(self.transcript_id,
-                                              seg.ordinal if seg else 0, reviewed)
-        self._jump_to_segment(found, "suggested")
+        self.find_segment("next_suggested", "suggested", self.transcript_id,
+                          seg.ordinal if seg else 0, reviewed)
 
     def action_next_uncertain(self) -> None:
         if self.suggester is None:
@@ -393,8 +504,18 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         reviewed = [s.id for s in view.segments if s.reviewed]
         if view.segments:
             reviewed.append(view.segments[view.current].id)
-        found = self.suggester.next_uncertain(self.transcript_id, reviewed)
-        self._jump_to_segment(found, "uncertain")
+        self.find_segment("next_uncertain", "uncertain", self.transcript_id, reviewed)
+
+    @work(thread=True, exclusive=True, group="find", exit_on_error=False)
+    def find_segment(self, call: str, what: str, *args: Any) -> None:
+        """Ask the suggester where to go (s, r) in a worker; jump when it answers."""
+        suggester = self.suggester
+        if suggester is None:
+            return
+        self.app.call_from_thread(self.notify, f"Looking for the next {what} segment…",
+                                  timeout=1)
+        found = getattr(suggester, call)(*args)
+        self.app.call_from_thread(self._jump_to_segment, found, what)
 
     # -- writing ---------------------------------------------------------------------------
     def write(self, action, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
@@ -430,6 +551,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             seg = view.segments[index]
             if not in_group:
                 (seg.mine.discard if remove else seg.mine.add)(code_id)
+            if not remove:
+                seg.reviewed = True  # coded means looked at (the core marked it)
             view.segment_changed(index)
         name = code["name"]
         where = f"{len(chosen)} segments" if len(chosen) > 1 else f"¶{chosen[0].ordinal}"
@@ -536,18 +659,21 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         if view.span is not None:
             self.span_select(None)
             return
-        code_filter = self.query_one("#code-filter", Input)
-        if code_filter.has_focus and code_filter.value:
-            code_filter.value = ""
-            return
         if isinstance(self.focused, Input) or self.focused is self.query_one(Tree):
-            view.focus()
+            view.focus()  # back to the transcript, which clears the filter
         elif view.range_anchor is not None:
             view.range_anchor = None
             view.refresh()
             self.update_status()
         else:
             self.capp.show_home()
+
+    def on_descendant_focus(self, event: Any) -> None:
+        """Back in the transcript, the codebook shows every code again (no stale filter)."""
+        if isinstance(event.widget, TranscriptView):
+            code_filter = self.query_one("#code-filter", Input)
+            if code_filter.value:
+                code_filter.value = ""  # Input.Changed rebuilds the tree
 
     def action_switch_pane(self) -> None:
         view, tree = self.query_one(TranscriptView), self.query_one(Tree)
@@ -566,6 +692,27 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
     @on(Input.Changed, "#code-filter")
     def filter_codes(self, event: Input.Changed) -> None:
         self.build_tree(event.value)
+        self.show_best_match(event.value)
+
+    def show_best_match(self, query: str) -> None:
+        """Before Enter: put the tree's cursor on the best match and say what Enter does."""
+        if not query.strip():
+            self.show_code_details(None)
+            return
+        if not self.filter_matches:
+            self.query_one("#code-details", Static).update(
+                Text(f"No code matches “{query}”.", "dim"))
+            return
+        best = self.filter_matches[0]
+        node = self.tree_nodes.get(best)
+        if node is not None:
+            self.query_one(Tree).move_cursor(node)
+        self.show_code_details(best, lead=Text.assemble(
+            ("Enter, Enter toggles ", "bold yellow"),
+            (next(c["name"] for c in self.codes if c["id"] == best), "bold"),
+            (f" ({WHY[self.filter_why[best]]}"
+             + (f"; {len(self.filter_matches) - 1} more" if len(self.filter_matches) > 1
+                else "") + ")\n", "dim")))
 
     @on(Input.Submitted, "#code-filter")
     def filter_submitted(self) -> None:
@@ -641,9 +788,12 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                 view.segment_changed(index)
                 self.done(message)
 
+            # The dialog goes to the half of the screen the segment is not in.
+            top = view.region.y + view.segment_top(index)
+            place = "bottom" if top < self.app.size.height // 2 else "top"
             self.capp.edit_memo("segment", seg.id,
                                 f"Memo on {self.transcript['name']} ¶{seg.ordinal}",
-                                on_saved=saved)
+                                on_saved=saved, place=place)
 
     def action_memo_transcript(self) -> None:
         self.capp.edit_memo("transcript", self.transcript_id,
@@ -676,10 +826,21 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                 view.set_span(None)
             view.current = touched[0]
             self.show_span_details()
+        elif result.segment_ids:  # the change was in another transcript: say where
+            from coder.store.workbench import transcript_name, transcript_of_segment
+
+            where = transcript_of_segment(self.capp.store, result.segment_ids[0])
+            if where is not None:
+                name = transcript_name(self.capp.store, where[0])
+                self.capp.elsewhere = (where[0], where[1], f"{name} ¶{where[1]}")
+                self.notify(f"{result.message}: that was in {name} ¶{where[1]}; ctrl+p "
+                            f"\"Go to {name} ¶{where[1]}\" opens it.", timeout=10)
         self.done(result.message)
 
     def reload_after_change(self) -> None:
         """Re-read codes and this transcript's codings (after undo, a sync, a new coder)."""
+        if self.suggester is not None and self.suggester.coder != self.capp.coder:
+            self.restart_suggester()
         view = self.query_one(TranscriptView)
         view.coder = self.capp.coder
         self.load_codes()

@@ -97,14 +97,19 @@ class HomeScreen(CoderScreen):
         self.capp.open_transcript(_transcript_id(event.row_key.value))
 
     def on_key(self, event) -> None:
-        """Typing a letter on the table starts filtering (no need to press f first)."""
+        """Typing on the table filters it (no need to press f first) while the table keeps
+        the focus: Enter opens the highlighted transcript, q still quits, backspace edits
+        the filter. f puts the cursor in the filter, to type any letter (q too)."""
         filter_input = self.query_one("#home-filter", Input)
+        if self.focused is not self.query_one(DataTable):
+            return
         char = event.character
-        if (self.focused is self.query_one(DataTable) and char and char.isprintable()
-                and not char.isspace() and char not in "/?qf"):
+        if event.key == "backspace" and filter_input.value:
             event.stop()
-            filter_input.focus()
-            filter_input.insert_text_at_cursor(char)
+            filter_input.value = filter_input.value[:-1]
+        elif char and char.isprintable() and not char.isspace() and char not in "/?qf":
+            event.stop()
+            filter_input.value += char
 
     def action_search(self) -> None:
         self.capp.action_search()
@@ -114,7 +119,7 @@ class HomeScreen(CoderScreen):
 
     def action_focus_table(self) -> None:
         filter_input = self.query_one("#home-filter", Input)
-        if self.focused is filter_input and filter_input.value:
+        if filter_input.value:  # Esc clears the filter, wherever the cursor is
             filter_input.value = ""
         self.query_one(DataTable).focus()
 

@@ -22,8 +22,9 @@ class MemoModal(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="memo.cancel"),
     ]
 
-    def __init__(self, title: str, text: str) -> None:
-        super().__init__()
+    def __init__(self, title: str, text: str, place: str = "middle") -> None:
+        """``place``: "top" or "bottom" keeps the dialog off what the memo is about."""
+        super().__init__(classes=place)
         self.title_text = title
         self.text = text
 
@@ -156,7 +157,7 @@ class PromptModal(ModalScreen[str | None]):
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        self.dismiss(event.value.strip())  # "" (empty) differs from None (Esc)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

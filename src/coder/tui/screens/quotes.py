@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -70,21 +72,49 @@ class QuotesScreen(CoderScreen):
         self.show_preview(event.option_index)
 
     def show_code(self, keep: int | None = None) -> None:
+        """Choose the highlighted code's quotes in a worker (the quote bank ranks every
+        coded segment: seconds on a large study); the list says so meanwhile."""
+        code = self.codes[self.code_index]
+        self.rows: list[Any] = []
+        listing = self.query_one("#quotes-list", OptionList)
+        listing.clear_options()
+        listing.add_option(Option(Text(f"Choosing quotes for {code['name']}… (working)",
+                                       "dim italic"), disabled=True))
+        self.query_one("#quotes-preview", Static).update("")
+        self.choose_quotes(code, keep)
+
+    @work(thread=True, exclusive=True, group="quotes", exit_on_error=False)
+    def choose_quotes(self, code: dict[str, Any], keep: int | None) -> None:
+        from textual.worker import get_current_worker
+
         from coder.quotes import Options, build_bank
+        from coder.store.db import Store
         from coder.store.quote_choices import coded_segment_ids, quote_choices
 
-        code = self.codes[self.code_index]
-        store, study = self.capp.store, self.capp.study.settings
-        chosen = build_bank(store, study=study.name, coder=self.coder, codes=[code["name"]],
-                            nlp_model=study.nlp_model).codes[0].quotes
-        listed = build_bank(store, study=study.name, coder=self.coder, codes=[code["name"]],
-                            options=Options(all=True), nlp_model=study.nlp_model).codes[0]
+        study = self.capp.study
+        with Store(study.db_path, coder=self.capp.coder) as store:
+            name, model = study.settings.name, study.settings.nlp_model
+            chosen = build_bank(store, study=name, coder=self.coder, codes=[code["name"]],
+                                nlp_model=model).codes[0].quotes
+            if get_current_worker().is_cancelled:
+                return
+            listed = build_bank(store, study=name, coder=self.coder, codes=[code["name"]],
+                                options=Options(all=True), nlp_model=model).codes[0]
+            ids = coded_segment_ids(store, self.coder, code["id"])
+            choices = quote_choices(store)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_quotes, code, keep, chosen, listed.quotes,
+                                      ids, choices)
+
+    def show_quotes(self, code: dict[str, Any], keep: int | None, chosen: list[Any],
+                    candidates: list[Any], ids: dict[tuple[str, int], int],
+                    choices: dict[tuple[int, int], str]) -> None:
+        if self.codes[self.code_index]["id"] != code["id"]:
+            return  # the coder moved on to another code meanwhile
         self.chosen = {(q.transcript, q.segment) for q in chosen}
-        self.candidates = list(listed.quotes)
+        self.candidates = list(candidates)
         self.chosen_quotes = {(q.transcript, q.segment): q for q in chosen}
-        ids = coded_segment_ids(store, self.coder, code["id"])
         self.segment_ids = ids
-        choices = quote_choices(store)
         excluded = [key for key, seg in ids.items()
                     if choices.get((code["id"], seg)) == "exclude"]
         self.choice = {key: choices.get((code["id"], seg)) for key, seg in ids.items()}
@@ -122,6 +152,8 @@ class QuotesScreen(CoderScreen):
         listing = self.query_one("#quotes-list", OptionList)
         index = listing.highlighted
         if index is None or not self.codes or index >= len(self.rows):
+            if self.codes and not self.rows:
+                self.notify("Still choosing this code's quotes…")
             return
         quote = self.rows[index]
         key = (quote.transcript, quote.segment)
@@ -133,16 +165,28 @@ class QuotesScreen(CoderScreen):
             self.show_code(keep=index)
 
     def action_export(self, fmt: str) -> None:
+        self.notify(f"Writing the quote bank ({fmt})… (working)", timeout=2)
+        self.export_bank(fmt)
+
+    @work(thread=True, exclusive=True, group="quotes-export", exit_on_error=False)
+    def export_bank(self, fmt: str) -> None:
+        """Build and write the whole bank in a worker; errors become notifications."""
+        from coder.errors import CoderError
         from coder.exporters import write_bank
         from coder.quotes import build_bank
+        from coder.store.db import Store
 
         study = self.capp.study
         path = study.exports_dir / f"quotes-{self.coder}.{fmt}"
-        bank = build_bank(self.capp.store, study=study.settings.name, coder=self.coder,
-                          nlp_model=study.settings.nlp_model)
-        saved, _ = self.capp.write(write_bank, bank, fmt, path)
-        if saved:
-            self.notify(f"Wrote {path.relative_to(study.root)}")
+        try:
+            with Store(study.db_path, coder=self.capp.coder) as store:
+                bank = build_bank(store, study=study.settings.name, coder=self.coder,
+                                  nlp_model=study.settings.nlp_model)
+            write_bank(bank, fmt, path)
+        except (CoderError, OSError) as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"Wrote {path.relative_to(study.root)}")
 
     def action_undo(self) -> None:
         from coder.store import history

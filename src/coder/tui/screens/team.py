@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from coder.agreement import DEFAULT_THRESHOLD
 from coder.errors import CoderError
 from coder.store.codes import code_names
+from coder.tui.code_filter import fit_name
 from coder.tui.screens.base import CoderScreen, move_cursor_to, row_key_at_cursor
 from coder.tui.screens.modals import Choice, PickerModal, PromptModal
 
@@ -45,12 +46,61 @@ def _num(value: float | None, percent: bool = False) -> str:
     return f"{value:.1f}%" if percent else f"{value:.3f}"
 
 
+TEAM_CODERS = "team.coders"  # the preference: which coders the team screens compare
+
+
+def chosen_coders(capp: Any) -> list[str] | None:
+    """The coders this user last chose to compare (None: everyone who reviewed)."""
+    from coder.store.agreement import coders_with_work
+    from coder.store.preferences import get_preference
+
+    chosen = get_preference(capp.store, capp.coder, TEAM_CODERS)
+    if not isinstance(chosen, list):
+        return None
+    present = set(coders_with_work(capp.store))
+    chosen = [c for c in chosen if isinstance(c, str) and c in present]
+    return chosen if len(chosen) >= 2 else None
+
+
+def choose_coders(screen: CoderScreen, current: list[str] | None,
+                  then: Any) -> None:
+    """Ask which coders to compare (comma-separated; empty: all), remember, call ``then``."""
+    from coder.store.agreement import coders_with_work
+    from coder.store.preferences import set_preference
+
+    capp = screen.capp
+    available = coders_with_work(capp.store)
+
+    def chosen(value: str | None) -> None:
+        if value is None:
+            return  # Esc: nothing changes
+        names = [c.strip() for c in value.split(",") if c.strip()]
+        unknown = [n for n in names if n not in available]
+        if unknown:
+            screen.notify(f"No reviewed segments by {', '.join(unknown)}; coders with work: "
+                          f"{', '.join(available) or 'none'}.", severity="error")
+            return
+        if len(names) == 1:
+            screen.notify("Choose at least two coders (or none for everyone).",
+                          severity="error")
+            return
+        capp.write(set_preference, capp.store, capp.coder, TEAM_CODERS, names)
+        then(names or None)
+
+    capp.push_screen(PromptModal(
+        f"Coders to compare, comma-separated, empty for everyone "
+        f"(with reviewed segments: {', '.join(available) or 'none'})",
+        ",".join(current or [])), chosen)
+
+
 class AgreementScreen(CoderScreen):
-    """Agreement per code between the coders who reviewed segments; d reconciles a code."""
+    """Agreement per code between the chosen coders (else everyone who reviewed segments);
+    c chooses the coders, d reconciles a code."""
 
     BINDINGS = [
         Binding("d", "reconcile", "Reconcile this code", id="agreement.reconcile"),
         Binding("D", "reconcile_all", "Reconcile all", id="agreement.reconcile_all"),
+        Binding("c", "choose_coders", "Choose coders", id="agreement.coders"),
         Binding("escape", "back", "Back", id="agreement.back"),
         Binding("j", "cursor(1)", "Down", show=False, id="agreement.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="agreement.up"),
@@ -58,7 +108,7 @@ class AgreementScreen(CoderScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Computing agreement…", id="agreement-summary")
+        yield Static("Computing agreement… (working)", id="agreement-summary")
         yield DataTable(id="agreement-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="agreement-definition")
         yield Footer()
@@ -66,16 +116,43 @@ class AgreementScreen(CoderScreen):
     def on_mount(self) -> None:
         self.sub_title = "agreement"
         self.report: dict[str, Any] | None = None
+        self.coders = chosen_coders(self.capp)
         self.compute()
 
-    @work(thread=True, exclusive=True, group="agreement")
+    def recompute(self) -> None:
+        who = ", ".join(self.coders) if self.coders else "everyone who reviewed"
+        self.query_one("#agreement-summary", Static).update(
+            Text(f" Computing agreement between {who}… (working)", "italic"))
+        self.compute()
+
+    @work(thread=True, exclusive=True, group="agreement", exit_on_error=False)
     def compute(self) -> None:
+        """In a worker: the screen answers keys meanwhile; an error is shown, not raised."""
         from coder.agreement import compute_agreement
         from coder.store.db import Store
 
-        with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
-            report = compute_agreement(store)
+        try:
+            with Store(self.capp.study.db_path, coder=self.capp.coder) as store:
+                report = compute_agreement(store, self.coders)
+        except CoderError as exc:
+            self.app.call_from_thread(self.failed, str(exc))
+            return
         self.app.call_from_thread(self.show, report)
+
+    def failed(self, message: str) -> None:
+        self.report = None
+        self.query_one(DataTable).clear(columns=True)
+        self.query_one("#agreement-summary", Static).update(Text.assemble(
+            (" No agreement to show: ", "bold"), message,
+            ("   c chooses the coders · Esc goes back", "dim")))
+        self.notify(message, severity="warning")
+
+    def action_choose_coders(self) -> None:
+        def then(coders: list[str] | None) -> None:
+            self.coders = coders
+            self.recompute()
+
+        choose_coders(self, self.coders, then)
 
     def show(self, report: dict[str, Any]) -> None:
         self.report = report
@@ -85,14 +162,23 @@ class AgreementScreen(CoderScreen):
             (" Coders: ", "bold"), coders, f" · {report['units']} segments with two or more "
             "coders' values · overall α ", (_num(overall.get("krippendorff_alpha")), "bold"),
             " · ▲ below ", f"{report.get('threshold', DEFAULT_THRESHOLD):.3f}",
-            ("   d reconciles the highlighted code, D all disagreements", "dim")))
+            ("   c coders · d reconciles the highlighted code, D all", "dim")))
         table = self.query_one(DataTable)
         highlighted = self._highlighted_code()
         table.clear(columns=True)
-        table.add_columns("", "code", "units", "agree", "Cohen κ", "Fleiss κ", "Krippendorff α")
+        # The numbers always fit: the code column takes what is left of the width.
+        fixed = [("", 1), ("units", 6), ("agree", 6), ("Cohen κ", 7), ("Fleiss κ", 8),
+                 ("α", 6)]
+        spare = self.size.width - sum(w + 2 for _, w in fixed) - 4
+        names = [c["code"] for c in report["codes"]] or ["code"]
+        width = max(10, min(spare, max(len(n) for n in names)))
+        table.add_column("", width=1)
+        table.add_column("code", width=width)
+        for label, w in fixed[1:]:
+            table.add_column(label, width=w)
         for code in report["codes"]:
             flag = "▲" if code.get("below_threshold") else ""
-            table.add_row(flag, code["code"], str(code["units"]),
+            table.add_row(flag, fit_name(code["code"], width), str(code["units"]),
                           _num(code["percent_agreement"], True), _num(code["cohen_kappa"]),
                           _num(code["fleiss_kappa"]), _num(code["krippendorff_alpha"]),
                           key=code["code"])
@@ -135,10 +221,10 @@ class AgreementScreen(CoderScreen):
             table.move_cursor(row=max(0, min(table.cursor_row + step, table.row_count - 1)))
 
     def action_reconcile(self) -> None:
-        self.app.push_screen(ReconcileScreen(code=self._highlighted_code()))
+        self.app.push_screen(ReconcileScreen(code=self._highlighted_code(), coders=self.coders))
 
     def action_reconcile_all(self) -> None:
-        self.app.push_screen(ReconcileScreen())
+        self.app.push_screen(ReconcileScreen(coders=self.coders))
 
 
 class ReconcileScreen(CoderScreen):
@@ -183,6 +269,8 @@ class ReconcileScreen(CoderScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self.coders is None:  # the coders this user chose last time, on either screen
+            self.coders = chosen_coders(self.capp)
         self.load()
         self.query_one(OptionList).focus()
 
@@ -219,6 +307,13 @@ class ReconcileScreen(CoderScreen):
 
     def action_filter(self, which: str) -> None:
         """Narrow the disagreements to a code, a transcript or some coders (empty: all)."""
+        if which == "coders":  # the same choice as the agreement screen's, remembered
+            def then(coders: list[str] | None) -> None:
+                self.coders = coders
+                self.load()
+
+            choose_coders(self, self.coders, then)
+            return
         current = {"code": self.code, "transcript": self.transcript,
                    "coders": ",".join(self.coders or [])}[which]
         title = {"code": "Only disagreements on this code (and its children)",

@@ -57,7 +57,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
     TranscriptView { background: $surface; }
     """
 
-    current: reactive[int] = reactive(0, always_update=True, init=False)
+    current: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
     show_others: reactive[bool] = reactive(False, init=False)
 
     class Clicked(Message):
@@ -269,6 +269,12 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         # Out of view: bring it to a third of the way down, so moving on rarely scrolls.
         target = top - view_height // 3 if height < view_height * 2 // 3 else top
         self.scroll_to(y=max(0, target), animate=animate, immediate=True, force=True)
+
+    def segment_top(self, index: int) -> int:
+        """The row of the view where segment ``index`` starts (negative: above it)."""
+        if not 0 <= index < len(self._heights):
+            return 0
+        return self._starts[index] - int(self.scroll_y)
 
     def selection(self) -> range:
         """The selected segments (the current one, or anchor..current)."""
