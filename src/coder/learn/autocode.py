@@ -9,7 +9,7 @@ from coder.errors import CoderError
 from coder.learn.suggest import Suggester
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding
 from coder.store.db import Store
-from coder.store.feedback import coder_codings_in, origins_of
+from coder.store.learner import coder_codings_in, origins_of
 
 DEFAULT_AUTO_CODER = "auto"
 
@@ -52,14 +52,14 @@ def autocode(store: Store, suggester: Suggester, segment_ids: Sequence[int], *,
     saved = store.coder
     store.coder = as_coder  # the batch is the machine coder's: `coder undo --coder auto`
     try:
-        _write(store, result, decided, segment_ids)
+        _store_codings(store, result, decided, segment_ids)
     finally:
         store.coder = saved
     return result
 
 
-def _write(store: Store, result: AutocodeResult, decided: set[tuple[int, int]],
-           segment_ids: Sequence[int]) -> None:
+def _store_codings(store: Store, result: AutocodeResult, decided: set[tuple[int, int]],
+                   segment_ids: Sequence[int]) -> None:
     as_coder = result.coder
     with store.transaction("autocode"):
         existing = {(r["segment_id"], r["code_id"]) for r in
