@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Any
 
 from coder.store.db import Store, database_error
 
@@ -102,55 +101,76 @@ def _events(store: Store, health: Health) -> None:
 
 
 _SHOWN = 5  # mismatches named by id; the rest are counted
-# Each coding id's latest coding.add / coding.remove event: SQLite groups the log on disk
-# if need be, so the check holds no more than one row of it in memory at a time.
-_LATEST = """WITH latest AS (
-    SELECT json_extract(payload, '$.coding_id') AS coding_id, max(id) AS event_id
-    FROM events WHERE action IN ('coding.add', 'coding.remove') GROUP BY 1)"""
 # Changes that delete codings without a coding.remove each (ids may be used again after).
-_BULK = ", ".join(f"'{a}'" for a in ("transcript.remove", "transcript.replace", "code.merge",
-                                     "code.delete", "check.repair"))
+_BULK = ("transcript.remove", "transcript.replace", "code.merge", "code.delete",
+         "check.repair")
 
 
 def _codings_against_log(store: Store, health: Health) -> None:
     """Every current coding was added by an event the log holds, not removed since, on the
     same segment and for the same coder; and every coding the log added since the last
     change that deletes codings in bulk, logged once (a removed or re-imported transcript,
-    a merged or pruned code, a repair), is there."""
+    a merged or pruned code, a repair), is there.
+
+    Two streams sorted by coding id are walked side by side: each coding id's latest
+    coding event (SQLite groups the log, on disk if need be) and the codings table, so
+    memory stays flat however long the log."""
     health.checked.append("codings against the event log")
-    extra = store.conn.execute(f"""{_LATEST}
-        SELECT c.id, e.id, e.action, json_extract(e.payload, '$.segment_id') = c.segment_id
-               AND json_extract(e.payload, '$.coder') = c.coder
-        FROM codings c LEFT JOIN latest l ON l.coding_id = c.id
-        LEFT JOIN events e ON e.id = l.event_id
-        WHERE e.id IS NULL OR e.action = 'coding.remove'
-           OR json_extract(e.payload, '$.segment_id') != c.segment_id
-           OR json_extract(e.payload, '$.coder') != c.coder
-        ORDER BY c.id""")
-    _report(health, extra, lambda coding, event, action, same: (
-        f"coding #{coding} has no coding.add event" if event is None else
-        f"coding #{coding} was removed by event {event}" if action == "coding.remove" else
-        f"coding #{coding} is not on the segment or of the coder event {event} says"),
-        "current coding(s) disagree with the event log")
-    missing = store.conn.execute(f"""{_LATEST}
-        SELECT l.coding_id, e.id FROM latest l JOIN events e ON e.id = l.event_id
-        WHERE e.action = 'coding.add' AND e.id > (
-              SELECT coalesce(max(id), 0) FROM events WHERE action IN ({_BULK}))
-          AND NOT EXISTS (SELECT 1 FROM codings WHERE id = l.coding_id)
-        ORDER BY l.coding_id""")
-    _report(health, missing, lambda coding, event: (
-        f"coding #{coding} (added by event {event}) is gone without a removal"),
-        "coding(s) the event log holds are missing")
+    conn = store.conn
+    bulk = conn.execute(f"SELECT coalesce(max(id), 0) FROM events WHERE action IN "
+                        f"({', '.join('?' * len(_BULK))})", _BULK).fetchone()[0]
+    logged = conn.execute("""
+        WITH latest AS (
+            SELECT json_extract(payload, '$.coding_id') AS coding_id, max(id) AS event_id
+            FROM events WHERE action IN ('coding.add', 'coding.remove') GROUP BY 1)
+        SELECT l.coding_id, e.id, e.action, json_extract(e.payload, '$.segment_id'),
+               json_extract(e.payload, '$.coder')
+        FROM latest l JOIN events e ON e.id = l.event_id
+        WHERE typeof(l.coding_id) = 'integer' ORDER BY l.coding_id""")
+    current = conn.execute("SELECT id, segment_id, coder FROM codings ORDER BY id")
+    extra: list[str] = []
+    missing: list[str] = []
+    counts = [0, 0]
+    event = next(logged, None)
+    for coding, segment, coder in current:
+        while event is not None and event[0] < coding:  # logged, not in the table
+            _missing(event, bulk, missing, counts)
+            event = next(logged, None)
+        if event is None or event[0] != coding:
+            problem = f"coding #{coding} has no coding.add event"
+        elif event[2] == "coding.remove":
+            problem = f"coding #{coding} was removed by event {event[1]}"
+        elif (event[3], event[4]) != (segment, coder):
+            problem = f"coding #{coding} is not on the segment or of the coder event " \
+                      f"{event[1]} says"
+        else:
+            problem = ""
+        if event is not None and event[0] == coding:
+            event = next(logged, None)
+        if problem:
+            counts[0] += 1
+            if len(extra) < _SHOWN:
+                extra.append(problem)
+    while event is not None:
+        _missing(event, bulk, missing, counts)
+        event = next(logged, None)
+    _report(health, counts[0], extra, "current coding(s) disagree with the event log")
+    _report(health, counts[1], missing, "coding(s) the event log holds are missing")
 
 
-def _report(health: Health, rows: sqlite3.Cursor, words: Any, what: str) -> None:
-    """One finding for the mismatches ``rows`` yields: the first few in ``words``, a count."""
-    shown: list[str] = []
-    count = 0
-    for row in rows:
-        count += 1
+def _missing(event: tuple, bulk: int, shown: list[str], counts: list[int]) -> None:
+    """A coding id the log has but the table has not: a problem if the log added it after
+    the last bulk deletion."""
+    coding, event_id, action = event[:3]
+    if action == "coding.add" and event_id > bulk:
+        counts[1] += 1
         if len(shown) < _SHOWN:
-            shown.append(words(*row))
+            shown.append(f"coding #{coding} (added by event {event_id}) is gone without a "
+                         "removal")
+
+
+def _report(health: Health, count: int, shown: list[str], what: str) -> None:
+    """One finding: ``count`` mismatches, the first few of them in words."""
     if count:
         more = f"; {count - len(shown)} more" if count > len(shown) else ""
         health.findings.append(Finding("event log", f"{count} {what}: "
