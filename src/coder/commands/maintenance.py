@@ -177,7 +177,7 @@ def check(ctx: _Context, repair: bool, fmt: str) -> None:
     if not health.ok:
         unrepairable = [f for f in health.findings if not f.repairable]
         raise CoderError(f"{len(health.findings)} problem(s) found"
-                         + ("; restore the newest snapshot and replay the coding done since "
+                         + ("; restore the newest snapshot and replay the changes made since "
                             "with `coder backup restore --replay`" if unrepairable
                             else "; `coder check --repair` repairs them"),
                          path=ctx.study.db_path)

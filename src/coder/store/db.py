@@ -384,7 +384,7 @@ def database_error(exc: sqlite3.Error, path: str | Path | None) -> CoderError:
     else:
         reason = ("the study database is damaged; nothing more was changed. Check it with "
                   "`coder check` (SQLite's integrity_check); recover with `coder backup "
-                  "restore --replay` (the newest snapshot, then the coding done since, "
+                  "restore --replay` (the newest snapshot, then the changes made since, "
                   "from the event log)")
     return CoderError(f"{reason} [{text}]", path=path)
 
