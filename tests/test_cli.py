@@ -215,12 +215,6 @@ def test_help_is_instant_and_imports_no_heavy_library():
     assert out.stdout.strip() == "[]"
 
 
-def test_the_core_never_imports_textual():
-    code = ("import sys; import coder.cli, coder.importer, coder.sync, coder.store.codes, "
-            "coder.store.codings, coder.store.status, coder.codebook, coder.nlp, coder.ingest; "
-            "print('textual' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_the_installed_command_reports_errors_without_a_traceback(demo, tmp_path):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -293,11 +291,6 @@ def test_undo_refuses_to_join_an_open_transaction(demo):
         undo(store, "tester")
 
 
-def test_history_and_memos_do_not_import_textual():
-    code = ("import sys; import coder.store.history, coder.store.memos; "
-            "print('textual' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_renaming_and_moving_codes_undo_without_hiding_earlier_work(demo):

@@ -294,16 +294,6 @@ def test_segments_without_times_play_an_estimate_and_say_so(media_study: Path):
     assert "–00:00:04.0" in result.output  # the last segment ends with the recording
 
 
-def test_the_media_core_imports_neither_textual_nor_click():
-    import subprocess
-    import sys
-
-    code = ("import sys; import coder.media.find, coder.media.mpv, coder.media.playback, "
-            "coder.media.timeline, coder.store.media, coder.exchange.media; "
-            "print([m for m in ('textual', 'click') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
-    assert out.stdout.strip() == "[]"
 
 
 @needs_mpv

@@ -324,7 +324,7 @@ def test_merge_brings_in_span_codings_with_their_words(demo, tmp_path):
 
 
 def test_the_suggester_learns_from_the_segment_a_span_is_in(demo):
-    from coder.store.feedback import learner_labels
+    from coder.store.learner import learner_labels
 
     run(demo, "code", "apply", T, "5", "seat-time mandates", "--text", "seat time")
     with open_store(demo) as store:

@@ -21,6 +21,7 @@ from coder.store.db import Store
 from coder.store.transcripts import (
     ReplaceReport,
     SegmentRow,
+    import_state,
     insert_transcript,
     replace_transcript,
     set_speaker_attributes,
@@ -222,9 +223,7 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
             names[name] = path
             with path.open("rb") as stream:  # in chunks: a 200 MB file is not held twice
                 sha = hashlib.file_digest(stream, "sha256").hexdigest()
-            existing = store.one(
-                "SELECT id, sha256, segmentation, metadata FROM transcripts WHERE name = ?",
-                (name,))
+            existing = import_state(store, name)
             if existing:
                 changed = _changed_options(existing, options)
                 if existing["sha256"] == sha and not changed:
@@ -256,7 +255,7 @@ def import_paths(store: Store, study: Study, paths: list[Path], options: ImportO
             if isinstance(result, CoderError):
                 errors.append(result)
             elif not errors:
-                outcomes.append(_write(store, study, result, options))
+                outcomes.append(_store_prepared(store, study, result, options))
         if errors:
             raise ImportErrors(errors)
         for path, attributes in speakers:
@@ -303,7 +302,9 @@ def _changed_options(existing: dict, options: ImportOptions) -> str:
     return " and ".join(changes)
 
 
-def _write(store: Store, study: Study, item: _Prepared, options: ImportOptions) -> Outcome:
+def _store_prepared(store: Store, study: Study, item: _Prepared,
+                    options: ImportOptions) -> Outcome:
+    """Store one parsed and analysed file: a new transcript, or the new version of one."""
     doc = item.document
     if doc.speaker_attributes:
         set_speaker_attributes(store, doc.speaker_attributes)

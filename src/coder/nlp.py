@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from coder.errors import CoderError
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokenizer import Tokenizer
     from spacy.tokens import Doc
 
 
@@ -55,7 +56,8 @@ class Pipeline:
     def docs(self, texts: Iterable[str], batch_size: int = 256) -> Iterator[Doc]:
         """Tokenised docs: only the tokenizer for the built-in pipeline, else the whole one."""
         if self._table is not None:
-            yield from self.nlp.tokenizer.pipe(texts, batch_size=batch_size)
+            tokenizer = cast("Tokenizer", self.nlp.tokenizer)  # spaCy types it as a callable
+            yield from tokenizer.pipe(texts, batch_size=batch_size)
         else:
             yield from self.nlp.pipe(texts, batch_size=batch_size)
 

@@ -32,7 +32,10 @@ from typing import Any
 
 from coder.errors import CoderError
 from coder.formatting import clock
+from coder.store.codings import coded_segment_rows, has_codings
 from coder.store.db import Store
+from coder.store.memos import code_memos
+from coder.store.transcripts import speaker_attributes, transcript_metadata
 
 LAMBDA = 0.7  # weight of typicality against redundancy in MMR
 SPREAD = 0.1  # penalty for a transcript (and again for a speaker) already quoted
@@ -104,8 +107,7 @@ class QuoteBank:
 # -- loading --------------------------------------------------------------------------------
 def default_coder(store: Store, current: str) -> str:
     """``consensus`` when that coder has codings, else ``current``."""
-    has = store.scalar("SELECT 1 FROM codings WHERE coder = ? LIMIT 1", (CONSENSUS,))
-    return CONSENSUS if has else current
+    return CONSENSUS if has_codings(store, CONSENSUS) else current
 
 
 def parse_where(items: Sequence[str]) -> dict[str, set[str]]:
@@ -119,33 +121,17 @@ def parse_where(items: Sequence[str]) -> dict[str, set[str]]:
     return out
 
 
-def speaker_attributes(store: Store) -> dict[int, dict[str, str]]:
-    """Attributes per speaker id (keys lower-cased)."""
-    out: dict[int, dict[str, str]] = {}
-    for row in store.rows("SELECT speaker_id, key, value FROM speaker_attributes"):
-        out.setdefault(row["speaker_id"], {})[row["key"].casefold()] = row["value"]
-    return out
-
-
 def coded_segments(store: Store, coder: str,
                    where: dict[str, set[str]] | None = None) -> list[dict[str, Any]]:
     """Rows (segment, code) of ``coder``'s codings with segment, speaker and transcript
     fields, in document order, filtered by speaker attributes or transcript metadata."""
-    rows = store.rows(
-        """SELECT DISTINCT s.id AS segment_id, g.code_id, t.name AS transcript,
-                  t.metadata, s.ordinal AS segment, s.speaker_id,
-                  coalesce(sp.name, '') AS speaker, s.time_start, s.page, s.text, s.lemmas,
-                  s.tokens
-           FROM codings g JOIN segments s ON s.id = g.segment_id
-           JOIN transcripts t ON t.id = s.transcript_id
-           LEFT JOIN speakers sp ON sp.id = s.speaker_id
-           WHERE g.coder = ? ORDER BY t.name, s.ordinal, g.code_id""", (coder,))
+    rows = coded_segment_rows(store, coder)
     attrs = speaker_attributes(store)
     metadata: dict[str, dict[str, str]] = {}
     if where:
         known = {"speaker", "transcript"} | {k.casefold() for a in attrs.values() for k in a}
-        for row in store.rows("SELECT metadata FROM transcripts"):
-            known |= {str(k).casefold() for k in json.loads(row["metadata"] or "{}")}
+        for meta in transcript_metadata(store):
+            known |= {str(k).casefold() for k in meta}
         unknown = sorted(set(where) - known)
         if unknown:
             raise CoderError(f"--where {unknown[0]!r}: no speaker attribute or transcript "
@@ -168,7 +154,7 @@ def coded_segments(store: Store, coder: str,
 
 
 def _interviewer(row: dict[str, Any]) -> bool:
-    from coder.store.feedback import INTERVIEWER_ROLES
+    from coder.store.learner import INTERVIEWER_ROLES
 
     return str(row["attributes"].get("role", "")).strip().lower() in INTERVIEWER_ROLES
 
@@ -343,9 +329,7 @@ def build_bank(store: Store, *, study: str, coder: str, codes: Sequence[str] = (
         mine = by_code.get(code["id"], [])
         bank = _bank_of(code, by_id, mine)
         if memos:
-            bank.memos = [f"{m['coder']}: {m['text']}" for m in store.rows(
-                "SELECT coder, text FROM memos WHERE kind = 'code' AND target_id = ? "
-                "ORDER BY coder", (code["id"],))]
+            bank.memos = [f"{m['coder']}: {m['text']}" for m in code_memos(store, code["id"])]
         if mine:
             bank.quotes = _select(code, mine, features, options, rules, np,
                                   {seg: c for (cid, seg), c in choices.items()
@@ -401,7 +385,7 @@ class _Features:
 
         self.index = {r["segment_id"]: i for i, r in enumerate(rows)}
         self.featurizer = Featurizer(min_df=1)
-        self.matrix = None
+        self.matrix: Any = None  # a sparse matrix once fitted
         if rows:
             tokens = self.featurizer.tokenize([r["lemmas"] for r in rows])
             self.matrix = self.featurizer.fit_transform(tokens).tocsr()

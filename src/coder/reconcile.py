@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from coder.errors import CoderError
 from coder.store.db import Store
+from coder.store.memos import segment_memo_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -302,8 +303,7 @@ def load_segment(store: Store, segment_id: int, coders: list[str] | None = None,
     work = {}
     spans = _spans_of(store, [segment_id])
     for coder in who:
-        memo = store.scalar("SELECT text FROM memos WHERE kind = 'segment' AND target_id = ? "
-                            "AND coder = ?", (segment_id, coder))
+        memo = segment_memo_text(store, segment_id, coder)
         work[coder] = CoderWork(coder, all_segments or is_reviewed(store, segment_id, coder),
                                 codes_on(store, segment_id, coder), memo,
                                 spans.get((segment_id, coder), []))
@@ -311,11 +311,15 @@ def load_segment(store: Store, segment_id: int, coders: list[str] | None = None,
     union = set().union(*counted) if counted else set()
     agreed = set.intersection(*counted) if counted else set()
     order = {c["id"]: k for k, c in enumerate(_codes(store))}
+
+    def rank(code_id: int) -> int:  # codebook order
+        return order.get(code_id, len(order))
+
     return Disagreement(
         segment_id=segment_id, transcript=row["transcript"], ordinal=row["ordinal"],
         speaker=row["speaker"], text=row["text"], coders=work,
-        agreed=sorted(agreed, key=order.get),
-        disputed=sorted(union - agreed, key=order.get) if len(counted) >= 2 else [],
+        agreed=sorted(agreed, key=rank),
+        disputed=sorted(union - agreed, key=rank) if len(counted) >= 2 else [],
         decided=is_reviewed(store, segment_id, consensus),
         consensus=codes_on(store, segment_id, consensus),
         decision=latest_decisions(store, consensus, [segment_id]).get(segment_id))
@@ -445,19 +449,18 @@ def _copy_spans(store: Store, segment_id: int, codes: set[int], *, source: str,
                 consensus: str) -> None:
     """Give ``consensus`` ``source``'s spans of the codes ``source`` gave only as spans, and
     the whole segment where ``source`` gave it whole (a span taken earlier goes)."""
-    from coder.store.codings import apply_coding, remove_coding
+    from coder.store.codings import apply_coding, remove_coding, whole_codes
     from coder.store.spans import segment_spans
+    from coder.store.transcripts import segment_start
 
-    offset = store.scalar("SELECT start FROM segments WHERE id = ?", (segment_id,))
+    offset = segment_start(store, segment_id)
     rows = segment_spans(store, [segment_id]).get(segment_id, [])
     theirs: dict[int, list[tuple[int, int]]] = {}
     for row in rows:
         if row["coder"] == source and row["code_id"] in codes:
             theirs.setdefault(row["code_id"], []).append((row["start"], row["end"]))
-    whole = {r[0] for r in store.conn.execute(
-        "SELECT code_id FROM codings WHERE segment_id = ? AND coder = ? AND span_start IS NULL",
-        (segment_id, source))}
-    for code_id in whole & codes:
+    whole = whole_codes(store, segment_id, source)
+    for code_id in set(whole) & codes:
         stale = [r for r in rows if r["coder"] == consensus and r["code_id"] == code_id]
         if stale:
             remove_coding(store, segment_id, code_id, coder=consensus)

@@ -171,7 +171,7 @@ def _cell_text(table: Table, i: int, j: int) -> str:
 
 
 def to_csv(table: Table) -> str:
-    from coder.exports import safe_cell
+    from coder.codings_tables import safe_cell
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -222,8 +222,9 @@ def chart(table: Table, path: Path, kind: str) -> None:
         height = max(3.0, 0.35 * len(labels) + 1.5)
         fig, ax = plt.subplots(figsize=(9, height))
         left = np.zeros(len(labels))
+        bars = []  # each column's BarContainer; the last one gets the totals as labels
         for k, column in enumerate(columns):
-            ax.barh(labels, values[:, k], left=left, label=column)
+            bars.append(ax.barh(labels, values[:, k], left=left, label=column))
             left += values[:, k]
         ax.invert_yaxis()
         ax.set_xlabel("coded segments")
@@ -231,7 +232,7 @@ def chart(table: Table, path: Path, kind: str) -> None:
 
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # counts: whole numbers
         ax.set_xlim(0, max(float(left.max()), 1.0) * 1.12)  # room for the labels
-        ax.bar_label(ax.containers[-1], labels=[f"{v:g}" for v in left], padding=3,
+        ax.bar_label(bars[-1], labels=[f"{v:g}" for v in left], padding=3,
                      fontsize=8)
         if len(columns) > 1:
             ax.legend(fontsize=8, loc="lower right")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 from coder.errors import CoderError
@@ -84,10 +85,20 @@ def not_writable(paths: list[Path]) -> CoderError | None:
     """The first of ``paths`` this user cannot write (or, for a missing file, cannot create
     in its folder), as a one-line error naming it and the fix; None when all are fine."""
     for path in paths:
-        target = path if path.exists() else path.parent
-        if os.access(target, os.W_OK | (os.X_OK if target.is_dir() else 0)):
-            continue
-        return CoderError(f"not writable by you ({_login()}); fix: {_fix(target)}", path=target)
+        # Another process's SQLite may be creating a -wal (open, then chmod to the database's
+        # mode) or removing it at its last close just now: look again before blaming it.
+        for attempt in range(4):
+            target = path if path.exists() else path.parent
+            if os.access(target, os.W_OK | (os.X_OK if target.is_dir() else 0)):
+                break
+            if attempt < 3:
+                time.sleep(0.05)
+                continue
+            try:
+                return CoderError(f"not writable by you ({_login()}); fix: {_fix(target)}",
+                                  path=target)
+            except FileNotFoundError:
+                break
     return None
 
 

@@ -14,6 +14,8 @@ from coder.errors import CoderError
 from coder.store.db import Store
 
 UNITS = ("segment", "character")
+# Krippendorff's alpha below this is flagged: his lowest bound for tentative conclusions.
+DEFAULT_THRESHOLD = 0.667
 
 
 def resolve_codes(store: Store, names: list[str] | None) -> list[int] | None:
@@ -79,7 +81,7 @@ def compute_agreement(store: Store, coders: list[str] | None = None, *,
                       threshold: float | None = None,
                       by_transcript: bool | None = None) -> dict[str, Any]:
     """The agreement report (see :mod:`coder.agreement.report`) for these options."""
-    from coder.agreement.report import DEFAULT_THRESHOLD, agreement_report
+    from coder.agreement.report import agreement_report
 
     units = load(store, coders, transcripts=transcripts, all_segments=all_segments, unit=unit)
     return agreement_report(units, columns_for(store, units, codes),

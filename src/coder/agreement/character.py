@@ -54,15 +54,15 @@ def load_character_units(store: Store, coders: list[str],
     ignored: dict[str, int] = {}
     for c, coder in enumerate(coders):
         for seg_id, code_id, span_start, span_end in codings_by(store, coder, spans=True):
-            seg = where.get(seg_id)
-            if seg is None:
+            found = where.get(seg_id)
+            if found is None:
                 continue
             if not all_segments and seg_id not in reviewed_sets[c]:
                 ignored[coder] = ignored.get(coder, 0) + 1
                 continue
-            start, end = (seg[3], seg[4]) if span_start is None else (span_start, span_end)
+            start, end = (found[3], found[4]) if span_start is None else (span_start, span_end)
             if end > start:
-                coverage[seg[1]][c].append((start, end, column[code_id]))
+                coverage[found[1]][c].append((start, end, column[code_id]))
     parts: list[tuple[np.ndarray, ...]] = []
     for t_index, (tid, segs) in enumerate(by_transcript.items()):
         parts.append(_runs(segs, coverage[tid], reviewed, len(codes), all_segments, t_index))

@@ -19,13 +19,13 @@ from __future__ import annotations
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
+from coder.agreement import DEFAULT_THRESHOLD
 from coder.agreement.statistics import Stat, statistics, summarise
 from coder.agreement.units import Units
 
 if TYPE_CHECKING:
     import numpy as np
 
-DEFAULT_THRESHOLD = 0.667
 OVERALL = ("pooled over codes: every unit × code pair is one present/absent value; "
            "mean_krippendorff_alpha is the unweighted mean of the per-code alphas that are "
            "defined")
@@ -118,7 +118,7 @@ def agreement_report(units: Units, columns: list[int] | None = None,
     for t, name in enumerate(units.transcripts):
         item = {"transcript": name,
                 **_pooled(entry(per_transcript, t), _count(float(units_per_transcript[t])))}
-        if by_transcript:
+        if per_both is not None:  # by transcript
             item["codes"] = [{"code": units.codes[k]["name"],
                               **entry(per_both, t * n_codes + g)}
                              for g, k in enumerate(columns)]

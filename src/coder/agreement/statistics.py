@@ -114,7 +114,7 @@ def summarise(values: np.ndarray, n_values: int, *, starts: np.ndarray | None = 
     counts = [v.sum(axis=0, dtype=np.int16) for v in is_value]
     known = np.sum(counts, axis=0, dtype=np.int16) if counts else \
         np.zeros((n_units, n_vars), np.int16)
-    pairable = known >= 2
+    pairable = np.asarray(known >= 2)
     full = known == n_coders
     same = np.zeros((n_units, n_vars))
     squares = np.zeros((n_units, n_vars), dtype=np.int32)

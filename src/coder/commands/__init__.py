@@ -1,23 +1,36 @@
-"""Command groups that live in their own modules; each has ``register(group)``."""
+"""Command groups that live in their own modules; each has ``register(group)``.
+
+Every module is imported and registered explicitly: a missing or broken one is an error at
+start-up, never a command silently gone. The shared plumbing is in :mod:`coder.commands.base`.
+"""
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
-MODULES = ("learn", "agreement", "reports", "exchange", "maintenance", "media")
+from coder.commands import (
+    agreement,
+    codebook,
+    coding,
+    exchange,
+    history,
+    learn,
+    listing,
+    maintenance,
+    media,
+    memos,
+    study,
+    workbench,
+    write_up,
+)
+
+MODULES = (workbench, study, listing, codebook, coding, history, memos,
+           learn, agreement, write_up, exchange, maintenance, media)
 
 
 def register(group: click.Group) -> None:
-    """Add the commands of every module that is present."""
-    for name in MODULES:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"{__name__}.{name}":
-                continue
-            raise
+    """Add the commands of every command module to ``group`` (the root `coder` group)."""
+    for module in MODULES:
         module.register(group)
     export, quotes = group.commands.get("export"), group.commands.get("quotes")
     if isinstance(export, click.Group) and quotes is not None:

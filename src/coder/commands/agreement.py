@@ -9,8 +9,14 @@ from typing import Any
 
 import click
 
-from coder.cli import _Context, _json, _local_time, _table, n_, safe_cell, study_options
+from coder.agreement import DEFAULT_THRESHOLD
+from coder.commands.base import Context as _Context
+from coder.commands.base import local_time as _local_time
+from coder.commands.base import print_json as _json
+from coder.commands.base import safe_cell, study_options
+from coder.commands.base import table as _table
 from coder.errors import CoderError
+from coder.formatting import plural as n_
 from coder.formatting import some
 
 CODERS_HELP = ("Coders to compare, comma-separated (default: everyone who reviewed a segment "
@@ -33,10 +39,6 @@ def _number(value: float | None, digits: int = 3) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
 
-def _n(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}%"
 
@@ -52,7 +54,7 @@ def _percent(value: float | None) -> str:
               show_default=True, help="Segments, or characters as NVivo's coding comparison.")
 @click.option("--by-transcript", is_flag=True,
               help="Also each transcript's statistics per code (always with --unit character).")
-@click.option("--threshold", type=float, default=0.667, show_default=True,
+@click.option("--threshold", type=float, default=DEFAULT_THRESHOLD, show_default=True,
               help="Flag codes whose Krippendorff's alpha is below this.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
@@ -359,14 +361,14 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
                    "transcripts matched).")
     else:
         renamed = {k: v for k, v in report.coders.items() if k != v}
-        click.echo(f"{verb} {other}: {_n(report.codings_added, 'coding')}, "
-                   f"{_n(report.reviewed_added, 'reviewed mark')}, "
-                   f"{_n(report.memos_added, 'memo')}, {_n(len(report.codes_added), 'code')}"
-                   + (f", {_n(report.decisions_added, 'consensus decision')}"
+        click.echo(f"{verb} {other}: {n_(report.codings_added, 'coding')}, "
+                   f"{n_(report.reviewed_added, 'reviewed mark')}, "
+                   f"{n_(report.memos_added, 'memo')}, {n_(len(report.codes_added), 'code')}"
+                   + (f", {n_(report.decisions_added, 'consensus decision')}"
                       if report.decisions_added else "")
-                   + (f", {_n(report.media_linked, 'recording link')}"
+                   + (f", {n_(report.media_linked, 'recording link')}"
                       if report.media_linked else "")
-                   + (f", {_n(report.times_set, 'segment time')}"
+                   + (f", {n_(report.times_set, 'segment time')}"
                       if report.times_set else "")
                    + f" from coders {some(list(report.coders.values())) or 'none'}"
                    + (" (" + some([f"{k} as {v}" for k, v in renamed.items()]) + ")"
@@ -483,6 +485,7 @@ def _decide(ctx: _Context, store: Any, segment_ref: tuple[str, str], who: list[s
         scope = None
         if code:
             scope = set(core.code_scope(store, code))
+        assert take is not None  # exactly one of --take and --set, checked above
         codes = core.proposal(item, take, scope)
     decision = core.decide(store, seg, codes, adjudicator=ctx.coder, note=note,
                            consensus=consensus, spans_from=take if take and set_codes is None

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import click
 
-from coder.cli import _Context, _Group, _json, n_, study_options
+from coder.commands.base import Context as _Context
+from coder.commands.base import Group as _Group
+from coder.commands.base import print_json as _json
+from coder.commands.base import study_options
+from coder.formatting import plural as n_
 
 _PATH = click.Path(dir_okay=False, path_type=Path)
 

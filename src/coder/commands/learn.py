@@ -10,8 +10,11 @@ from typing import Any
 
 import click
 
-from coder.cli import _Context, _json, _table, study_options
-from coder.exports import safe_cell
+from coder.codings_tables import safe_cell
+from coder.commands.base import Context as _Context
+from coder.commands.base import print_json as _json
+from coder.commands.base import study_options
+from coder.commands.base import table as _table
 
 
 def _learn_options(func: Callable) -> Callable:
@@ -74,7 +77,7 @@ def suggest(ctx: _Context, transcripts: tuple[str, ...], top: int, min_score: fl
     Scores blend codebook patterns (rule), what the codebook says about each code (prior)
     and a model trained on your codings, reviewed segments and rejected suggestions.
     """
-    from coder.store.feedback import segment_places, unreviewed_segment_ids
+    from coder.store.learner import segment_places, unreviewed_segment_ids
 
     store = ctx.store()
     ids = unreviewed_segment_ids(store, ctx.coder, list(transcripts))
@@ -121,7 +124,7 @@ def _coder_name(suggester) -> str:
 
 def _suggest_notes(store, suggester, confident_only: bool) -> None:
     """What the table leaves out, and why: codes not confident yet, interviewers' turns."""
-    from coder.store.feedback import speaker_question_counts
+    from coder.store.learner import speaker_question_counts
 
     if confident_only:
         groups: dict[str, list[str]] = {}
@@ -183,7 +186,7 @@ def autocode(ctx: _Context, transcripts: tuple[str, ...], min_score: float | Non
     machine coder up to date (adds and removes its codings); it never touches anyone else's.
     """
     from coder.learn.autocode import autocode as run
-    from coder.store.feedback import transcript_segment_ids
+    from coder.store.learner import transcript_segment_ids
 
     store = ctx.store("autocode")
     ids = transcript_segment_ids(store, list(transcripts))

@@ -9,7 +9,12 @@ from typing import Any
 
 import click
 
-from coder.cli import _Context, _echo, _Group, _json, _table, study_options
+from coder.commands.base import Context as _Context
+from coder.commands.base import Group as _Group
+from coder.commands.base import echo as _echo
+from coder.commands.base import print_json as _json
+from coder.commands.base import study_options
+from coder.commands.base import table as _table
 from coder.errors import CoderError
 
 

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import click
 
-from coder.cli import FORMATS, _Context, _Group, _json, _table, study_options
+from coder.commands.base import FORMATS, study_options
+from coder.commands.base import Context as _Context
+from coder.commands.base import Group as _Group
+from coder.commands.base import print_json as _json
+from coder.commands.base import table as _table
 
 
 @click.group("media", cls=_Group)

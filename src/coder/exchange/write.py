@@ -74,7 +74,7 @@ def taguette_csv(codes: list[dict[str, Any]]) -> str:
     import csv
     import io
 
-    from coder.exports import safe_cell
+    from coder.codings_tables import safe_cell
 
     names = {c["id"]: c["name"] for c in codes}
     buffer = io.StringIO()

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coder.exports import safe_cell
+from coder.codings_tables import safe_cell
 
 if TYPE_CHECKING:
     from coder.quotes import QuoteBank

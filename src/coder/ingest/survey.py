@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from coder.errors import InputError
+from coder.formatting import plural
 from coder.ingest.decode import decode_bytes, read_bytes
 from coder.ingest.model import Document, Turn
 
@@ -135,7 +136,7 @@ def parse_survey(
     kind = "Qualtrics export" if questions else "survey table"
     notes = []
     if questions:
-        notes.append(f"skipped {plural_rows(skipped)} after the header (question wording"
+        notes.append(f"skipped {plural(skipped, 'row')} after the header (question wording"
                      + (", ImportId" if skipped > 1 else "") + "); the wording is kept as "
                      "the transcript's metadata")
     return Document(
@@ -148,10 +149,6 @@ def parse_survey(
         detected=f"{fmt.upper()} {kind}: answers in '{header[text_i]}', one turn per row",
         notes=notes,
     )
-
-
-def plural_rows(n: int) -> str:
-    return "1 row" if n == 1 else f"{n} rows"
 
 
 _QUALTRICS_COLUMNS = frozenset(["responseid", "_recordid"])

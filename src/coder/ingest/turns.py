@@ -213,7 +213,7 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     if labels and not _behave_like_turns(counts, known, labels, body) \
             and not _one_turn(body, labels):
         shown = ", ".join(f"'{n}:'" for n in list(counts)[:3])
-        notes.append(f"not dialogue: {plural_labels(len(labels))} ({shown}) do not behave "
+        notes.append(f"not dialogue: {plural(len(labels), 'label')} ({shown}) do not behave "
                      "like speaker turns (no names taking turns, no times), so they look like "
                      "titles or headings: imported as paragraphs. If they are speakers, list "
                      "them in transcripts/speakers.csv")
@@ -245,10 +245,6 @@ def build_document(body: str, *, name: str, fmt: str, metadata: dict | None = No
     if fmt in ("txt", "md"):
         doc.line_offset = line_offset
     return doc if keep_text else clean_document(doc)
-
-
-def plural_labels(n: int) -> str:
-    return f"{n} label" if n == 1 else f"{n} labels"
 
 
 def _one_turn(body: str, labels: list[Label]) -> bool:

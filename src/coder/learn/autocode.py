@@ -10,7 +10,7 @@ from coder.learn.suggest import Suggester
 from coder.spans import pattern_spans, strip_span
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding
 from coder.store.db import Store
-from coder.store.feedback import coder_codings_in, origins_of
+from coder.store.learner import coder_codings_in, origins_of
 from coder.store.spans import code_span, coded_spans, segment_text
 
 DEFAULT_AUTO_CODER = "auto"
@@ -60,7 +60,7 @@ def autocode(store: Store, suggester: Suggester, segment_ids: Sequence[int], *,
     saved = store.coder
     store.coder = as_coder  # the batch is the machine coder's: `coder undo --coder auto`
     try:
-        _write(store, result, decided, segment_ids)
+        _store_codings(store, result, decided, segment_ids)
     finally:
         store.coder = saved
     return result
@@ -76,9 +76,9 @@ def _target(store: Store, suggester: Suggester, segment: int,
     return [strip_span(text, a, b) for a, b in pattern_spans(text, hits)]
 
 
-def _write(store: Store, result: AutocodeResult,
-           decided: dict[tuple[int, int], list[tuple[int, int]]],
-           segment_ids: Sequence[int]) -> None:
+def _store_codings(store: Store, result: AutocodeResult,
+                   decided: dict[tuple[int, int], list[tuple[int, int]]],
+                   segment_ids: Sequence[int]) -> None:
     as_coder = result.coder
     with store.transaction("autocode"):
         existing = {(r["segment_id"], r["code_id"]) for r in

@@ -21,7 +21,7 @@ from coder.learn.prior import CodebookPrior
 from coder.learn.rules import RuleHit, RuleSet
 from coder.store.codes import list_codes
 from coder.store.db import Store
-from coder.store.feedback import (
+from coder.store.learner import (
     INTERVIEWER_ROLES,
     iter_segments,
     segment_ids,
@@ -135,13 +135,21 @@ class Corpus:
         smoothed over the neighbours: cold-start top-3 hit rate 0.64 against 0.59 on
         ../shared/eval, but micro F1 0.61 against 0.68 on the demo, whose turns are short;
         so ``Qc``, that version, serves only before any code has a model.)"""
-        raw = self.prior.raw(self.X)
+        prior = self.built_prior
+        raw = prior.raw(self.X)
         if calibrate:
-            self.prior.calibrate(raw)
-        self.Q = self.prior.score(raw).astype(np.float32)
+            prior.calibrate(raw)
+        self.Q = prior.score(raw).astype(np.float32)
         # At cold start (no model yet) the prior alone ranks: there the context helps.
-        near = self.context.smooth(self.prior.raw(self.Xc), np.arange(len(self.ids)))
-        self.Qc = self.prior.rescale(near).astype(np.float32)
+        near = self.context.smooth(prior.raw(self.Xc), np.arange(len(self.ids)))
+        self.Qc = prior.rescale(near).astype(np.float32)
+
+    @property
+    def built_prior(self) -> CodebookPrior:
+        """The codebook prior, which building the corpus makes."""
+        if self.prior is None:
+            raise RuntimeError("the corpus is not built yet")
+        return self.prior
 
     # -- keeping in step -------------------------------------------------------------------
     def sync(self, store: Store) -> dict[str, int]:
@@ -195,7 +203,7 @@ class Corpus:
         for batch in self._read(store, ids):
             X = self.featurizer.transform(batch.tokens)
             self.X = sp.vstack([self.X, X], format="csr")
-            self.Q = np.vstack([self.Q, self.prior.score(self.prior.raw(X))])
+            self.Q = np.vstack([self.Q, self.built_prior.score(self.built_prior.raw(X))])
             self.hits.update({base + r: h for r, h in batch.hits.items()})
             self.ids = np.concatenate([self.ids, batch.ids])
             self.transcript = np.concatenate([self.transcript, batch.transcripts])

@@ -197,6 +197,8 @@ class Featurizer:
         return self._weigh(self._keys(tokens, self.fitted_vocab)[0])
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        if self.column is None:
+            raise RuntimeError("weigh before fit_transform")
         cols = self.column[counts.indices]
         keep = cols >= 0
         rows = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))[keep]

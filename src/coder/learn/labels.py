@@ -16,7 +16,7 @@ import numpy as np
 
 from coder.learn.corpus import Corpus
 from coder.store.db import Store
-from coder.store.feedback import learner_labels
+from coder.store.learner import learner_labels
 
 
 @dataclass

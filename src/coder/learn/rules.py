@@ -291,6 +291,7 @@ class RuleSet:
     def _whole_phrase(featurizer: Featurizer, tokens: Tokens, p: _Pattern, pos: np.ndarray,
                       segs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Keep anchor positions where the phrase's other lemmas are in place too."""
+        assert p.phrase is not None, "only phrase patterns have a whole phrase"
         keep = np.ones(len(pos), dtype=bool)
         first = pos - p.anchor_at
         lo, hi = tokens.offsets[segs], tokens.offsets[segs + 1]

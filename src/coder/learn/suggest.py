@@ -262,7 +262,7 @@ class Suggester:
             hit, rule = self._H[:, col].copy(), self._R[:, col].copy()
             prior = self.corpus.Q[:, col] / self.settings.prior_max
             X = self.corpus.X
-            similarity = Similarity(self.corpus.Xc, self.corpus.prior.include[:, col],
+            similarity = Similarity(self.corpus.Xc, self.corpus.built_prior.include[:, col],
                                     self.corpus.context, self.settings.profile_examples)
         model = fit_code(X, code_id, np.flatnonzero(pos_col), np.flatnonzero(neg_col),
                          hit, prior, rule, self.settings, similarity)
@@ -488,7 +488,7 @@ class Suggester:
                 if weights[i] > 0:
                     evidence.append(Evidence("model", terms[indices[i]]))
         if "prior" in sources and hi > lo:
-            for term in self.corpus.prior.terms(self.corpus.featurizer, indices, data, col):
+            for term in self.corpus.built_prior.terms(self.corpus.featurizer, indices, data, col):
                 evidence.append(Evidence("prior", term))
         if "context" in sources:
             evidence.append(self._context_evidence(row, col))
@@ -671,7 +671,7 @@ def _place_terms(store: Store, suggester: Suggester,
                  found: dict[int, list[Suggestion]]) -> None:
     """Fill in where the model's and the prior's words are in each segment's text."""
     from coder.learn.features import term_spans
-    from coder.store.feedback import iter_segments
+    from coder.store.learner import iter_segments
 
     wanted = [seg for seg, items in found.items()
               if any(e.start is None for s in items for e in s.evidence)]

@@ -126,11 +126,12 @@ def all_media(store: Store, root: Path) -> dict[int, Media | None]:
     import json
 
     from coder.store.media import media_links
+    from coder.store.transcripts import transcript_sources
 
     links = media_links(store)
     out: dict[int, Media | None] = {}
     listings: dict[Path, dict[str, list[Path]]] = {}
-    for row in store.rows("SELECT id, source_path, metadata FROM transcripts"):
+    for row in transcript_sources(store):
         row["metadata"] = json.loads(row["metadata"] or "{}")
         out[row["id"]] = find_media(root, row, links.get(row["id"]), listings)
     return out

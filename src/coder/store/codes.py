@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from coder.errors import CoderError
 from coder.formatting import check_name
-from coder.store.db import Store, now
+from coder.store.db import Store, inserted_id, now
 
 if TYPE_CHECKING:
     from coder.codebook import CodeSpec
@@ -100,10 +100,11 @@ def add_code(store: Store, name: str, *, parent: str | None = None, definition: 
                VALUES (?,?,?,?,?,?,?)""",
             (name, parent_id, _next_position(store, parent_id), definition, key, color, now()))
         # The whole row goes into the event: undo deletes the code, redo puts it back as it was.
-        row = store.one("SELECT * FROM codes WHERE id = ?", (cursor.lastrowid,))
-        store.log("code.add", code_id=cursor.lastrowid, name=name, parent=parent,
+        code_id = inserted_id(cursor)
+        row = store.one("SELECT * FROM codes WHERE id = ?", (code_id,))
+        store.log("code.add", code_id=code_id, name=name, parent=parent,
                   definition=definition, key=key, color=color, row=row)
-        return cursor.lastrowid
+        return code_id
 
 
 def rename_code(store: Store, old: str, new: str) -> None:
@@ -228,7 +229,7 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
                     f"""INSERT INTO codes (name, parent_id, position, {', '.join(_COLUMNS)},
                         created_at) VALUES (?,?,?,{','.join('?' * len(_COLUMNS))},?)""",
                     (spec.name, parent_id, position, *values.values(), now()))
-                ids[spec.name.casefold()] = cursor.lastrowid
+                ids[spec.name.casefold()] = inserted_id(cursor)
                 changes.added.append(spec.name)
                 store.log("code.add", code_id=cursor.lastrowid, name=spec.name,
                           parent=spec.parent, source=source, **values)
@@ -260,3 +261,8 @@ def apply_codebook(store: Store, specs: list[CodeSpec], *, prune: bool = False,
         else:
             changes.kept = [r["name"] for r in missing]
     return changes
+
+
+def code_names(store: Store) -> dict[int, str]:
+    """Every code's name by id."""
+    return {r["id"]: r["name"] for r in store.rows("SELECT id, name FROM codes")}

@@ -185,7 +185,8 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
                 codes[code_name.casefold()] = None
                 problems.append(RowProblem(number, exc.reason))
                 continue
-        if codes[code_name.casefold()] is None:
+        code_id = codes[code_name.casefold()]
+        if code_id is None:
             problems.append(RowProblem(number, f"no code named {code_name!r}"))
             continue
         try:
@@ -193,7 +194,7 @@ def import_codings(store: Store, rows: list[dict[str, str]], *, default_coder: s
         except CoderError as exc:
             problems.append(RowProblem(number, exc.reason))
             continue
-        resolved.append((seg, codes[code_name.casefold()], coder, memo, span))
+        resolved.append((seg, code_id, coder, memo, span))
         numbers.append(number)
     problems += _exclusive_conflicts(store, [r for r in resolved if r[4] is None],
                                      rows_of=[n for n, r in zip(numbers, resolved, strict=True)
@@ -220,7 +221,8 @@ def _row_span(store: Store, segment: int, row: dict[str, str],
     words = row.get("span_text") or (row.get("text") if words_from_text else "") or ""
     if not (start or end or words.strip()):
         return None
-    offset, text = store.one("SELECT start, text FROM segments WHERE id = ?", (segment,)).values()
+    offset, text = store.one_existing("SELECT start, text FROM segments WHERE id = ?",
+                                      (segment,)).values()
     if start or end:
         if not (start.isdigit() and end.isdigit()):
             raise CoderError(f"start and end must both be whole numbers, not {start!r}, {end!r}")
@@ -300,3 +302,30 @@ def remove_by_name(store: Store, transcript: str, ordinal: int, code: str, *,
         _, seg = segment_id(store, transcript, ordinal)
         row = find_code(store, code)
         return row, remove_coding(store, seg, row["id"], coder=coder)
+
+
+# -- small reads for quote banks and reconciliation -----------------------------------------
+def has_codings(store: Store, coder: str) -> bool:
+    """Whether ``coder`` has any coding."""
+    return store.scalar("SELECT 1 FROM codings WHERE coder = ? LIMIT 1", (coder,)) is not None
+
+
+def whole_codes(store: Store, segment_id: int, coder: str) -> set[int]:
+    """The codes ``coder`` gave the whole of segment ``segment_id`` (not only a span)."""
+    return {r["code_id"] for r in store.rows(
+        "SELECT code_id FROM codings WHERE segment_id = ? AND coder = ? AND span_start IS NULL",
+        (segment_id, coder))}
+
+
+def coded_segment_rows(store: Store, coder: str) -> list[dict[str, Any]]:
+    """Rows (segment, code) of ``coder``'s codings with segment, speaker and transcript fields
+    (metadata as stored: JSON), in document order."""
+    return store.rows(
+        """SELECT DISTINCT s.id AS segment_id, g.code_id, t.name AS transcript,
+                  t.metadata, s.ordinal AS segment, s.speaker_id,
+                  coalesce(sp.name, '') AS speaker, s.time_start, s.page, s.text, s.lemmas,
+                  s.tokens
+           FROM codings g JOIN segments s ON s.id = g.segment_id
+           JOIN transcripts t ON t.id = s.transcript_id
+           LEFT JOIN speakers sp ON sp.id = s.speaker_id
+           WHERE g.coder = ? ORDER BY t.name, s.ordinal, g.code_id""", (coder,))

@@ -16,7 +16,7 @@ from typing import Any
 
 from coder.errors import CoderError
 from coder.store.codings import apply_coding, mark_reviewed
-from coder.store.db import Store, now
+from coder.store.db import Store, inserted_id, now
 
 METHODS = ("manual", "auto")
 
@@ -123,7 +123,8 @@ def record_decision(store: Store, *, segment_id: int, consensus: str, adjudicato
                VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
             (segment_id, seg["transcript"], seg["ordinal"], consensus, adjudicator, method,
              note, json.dumps(codes), json.dumps(previous), json.dumps(coders), now()))
-        row = store.one("SELECT * FROM consensus_decisions WHERE id = ?", (cursor.lastrowid,))
+        row = store.one_existing("SELECT * FROM consensus_decisions WHERE id = ?",
+                                 (inserted_id(cursor),))
         if log:
             store.log("consensus.decide", decision_id=row["id"], row=row, **extra)
         return _decoded(row)

@@ -52,7 +52,7 @@ class Store:
         self.os_user = os_user()
         self._probing = False
         self._batch: int | None = None
-        self._before_commit: dict[str, Callable[[], None]] = {}
+        self._before_commit: dict[str, Callable[[], object]] = {}
         if read_only:
             self.conn = _open_read_only(self.path)
             if self.version != SCHEMA_VERSION:
@@ -253,7 +253,7 @@ class Store:
         a cheap way to notice that others wrote."""
         return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
-    def before_commit(self, key: str, action: Callable[[], None]) -> None:
+    def before_commit(self, key: str, action: Callable[[], object]) -> None:
         """Run ``action`` once, just before the current transaction commits."""
         if self._batch is None:
             raise RuntimeError("before_commit outside a transaction")
@@ -283,9 +283,21 @@ class Store:
         rows = self.rows(sql, params)
         return rows[0] if rows else None
 
+    def one_existing(self, sql: str, params: tuple | dict = ()) -> dict[str, Any]:
+        """The first row of a query for a row that must exist (just written, or held by a
+        foreign key); its absence is a fault, not a user error."""
+        row = self.one(sql, params)
+        if row is None:
+            raise LookupError(f"no row for {sql!r} {params!r}")
+        return row
+
     def scalar(self, sql: str, params: tuple | dict = ()) -> Any:
         row = self.conn.execute(sql, params).fetchone()
         return row[0] if row else None
+
+    def set_busy_timeout(self, ms: int) -> None:
+        """How long one statement waits for another writer's lock before it reports busy."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(ms)}")
 
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         """Run a writing statement; only allowed inside :meth:`transaction`."""
@@ -301,6 +313,13 @@ class Store:
         if self._probing:
             raise WouldWrite(sql)
         return self.conn.executemany(sql, params)
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just made."""
+    if cursor.lastrowid is None:
+        raise LookupError("the statement inserted no row")
+    return cursor.lastrowid
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:

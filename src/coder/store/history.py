@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coder.errors import CoderError
-from coder.store.db import Store, now
+from coder.store.db import Store, inserted_id, now
 
 UNDOABLE = frozenset({"coding.add", "coding.remove", "coding.memo", "review.add",
                       "review.remove",
@@ -337,7 +337,7 @@ class _Inverter:
              p["coder"], p["origin"], p.get("memo"), span[0], span[1],
              p.get("created_at") or now()))
         self._log("coding.add", **_coding_payload(
-            store.one("SELECT * FROM codings WHERE id = ?", (cursor.lastrowid,))))
+            store.one_existing("SELECT * FROM codings WHERE id = ?", (inserted_id(cursor),))))
 
     def _coding_memo(self, p: dict[str, Any]) -> None:
         self.segments.add(p["segment_id"])
@@ -417,7 +417,7 @@ class _Inverter:
             (self._free("memos", p.get("memo_id")), p["kind"], p["target_id"], p["coder"],
              p["text"], p["created_at"], p["updated_at"]))
         self._log("memo.add", **_memo_payload(
-            self.store.one("SELECT * FROM memos WHERE id = ?", (cursor.lastrowid,))))
+            self.store.one_existing("SELECT * FROM memos WHERE id = ?", (inserted_id(cursor),))))
 
     def _memo_edit(self, p: dict[str, Any]) -> None:
         where = self._memo_target(p)
@@ -438,7 +438,7 @@ class _Inverter:
         if row is None:
             self.skipped.append(f"code {p['name']!r} was already gone")
             return
-        used = store.one(
+        used = store.one_existing(
             """SELECT (SELECT count(*) FROM codings WHERE code_id = :id) AS codings,
                       (SELECT count(*) FROM codes WHERE parent_id = :id) AS children,
                       (SELECT count(*) FROM memos WHERE kind = 'code' AND target_id = :id)
@@ -542,8 +542,8 @@ class _Inverter:
         cursor = self.store.execute(
             f"INSERT INTO consensus_decisions ({', '.join(names)}) VALUES "
             f"({', '.join('?' * len(names))})", tuple(row[c] for c in names))
-        restored = self.store.one("SELECT * FROM consensus_decisions WHERE id = ?",
-                                  (cursor.lastrowid,))
+        restored = self.store.one_existing("SELECT * FROM consensus_decisions WHERE id = ?",
+                                           (inserted_id(cursor),))
         self._log("consensus.decide", decision_id=restored["id"], row=restored)
 
     def _code_rename(self, p: dict[str, Any]) -> None:
@@ -594,7 +594,7 @@ class _Inverter:
         cursor = store.execute(
             f"INSERT INTO codes ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
             tuple(row[c] for c in names))
-        new = store.one("SELECT * FROM codes WHERE id = ?", (cursor.lastrowid,))
+        new = store.one_existing("SELECT * FROM codes WHERE id = ?", (inserted_id(cursor),))
         parent = store.scalar("SELECT name FROM codes WHERE id = ?", (new["parent_id"],))
         self._log("code.add", code_id=new["id"], name=new["name"], parent=parent,
                   definition=new["definition"], key=new["key"], color=new["color"], row=new)
@@ -717,7 +717,8 @@ def describe(store: Store, events: list[Event]) -> str:
             p = events[what][1]
             code = store.scalar("SELECT name FROM codes WHERE id = ?", (p["code_id"],))
             choice = (p.get("row") or {}).get("choice")
-            verb = {"pin": "pinned", "exclude": "excluded"}.get(choice, "cleared the choice of")
+            verb = {"pin": "pinned", "exclude": "excluded"}.get(choice or "",
+                                                                "cleared the choice of")
             phrases.append(f"{verb} {_segment_words(store, [p['segment_id']])} as a quote of "
                            f"{code!r}")
         elif action in ("consensus.decide", "consensus.retract"):

@@ -143,3 +143,15 @@ def list_memos(store: Store, kind: str | None = None,
         else:
             row["target"] = row["transcript"] or f"transcript #{row['target_id']} (gone)"
     return rows
+
+
+def code_memos(store: Store, code_id: int) -> list[dict[str, Any]]:
+    """``{"coder", "text"}`` of every coder's memo on code ``code_id``, by coder."""
+    return store.rows("SELECT coder, text FROM memos WHERE kind = 'code' AND target_id = ? "
+                      "ORDER BY coder", (code_id,))
+
+
+def segment_memo_text(store: Store, segment_id: int, coder: str) -> str | None:
+    """``coder``'s memo on segment ``segment_id``, or None."""
+    return store.scalar("SELECT text FROM memos WHERE kind = 'segment' AND target_id = ? "
+                        "AND coder = ?", (segment_id, coder))

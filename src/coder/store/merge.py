@@ -20,7 +20,7 @@ from typing import Any
 
 from coder.errors import CoderError
 from coder.formatting import control_characters, some, visible
-from coder.store.db import Store, now
+from coder.store.db import Store, inserted_id, now
 from coder.store.schema import MEMO_KINDS, ORIGINS, SCHEMA_VERSION
 
 _REQUIRED = {
@@ -323,7 +323,8 @@ class _Merger:
         ours = {(r["start"], r["end"]): r for r in self.store.rows(
             "SELECT id, start, end, text FROM segments WHERE transcript_id = ?", (match["id"],))}
         work = None
-        missing, differ = [], []
+        missing: list[tuple[dict[str, Any], dict[str, int]]] = []
+        differ: list[tuple[dict[str, Any], dict[str, int]]] = []
         for seg in _rows(self.conn, """SELECT id, ordinal, start, end, text FROM segments
                                        WHERE transcript_id = ? ORDER BY ordinal""",
                          (theirs["id"],)):
@@ -558,9 +559,8 @@ class _Merger:
                 (row["name"], parent_id, _next_position(store, parent_id), row["definition"],
                  row["include"], row["exclude"], row["examples"], row["color"], key,
                  row["patterns"], int(bool(row["exclusive"])), row["created_at"] or now()))
-            added[row["id"]] = cursor.lastrowid
-            self.code[row["id"]] = cursor.lastrowid
-            new = store.one("SELECT * FROM codes WHERE id = ?", (cursor.lastrowid,))
+            added[row["id"]] = self.code[row["id"]] = inserted_id(cursor)
+            new = store.one_existing("SELECT * FROM codes WHERE id = ?", (added[row["id"]],))
             parent_name = store.scalar("SELECT name FROM codes WHERE id = ?", (parent_id,))
             store.log("code.add", code_id=new["id"], name=new["name"], parent=parent_name,
                       definition=new["definition"], key=new["key"], color=new["color"],

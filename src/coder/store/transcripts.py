@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coder.errors import CoderError
-from coder.store.db import Store, now
+from coder.store.db import Store, inserted_id, now
 
 
 @dataclass
@@ -55,7 +55,8 @@ def speaker_ids(store: Store, names: set[str]) -> dict[str, int]:
     for name in sorted(names):
         row = store.one("SELECT id FROM speakers WHERE name = ?", (name,))
         if row is None:
-            ids[name] = store.execute("INSERT INTO speakers (name) VALUES (?)", (name,)).lastrowid
+            ids[name] = inserted_id(store.execute("INSERT INTO speakers (name) VALUES (?)",
+                                                  (name,)))
             store.log("speaker.add", speaker_id=ids[name], name=name)
         else:
             ids[name] = row["id"]
@@ -97,7 +98,7 @@ def insert_transcript(store: Store, *, name: str, source_path: str, sha256: str,
            text, imported_at) VALUES (?,?,?,?,?,?,?,?)""",
         (name, source_path, sha256, fmt, segmentation, json.dumps(metadata),
          "" if prepare else text, now()))
-    transcript_id = cursor.lastrowid
+    transcript_id = inserted_id(cursor)
     _insert_segments(store, transcript_id, segments, prepare)
     if prepare:  # the text last, once the segments' copies of it are gone
         from coder.memory import give_back
@@ -341,3 +342,49 @@ def remove_transcript(store: Store, name: str, *, force: bool = False) -> dict[s
 def transcript_hashes(store: Store) -> dict[str, str]:
     """Each transcript's name and the SHA-256 of the file it was imported from."""
     return {r["name"]: r["sha256"] for r in store.rows("SELECT name, sha256 FROM transcripts")}
+
+
+# -- small reads for the importer, the workbench, media and quote banks -----------------------
+def import_state(store: Store, name: str) -> dict[str, Any] | None:
+    """What the importer compares with a file: id, sha256, segmentation, metadata (or None)."""
+    return store.one("SELECT id, sha256, segmentation, metadata FROM transcripts WHERE name = ?",
+                     (name,))
+
+
+def transcript_id(store: Store, name: str) -> int | None:
+    """The id of the transcript named ``name``, or None."""
+    return store.scalar("SELECT id FROM transcripts WHERE name = ?", (name,))
+
+
+def transcript_by_id(store: Store, transcript_id: int) -> dict[str, Any]:
+    """``{"id", "name"}`` of one transcript (which exists)."""
+    return store.one_existing("SELECT id, name FROM transcripts WHERE id = ?", (transcript_id,))
+
+
+def transcript_names(store: Store) -> list[dict[str, Any]]:
+    """``{"id", "name"}`` of every transcript, by name."""
+    return store.rows("SELECT id, name FROM transcripts ORDER BY name")
+
+
+def transcript_sources(store: Store) -> list[dict[str, Any]]:
+    """``{"id", "source_path", "metadata"}`` of every transcript (metadata as stored: JSON)."""
+    return store.rows("SELECT id, source_path, metadata FROM transcripts")
+
+
+def transcript_metadata(store: Store) -> list[dict[str, Any]]:
+    """Every transcript's metadata, decoded."""
+    return [json.loads(r["metadata"] or "{}")
+            for r in store.rows("SELECT metadata FROM transcripts")]
+
+
+def speaker_attributes(store: Store) -> dict[int, dict[str, str]]:
+    """Attributes per speaker id (keys lower-cased)."""
+    out: dict[int, dict[str, str]] = {}
+    for row in store.rows("SELECT speaker_id, key, value FROM speaker_attributes"):
+        out.setdefault(row["speaker_id"], {})[row["key"].casefold()] = row["value"]
+    return out
+
+
+def segment_start(store: Store, segment_id: int) -> int:
+    """Where segment ``segment_id`` (which exists) starts in its transcript's text."""
+    return store.one_existing("SELECT start FROM segments WHERE id = ?", (segment_id,))["start"]

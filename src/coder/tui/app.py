@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from textual.screen import Screen
 
 from coder.errors import CoderError
 from coder.store.db import Store, is_busy
+from coder.store.transcripts import transcript_id, transcript_names
 from coder.study import Study, open_study
 from coder.tui.screens.base import CoderScreen
 from coder.tui.screens.coding import CodingScreen
@@ -54,7 +56,7 @@ class CoderApp(App):
         # Where the last undo or redo changed something outside the open transcript.
         self.elsewhere: tuple[int, int, str] | None = None
         self.store = Store(self.study.db_path, coder=self.coder, command="tui")
-        self.store.conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+        self.store.set_busy_timeout(BUSY_MS)
         self.store.patience = WRITE_WAIT_S  # a key must not freeze the screen
         self.title = f"coder · {self.study.settings.name}"
         from coder.tui.suggest_process import start_server
@@ -179,12 +181,12 @@ class CoderApp(App):
                            f"{h['snippet']}", (h["transcript"], h["segment"])) for h in hits]
 
         def chosen(value: object | None) -> None:
-            if value is None:
+            if not isinstance(value, tuple):
                 return
-            name, ordinal = value  # type: ignore[misc]
-            row = self.store.one("SELECT id FROM transcripts WHERE name = ?", (name,))
-            if row:
-                self.open_transcript(row["id"], ordinal)
+            name, ordinal = value
+            found = transcript_id(self.store, name)
+            if found is not None:
+                self.open_transcript(found, ordinal)
 
         self.push_screen(PickerModal("Search the study (words, \"phrases\", OR, NOT)", [],
                                      "Search…", search=find), chosen)
@@ -224,7 +226,7 @@ class CoderApp(App):
         self.push_screen(PromptModal("Switch coder: your name", self.coder), chosen)
 
     def export_codings(self) -> None:
-        from coder.exports import codings_csv
+        from coder.codings_tables import codings_csv
         from coder.files import write_text
         from coder.store.codings import export_codings
 
@@ -323,7 +325,7 @@ class CoderApp(App):
         if screen is not None:
             screen.reload_after_change()
         elif hasattr(self.screen, "refresh_rows"):
-            self.screen.refresh_rows()  # type: ignore[attr-defined]
+            self.screen.refresh_rows()
         self.notify(f"Study up to date ({changed} transcripts imported or updated).")
 
     def on_worker_state_changed(self, event) -> None:
@@ -380,6 +382,6 @@ class CoderApp(App):
                 yield self._command(f"Go to {label}", "Where the last undo or redo changed",
                                     go_there)
             yield from coding.media_commands()
-        for row in self.store.rows("SELECT id, name FROM transcripts ORDER BY name"):
+        for row in transcript_names(self.store):
             yield self._command(f"Open transcript: {row['name']}", "Start coding it",
-                                lambda tid=row["id"]: self.open_transcript(tid))
+                                partial(self.open_transcript, row["id"]))

@@ -10,11 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.keys import _character_to_key
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, Tree
+from textual.widgets.tree import TreeNode
 
 from coder.store.codes import add_code, list_codes
 from coder.store.codings import apply_coding, mark_reviewed, remove_coding, unmark_reviewed
-from coder.store.feedback import INTERVIEWER_ROLES
+from coder.store.learner import INTERVIEWER_ROLES
+from coder.store.transcripts import transcript_by_id
 from coder.store.workbench import (
     changes_since,
     last_event,
@@ -113,8 +116,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         width = get_preference(store, self.capp.coder, CODEBOOK_WIDTH)
         if isinstance(width, int):
             self._set_codebook_width(width)
-        self.transcript = store.one("SELECT id, name FROM transcripts WHERE id = ?",
-                                    (self.transcript_id,))
+        self.transcript = transcript_by_id(store, self.transcript_id)
         self.load_codes()
         view = self.query_one(TranscriptView)
         self.last_event = last_event(store)  # before reading: later writes are refreshed
@@ -136,7 +138,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         # the coder); the generation tells a result of an older model from a current one.
         self.suggestion_cache: dict[int, list] = {}
         self._suggest_generation = 0
-        self._learn_timer = None
+        self._learn_timer: Timer | None = None
         self.update_status()
         self.query_one("#suggestions", StatusLine).text = Text("Suggestions: learning…", "dim")
         self.load_suggester()
@@ -186,7 +188,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                 while node is not None:  # keep the ancestors of a match
                     keep.add(node["id"])
                     node = by_id.get(node["parent_id"])
-        nodes = {None: tree.root}
+        nodes: dict[int | None, TreeNode[int]] = {None: tree.root}
         for code in self.codes:
             if code["id"] not in keep:
                 continue
@@ -558,7 +560,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             self.load_codes()
         else:
             self._bump_count(code_id, -len(chosen) if remove else len(chosen))
-        view.anchor = None
+        view.range_anchor = None
         self.done(f"{'removed' if remove else 'coded'} {where} {name!r}")
 
     def _bump_count(self, code_id: int, delta: int) -> None:
@@ -597,10 +599,10 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             return
         index = max(0, min(index, len(view.segments) - 1))
         if extend:
-            if view.anchor is None:
-                view.anchor = view.current
+            if view.range_anchor is None:
+                view.range_anchor = view.current
         else:
-            view.anchor = None
+            view.range_anchor = None
         if index != view.current and reading and not extend:
             self._leave(view.current)
         if index != view.current and view.span is not None:  # a selection stays in its segment
@@ -659,8 +661,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
             return
         if isinstance(self.focused, Input) or self.focused is self.query_one(Tree):
             view.focus()  # back to the transcript, which clears the filter
-        elif view.anchor is not None:
-            view.anchor = None
+        elif view.range_anchor is not None:
+            view.range_anchor = None
             view.refresh()
             self.update_status()
         else:
@@ -747,8 +749,8 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
                    for c in self.codes]
 
         def chosen(code_id: object | None) -> None:
-            if code_id is not None:
-                self.toggle_code(int(code_id))  # type: ignore[arg-type]
+            if isinstance(code_id, int):
+                self.toggle_code(code_id)
 
         title = (f"Code {self.span_words()}" if self.query_one(TranscriptView).span
                  else "Toggle a code")
@@ -819,7 +821,7 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         view = self.query_one(TranscriptView)
         touched = [i for i, s in enumerate(view.segments) if s.id in set(result.segment_ids)]
         if touched:
-            view.anchor = None
+            view.range_anchor = None
             if touched[0] != view.current:
                 view.set_span(None)
             view.current = touched[0]

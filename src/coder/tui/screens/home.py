@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.fuzzy import Matcher
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
@@ -86,13 +87,14 @@ class HomeScreen(CoderScreen):
     def filter_submitted(self) -> None:
         table = self.query_one(DataTable)
         if table.row_count == 1:
-            self.capp.open_transcript(int(table.coordinate_to_cell_key((0, 0)).row_key.value))
+            self.capp.open_transcript(_transcript_id(table.coordinate_to_cell_key(
+                Coordinate(0, 0)).row_key.value))
         else:
             table.focus()
 
     @on(DataTable.RowSelected)
     def row_selected(self, event: DataTable.RowSelected) -> None:
-        self.capp.open_transcript(int(event.row_key.value))
+        self.capp.open_transcript(_transcript_id(event.row_key.value))
 
     def on_key(self, event) -> None:
         """Typing on the table filters it (no need to press f first) while the table keeps
@@ -120,3 +122,10 @@ class HomeScreen(CoderScreen):
         if filter_input.value:  # Esc clears the filter, wherever the cursor is
             filter_input.value = ""
         self.query_one(DataTable).focus()
+
+
+def _transcript_id(row_key: str | None) -> int:
+    """The transcript id a row of the table is keyed by (every row has one)."""
+    if row_key is None:
+        raise LookupError("a transcript row without a key")
+    return int(row_key)

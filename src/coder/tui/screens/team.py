@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
+from coder.agreement import DEFAULT_THRESHOLD
 from coder.errors import CoderError
+from coder.store.codes import code_names
 from coder.tui.code_filter import fit_name
-from coder.tui.screens.base import CoderScreen, move_cursor_to
+from coder.tui.screens.base import CoderScreen, move_cursor_to, row_key_at_cursor
 from coder.tui.screens.modals import Choice, PickerModal, PromptModal
 
 if TYPE_CHECKING:
@@ -159,7 +161,7 @@ class AgreementScreen(CoderScreen):
         self.query_one("#agreement-summary", Static).update(Text.assemble(
             (" Coders: ", "bold"), coders, f" · {report['units']} segments with two or more "
             "coders' values · overall α ", (_num(overall.get("krippendorff_alpha")), "bold"),
-            " · ▲ below ", f"{report.get('threshold', 0.667):.3f}",
+            " · ▲ below ", f"{report.get('threshold', DEFAULT_THRESHOLD):.3f}",
             ("   c coders · d reconciles the highlighted code, D all", "dim")))
         table = self.query_one(DataTable)
         highlighted = self._highlighted_code()
@@ -211,10 +213,7 @@ class AgreementScreen(CoderScreen):
             self.compute()
 
     def _highlighted_code(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return row_key_at_cursor(self.query_one(DataTable))
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one(DataTable)
@@ -231,7 +230,7 @@ class AgreementScreen(CoderScreen):
 class ReconcileScreen(CoderScreen):
     """Walk through disagreements and decide the consensus codes, one key per choice."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "move(1)", "Next", id="reconcile.next"),
         Binding("k,up", "move(-1)", "Previous", id="reconcile.previous"),
         Binding("b", "take('both')", "Both / all", id="reconcile.both"),
@@ -245,8 +244,9 @@ class ReconcileScreen(CoderScreen):
                 id="reconcile.filter_transcript"),
         Binding("p", "filter('coders')", "Filter: coders", id="reconcile.filter_coders"),
         Binding("escape", "back", "Back", id="reconcile.back"),
-    ] + [Binding(str(i), f"take_coder({i - 1})", f"Take coder {i}", show=False,
-                 id=f"reconcile.take_{i}") for i in range(1, 10)]
+        *(Binding(str(i), f"take_coder({i - 1})", f"Take coder {i}", show=False,
+                  id=f"reconcile.take_{i}") for i in range(1, 10)),
+    ]
 
     def __init__(self, code: str | None = None, coders: list[str] | None = None,
                  transcript: str | None = None) -> None:
@@ -286,8 +286,7 @@ class ReconcileScreen(CoderScreen):
         except CoderError as exc:
             self.notify(str(exc), severity="error")
             self.items = []
-        self.code_names = {c["id"]: c["name"] for c in self.capp.store.rows(
-            "SELECT id, name FROM codes")}
+        self.code_names = code_names(self.capp.store)
         self.scope = self._scope()
         self.fill_list()
         first = next((i for i, item in enumerate(self.items) if not item.decided), 0)
@@ -467,9 +466,9 @@ class ReconcileScreen(CoderScreen):
                    for cid, name in self.code_names.items()]
 
         def toggled(code_id: object | None) -> None:
-            if code_id is None or self.edited is None:
+            if not isinstance(code_id, int) or self.edited is None:
                 return
-            self.edited ^= {int(code_id)}  # type: ignore[arg-type]
+            self.edited ^= {code_id}
             self.show_item()
 
         self.app.push_screen(PickerModal("Toggle a code in the consensus proposal", choices,

@@ -79,7 +79,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         super().__init__(id=id)
         self.segments: list[SegmentView] = []
         self.codes: dict[int, CodeStyle] = {}
-        self.anchor: int | None = None  # range selection: from anchor to current
+        self.range_anchor: int | None = None  # range selection: from anchor to current
         self._wrapped: list[list[tuple[int, int]]] = []
         self._chips: list[list[list[tuple[int, str]]]] = []
         self._heights: list[int] = []
@@ -101,7 +101,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         self.segments = segments
         self.codes = codes
         self._versions = [0] * len(segments)
-        self.anchor = None
+        self.range_anchor = None
         self._flags = [s.reviewed for s in segments]
         self._reviewed = sum(self._flags)
         if self.size.width:  # otherwise the first resize lays it out, once
@@ -251,12 +251,12 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         # Cached lines know whether they belong to the current segment: nothing to clear.
         before = self.scroll_y
         self.scroll_to_current(False)
-        if self.scroll_y != before or self.anchor is not None or self._selection_was_range:
+        if self.scroll_y != before or self.range_anchor is not None or self._selection_was_range:
             self.refresh()
         else:  # repaint only the two segments whose highlight changed
             self._refresh_segment(old)
             self._refresh_segment(new)
-        self._selection_was_range = self.anchor is not None
+        self._selection_was_range = self.range_anchor is not None
 
     def scroll_to_current(self, animate: bool = False) -> None:
         if not self.segments or len(self._heights) != len(self.segments):
@@ -278,9 +278,9 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def selection(self) -> range:
         """The selected segments (the current one, or anchor..current)."""
-        if self.anchor is None:
+        if self.range_anchor is None:
             return range(self.current, self.current + 1)
-        low, high = sorted((self.anchor, self.current))
+        low, high = sorted((self.range_anchor, self.current))
         return range(low, high + 1)
 
     def page_size(self) -> int:
@@ -361,7 +361,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
                index == self.current, selected, self.show_others)
         strip = self._cache.get(key)
         if strip is None:
-            strip = self._render(index, line - self._starts[index], width, selected)
+            strip = self._render_segment_line(index, line - self._starts[index], width, selected)
             self._cache[key] = strip
         return strip
 
@@ -400,7 +400,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         return Style(color=code.color if code else "#888888", underline=not several,
                      underline2=several, bold=several, italic=inner.coder != self.coder)
 
-    def _render(self, index: int, k: int, width: int, selected: bool) -> Strip:
+    def _render_segment_line(self, index: int, k: int, width: int, selected: bool) -> Strip:
         seg = self.segments[index]
         base = self.rich_style
         if index == self.current:

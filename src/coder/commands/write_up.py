@@ -8,8 +8,12 @@ from typing import Any
 
 import click
 
-from coder.cli import _Context, _Group, _table, n_, study_options
+from coder.commands.base import Context as _Context
+from coder.commands.base import Group as _Group
+from coder.commands.base import study_options
+from coder.commands.base import table as _table
 from coder.errors import CoderError
+from coder.formatting import plural as n_
 
 QUOTE_FORMATS = ["md", "docx", "html", "csv", "xlsx", "json"]
 TABLE_FORMATS = click.Choice(["table", "csv", "json", "md"])
