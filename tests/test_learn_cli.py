@@ -227,3 +227,47 @@ def test_interviewers_turns_are_left_out_unless_asked_for(demo):
     rows = json.loads(run(demo, "suggest", "--min-score", "0", "--include-interviewers",
                           "--format", "json").output)
     assert {r["segment"] for r in rows} & asked
+
+
+def test_autocode_spans_codes_pattern_hits_as_their_sentences(demo):
+    from coder.selection import units
+    from coder.store.spans import coded_spans
+
+    run(demo, "code", "apply", "ephrata-interview", "2", "need targeted PD")
+    run(demo, "review", "ephrata-interview")
+    first = run(demo, "autocode", "--spans")
+    assert first.exit_code == 0, first.output
+    assert "coded as the sentences their patterns matched in" in first.output
+    hits = {(r["segment"], r["code"]): [(e["start"], e["end"]) for e in r["evidence"]
+                                        if e["source"] == "rule"]
+            for r in json.loads(run(demo, "suggest", "--format", "json", "--min-score",
+                                    "0", coder="reader").output)}  # reviewed nothing
+    with open_store(demo) as store:
+        texts = {r["id"]: (r["ordinal"], r["text"])
+                 for r in store.rows("SELECT id, ordinal, text FROM segments")}
+        names = {c["id"]: c["name"] for c in list_codes(store)}
+        spans = coded_spans(store, "auto")
+        whole = store.rows("SELECT segment_id, code_id FROM codings WHERE coder = 'auto' "
+                           "AND span_start IS NULL")
+    assert spans, "a pattern decision is coded as words, not the whole segment"
+    for (seg, code), found in spans.items():
+        ordinal, text = texts[seg]
+        sentences = [(a, b) for a, b in units(text, "sentence")]
+        matched = hits.get((ordinal, names[code])) or []
+        assert matched, "only pattern hits become spans"
+        for start, end in found:
+            # each span is whole sentences of the segment, and holds a hit
+            assert start in {a for a, _ in sentences} and end in {b for _, b in sentences}
+            assert text[start:end].strip() == text[start:end]
+            assert any(start <= a and b <= end for a, b in matched)
+            assert len(text[start:end]) < len(text) or len(sentences) == 1
+    for row in whole:  # decisions with no pattern hit stay whole-segment
+        assert not hits.get((texts[row["segment_id"]][0], names[row["code_id"]]))
+    # Running it again changes nothing; without --spans the machine coder is whole again.
+    again = run(demo, "autocode", "--spans")
+    assert ", 0 removed, 3 kept on" in again.output and "re-coded" not in again.output
+    back = run(demo, "autocode")
+    assert f"{len(spans)} re-coded" in back.output
+    with open_store(demo) as store:
+        assert store.scalar("SELECT count(*) FROM codings WHERE coder = 'auto' "
+                            "AND span_start IS NOT NULL") == 0

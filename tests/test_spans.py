@@ -375,3 +375,91 @@ async def test_the_reconcile_screen_shows_each_coders_words(demo):
     consensus = [r for r in _span_rows(demo) if r[2] == "consensus"]
     assert sorted((r[1], r[5]) for r in consensus) == [("islands of innovation", ""),
                                                        ("need targeted PD", "more targeted PD")]
+
+
+def _words_only_disagreement(demo) -> None:
+    """ana and ben both code ¶2 'need targeted PD', on different words; ana also ¶3 whole,
+    ben ¶3 the same code whole (no disagreement there)."""
+    for coder in ("ana", "ben"):
+        run(demo, "review", T, coder=coder)
+        run(demo, "code", "apply", T, "3", "need targeted PD", coder=coder)
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "more targeted PD",
+        coder="ana")
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "drive-by workshops",
+        coder="ben")
+
+
+def test_disagreements_by_character_list_the_same_code_on_different_words(demo):
+    _words_only_disagreement(demo)
+    by_segment = json.loads(run(demo, "disagreements", "--format", "json").output)
+    assert by_segment == []  # the default stays segment level: both gave the code
+    result = run(demo, "disagreements", "--unit", "character", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert (row["segment"], row["code"], row["applied_by"]) == (2, "need targeted PD",
+                                                                ["ana", "ben"])
+    assert row["words"] == {"ana": ["more targeted PD"], "ben": ["drive-by workshops"]}
+    table = run(demo, "disagreements", "--unit", "character").output
+    assert "“more targeted PD”" in table and "“drive-by workshops”" in table
+    listed = run(demo, "disagreements", "--unit", "character", "--format", "csv").output
+    assert "ana: “more targeted PD” | ben: “drive-by workshops”" in listed
+
+
+def test_a_whole_segment_and_a_span_of_one_code_differ_by_character(demo):
+    for coder in ("ana", "ben"):
+        run(demo, "review", T, coder=coder)
+    run(demo, "code", "apply", T, "2", "need targeted PD", coder="ana")
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "drive-by workshops",
+        coder="ben")
+    (row,) = json.loads(run(demo, "disagreements", "--unit", "character", "--format",
+                            "json").output)
+    assert row["words"] == {"ana": ["(whole segment)"], "ben": ["drive-by workshops"]}
+
+
+def test_reconcile_by_character_lists_and_takes_a_coders_words(demo):
+    _words_only_disagreement(demo)
+    plain = json.loads(run(demo, "reconcile", "--list", "--format", "json").output)
+    assert plain["pending"] == [] and plain["progress"]["disagreements"] == 0
+    # --auto-agree by character copies ¶3 (same words) but leaves ¶2 to decide
+    auto = json.loads(run(demo, "reconcile", "--auto-agree", "--unit", "character",
+                          "--format", "json", coder="lead").output)
+    assert auto["auto_agree"]["codings_added"] >= 1
+    out = json.loads(run(demo, "reconcile", "--list", "--unit", "character", "--format",
+                         "json").output)
+    (item,) = out["pending"]
+    assert (item["segment"], item["disputed"], item["disputed_words"]) == (
+        2, [], ["need targeted PD"])
+    assert out["progress"]["remaining"] == 1
+    table = run(demo, "reconcile", "--list", "--unit", "character").output
+    assert "(words)" in table and "“drive-by" in table and "“more targeted" in table
+    result = run(demo, "reconcile", "--segment", T, "2", "--take", "ben", "--unit",
+                 "character", coder="lead")
+    assert result.exit_code == 0, result.output
+    assert "0 remaining" in result.output
+    consensus = [r for r in _span_rows(demo) if r[2] == "consensus"]
+    assert [(r[0], r[5]) for r in consensus if r[0] == 2] == [(2, "drive-by workshops")]
+    # Changing one's mind: ana's reading gives exactly her words, not both.
+    run(demo, "reconcile", "--segment", T, "2", "--take", "ana", coder="lead")
+    consensus = [r for r in _span_rows(demo) if r[2] == "consensus" and r[0] == 2]
+    assert [r[5] for r in consensus] == ["more targeted PD"]
+
+
+def test_taking_a_whole_segment_reading_replaces_a_span_taken_before(demo):
+    for coder in ("ana", "ben"):
+        run(demo, "review", T, coder=coder)
+    run(demo, "code", "apply", T, "2", "need targeted PD", coder="ana")
+    run(demo, "code", "apply", T, "2", "need targeted PD", "--text", "drive-by workshops",
+        coder="ben")
+    run(demo, "reconcile", "--segment", T, "2", "--take", "ben", coder="lead")
+    run(demo, "reconcile", "--segment", T, "2", "--take", "ana", coder="lead")
+    consensus = [r for r in _span_rows(demo) if r[2] == "consensus"]
+    assert [(r[3], r[4]) for r in consensus] == [(None, None)]
+
+
+def test_reconcile_refuses_an_unknown_unit(demo):
+    from coder import reconcile
+
+    with open_store(demo) as store, pytest.raises(CoderError, match="unit must be one of"):
+        reconcile.list_disagreements(store, unit="word")
+    result = run(demo, "disagreements", "--unit", "word")
+    assert result.exit_code != 0 and "Traceback" not in result.output

@@ -183,6 +183,46 @@ async def test_a_pattern_suggestion_can_be_accepted_as_its_sentence(demo):
         assert store.scalar("SELECT verdict FROM suggestion_feedback") == "accept"
 
 
+async def test_accept_as_spans_is_remembered_per_coder(demo):
+    from coder.store.preferences import get_preference
+    from coder.tui.app import ACCEPT_AS_SPAN
+
+    app = CoderApp(demo.root, "tester")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.accept_as_span  # whole segment is the default
+        app.toggle_accept_as_span()
+        await pilot.pause()
+    with open_store(demo) as store:
+        assert get_preference(store, "tester", ACCEPT_AS_SPAN) is True
+        assert get_preference(store, "bea", ACCEPT_AS_SPAN) is None
+    again = CoderApp(demo.root, "tester")  # reopened: the setting is still on
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        await again.workers.wait_for_complete()
+        assert again.accept_as_span
+        await pilot.press("j")
+        await pilot.pause()
+        assert again.screen.current_suggestions[0].code == "need targeted PD"
+        await pilot.press("y")
+        await pilot.pause()
+    assert [s[2] for s in _spans(demo)] == [
+        "We needed more targeted PD before the program started.",
+        "Most of it was drive-by workshops."]
+    other = CoderApp(demo.root, "bea")  # another coder keeps their own (off)
+    async with other.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not other.accept_as_span
+        other.toggle_accept_as_span()
+        other.toggle_accept_as_span()
+        await pilot.pause()
+    with open_store(demo) as store:
+        assert get_preference(store, "bea", ACCEPT_AS_SPAN) is False
+        assert get_preference(store, "tester", ACCEPT_AS_SPAN) is True
+
+
 async def test_code_keys_do_not_leak_into_the_next_coding_screen(demo):
     """Code keys on letters the screen binds too (v, b, e, …) belong to one screen: after
     the codebook gives v to another code, v toggles that one."""

@@ -58,6 +58,8 @@ class Disagreement:
     coders: dict[str, CoderWork]  # in the order compared
     agreed: list[int]  # codes every coder whose values count (reviewed) gave
     disputed: list[int]  # codes some but not all of them gave
+    # (unit "character") codes all of them gave, but on different words: also disputed
+    span_disputed: list[int] = field(default_factory=list)
     decided: bool = False  # the consensus coder has reviewed it
     consensus: list[int] = field(default_factory=list)  # the consensus codes now
     decision: dict[str, Any] | None = None  # the latest trail row, if any
@@ -133,22 +135,45 @@ def _scope(store: Store, units: Units, code: str | int | None) -> list[int]:
     return [index[c] for c in code_scope(store, code)]
 
 
-def _differ(units: Units, columns: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Per unit: (at least two coders have values, they differ on a code in ``columns``)."""
+def _differ(units: Units, columns: list[int], store: Store | None = None,
+            unit: str = "segment") -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: (at least two coders have values, they differ on a code in ``columns``);
+    with ``unit`` "character" also where they gave a code on different words."""
     applied = units.applied[:, :, columns] & units.known[:, :, None]
     given = applied.sum(axis=0)
     known = units.known.sum(axis=0)
     shared = known >= 2
     differ = shared & ((given > 0) & (given < known[:, None])).any(axis=1)
+    if unit == "character" and store is not None:
+        for u in _span_disputes(store, units, columns):
+            differ[u] = True
     return shared, differ
+
+
+def _span_disputes(store: Store, units: Units, columns: list[int]) -> dict[int, list[int]]:
+    """{unit index: code ids every coder there gave, on different words}."""
+    from coder.agreement.span_differences import span_differences
+
+    out: dict[int, list[int]] = {}
+    for u, g in sorted(span_differences(store, units, columns)):
+        out.setdefault(u, []).append(units.codes[columns[g]]["id"])
+    return out
+
+
+def _check_unit(unit: str) -> None:
+    from coder.agreement import UNITS
+
+    if unit not in UNITS:
+        raise CoderError(f"the unit must be one of {', '.join(UNITS)}, not {unit!r}")
 
 
 def list_disagreements(store: Store, coders: list[str] | None = None,
                        code: str | int | None = None, transcript: str | list[str] | None = None,
                        *, all_segments: bool = False, consensus: str = CONSENSUS,
-                       pending_only: bool = False) -> list[Disagreement]:
+                       pending_only: bool = False, unit: str = "segment") -> list[Disagreement]:
     """Segments (in document order) where at least two of ``coders`` have values and differ
-    on ``code`` or one of its descendants (any code when None).
+    on ``code`` or one of its descendants (any code when None). With ``unit`` "character"
+    also those where they all gave a code but on different words (``span_disputed``).
 
     ``coders`` default to everyone who reviewed something, except the consensus coder and
     ``auto``. A coder's codes count where the coder reviewed the segment (everywhere with
@@ -159,8 +184,13 @@ def list_disagreements(store: Store, coders: list[str] | None = None,
     from coder.store.agreement import segment_details, segment_memos
     from coder.store.consensus import latest_decisions, reviewed_among
 
+    _check_unit(unit)
     units = _load(store, coders, transcript, all_segments, consensus)
-    _, differ = _differ(units, _scope(store, units, code))
+    columns = _scope(store, units, code)
+    _, differ = _differ(units, columns)
+    by_words = _span_disputes(store, units, columns) if unit == "character" else {}
+    for u in by_words:
+        differ[u] = True
     index = np.flatnonzero(differ)
     seg_ids = units.segment[index].tolist()
     decided = reviewed_among(store, consensus, seg_ids)
@@ -190,7 +220,8 @@ def list_disagreements(store: Store, coders: list[str] | None = None,
                     for c, coder in enumerate(units.coders)},
             agreed=[ids[k] for k in np.flatnonzero(given == m)],
             disputed=[ids[k] for k in np.flatnonzero((given > 0) & (given < m))],
-            decided=seg in decided, consensus=consensus_codes.get(seg, []),
+            span_disputed=by_words.get(u, []), decided=seg in decided,
+            consensus=consensus_codes.get(seg, []),
             decision=trail.get(seg)))
     return out
 
@@ -225,15 +256,17 @@ def _codes_of(store: Store, coder: str, seg_ids: list[int], units: Units) -> dic
 
 def progress(store: Store, coders: list[str] | None = None, code: str | int | None = None,
              transcript: str | list[str] | None = None, *, all_segments: bool = False,
-             consensus: str = CONSENSUS) -> Progress:
-    """How far reconciliation has come (see :class:`Progress`)."""
+             consensus: str = CONSENSUS, unit: str = "segment") -> Progress:
+    """How far reconciliation has come (see :class:`Progress`); with ``unit`` "character"
+    coders who gave a code on different words disagree."""
     import numpy as np
 
     from coder.store.consensus import reviewed_among
 
+    _check_unit(unit)
     units = _load(store, coders, transcript, all_segments, consensus)
-    shared, differ = _differ(units, _scope(store, units, code))
-    _, any_differ = _differ(units, list(range(len(units.codes))))
+    shared, differ = _differ(units, _scope(store, units, code), store, unit)
+    _, any_differ = _differ(units, list(range(len(units.codes))), store, unit)
     seg_ids = units.segment.tolist()
     decided = reviewed_among(store, consensus, seg_ids)
     is_decided = np.array([s in decided for s in seg_ids], dtype=bool)
@@ -414,7 +447,8 @@ def decide(store: Store, segment_id: int, codes: set[int], *, adjudicator: str, 
 
 def _copy_spans(store: Store, segment_id: int, codes: set[int], *, source: str,
                 consensus: str) -> None:
-    """Give ``consensus`` ``source``'s spans of the codes ``source`` gave only as spans."""
+    """Give ``consensus`` ``source``'s spans of the codes ``source`` gave only as spans, and
+    the whole segment where ``source`` gave it whole (a span taken earlier goes)."""
     from coder.store.codings import apply_coding, remove_coding, whole_codes
     from coder.store.spans import segment_spans
     from coder.store.transcripts import segment_start
@@ -426,6 +460,11 @@ def _copy_spans(store: Store, segment_id: int, codes: set[int], *, source: str,
         if row["coder"] == source and row["code_id"] in codes:
             theirs.setdefault(row["code_id"], []).append((row["start"], row["end"]))
     whole = whole_codes(store, segment_id, source)
+    for code_id in set(whole) & codes:
+        stale = [r for r in rows if r["coder"] == consensus and r["code_id"] == code_id]
+        if stale:
+            remove_coding(store, segment_id, code_id, coder=consensus)
+            apply_coding(store, segment_id, code_id, coder=consensus, origin="consensus")
     for code_id, spans in theirs.items():
         if code_id in whole:
             continue
@@ -440,15 +479,16 @@ def _copy_spans(store: Store, segment_id: int, codes: set[int], *, source: str,
 
 
 def auto_agree(store: Store, coders: list[str] | None = None, *, adjudicator: str,
-               consensus: str = CONSENSUS, transcript: str | list[str] | None = None
-               ) -> AutoAgree:
+               consensus: str = CONSENSUS, transcript: str | list[str] | None = None,
+               unit: str = "segment") -> AutoAgree:
     """Copy unanimous codings to the consensus, on segments every compared coder reviewed.
 
     Where every coder gave exactly the same codes (possibly none), the consensus gets them
     and the segment is decided (a trail row with method ``auto``). Where they share only
     some codes, those are copied and the segment stays undecided for the adjudicator.
     Segments the consensus already decided are left alone; running it again adds nothing.
-    Logs the codings and marks, then ``consensus.auto`` with the trail rows' ids.
+    Logs the codings and marks, then ``consensus.auto`` with the trail rows' ids. With
+    ``unit`` "character" a code the coders gave on different words is not shared.
     """
     import numpy as np
 
@@ -461,7 +501,10 @@ def auto_agree(store: Store, coders: list[str] | None = None, *, adjudicator: st
         set_codes,
     )
 
+    _check_unit(unit)
     units = _load(store, coders, transcript, False, consensus)
+    by_words = (_span_disputes(store, units, list(range(len(units.codes))))
+                if unit == "character" else {})
     result = AutoAgree(coders=units.coders)
     everyone = np.flatnonzero(units.known.all(axis=0))
     seg_ids = units.segment[everyone].tolist()
@@ -477,8 +520,9 @@ def auto_agree(store: Store, coders: list[str] | None = None, *, adjudicator: st
                 result.already_decided += 1
                 continue
             applied = units.applied[:, u, :]
-            shared = np.flatnonzero(applied.all(axis=0))
-            unanimous = not (applied.any(axis=0) & ~applied.all(axis=0)).any()
+            apart = [k for k, c in enumerate(ids) if c in by_words.get(u, ())]
+            shared = np.setdiff1d(np.flatnonzero(applied.all(axis=0)), apart)
+            unanimous = not (applied.any(axis=0) & ~applied.all(axis=0)).any() and not apart
             if not unanimous and not len(shared):
                 continue
             previous = codes_on(store, seg, consensus)

@@ -128,3 +128,9 @@ def hit_sentences(text: str, start: int, end: int) -> tuple[int, int]:
     if not around:
         return whole_words(text, start, end)
     return min(around[0][0], start), max(around[-1][1], end)
+
+
+def pattern_spans(text: str, hits: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans a pattern suggestion is accepted as when coding spans (workbench setting,
+    ``autocode --spans``): each hit ``(start, end)`` widened to its sentence(s), merged."""
+    return merge([hit_sentences(text, start, end) for start, end in hits])

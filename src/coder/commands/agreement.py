@@ -24,6 +24,8 @@ CODERS_HELP = ("Coders to compare, comma-separated (default: everyone who review
                "only coded).")
 ALL_SEGMENTS_HELP = ("Count segments a coder did not mark reviewed as 'absent' for that coder "
                      "(default: their value there is missing).")
+UNIT_DISAGREE_HELP = ("segment: coders differ on whether a segment has a code; character: "
+                      "also where they all gave it but on different words.")
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -235,13 +237,17 @@ def _csv(value: float | None) -> str:
 @click.option("--transcript", "transcripts", multiple=True,
               help="Only this transcript (repeat for several).")
 @click.option("--all-segments", is_flag=True, help=ALL_SEGMENTS_HELP)
+@click.option("--unit", type=click.Choice(["segment", "character"]), default="segment",
+              show_default=True, help=UNIT_DISAGREE_HELP)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
               show_default=True)
 @study_options
 def disagreements(ctx: _Context, coders: str | None, codes: tuple[str, ...],
-                  transcripts: tuple[str, ...], all_segments: bool, fmt: str) -> None:
+                  transcripts: tuple[str, ...], all_segments: bool, unit: str,
+                  fmt: str) -> None:
     """Each segment and code where the coders who reviewed it differ: who applied it, who
-    reviewed the segment without it, who did not review it."""
+    reviewed the segment without it, who did not review it. With --unit character also
+    where they all gave the code but on different words (each coder's words shown)."""
     from coder.agreement import load, resolve_codes
     from coder.agreement.disagreements import find_disagreements
     from coder.store.agreement import segment_details
@@ -250,20 +256,31 @@ def disagreements(ctx: _Context, coders: str | None, codes: tuple[str, ...],
     units = load(store, _split(coders), transcripts=list(transcripts) or None,
                  all_segments=all_segments)
     ids = resolve_codes(store, list(codes) or None)
-    rows = find_disagreements(units, None if ids is None else [units.code_index[i] for i in ids])
+    columns = None if ids is None else [units.code_index[i] for i in ids]
+    differ = None
+    if unit == "character":
+        from coder.agreement.span_differences import span_differences
+
+        differ = span_differences(store, units, columns)
+    rows = find_disagreements(units, columns, differ)
     texts = segment_details(store, [r["segment_id"] for r in rows])
     keys = ("transcript", "segment", "code", "applied_by", "not_applied_by", "not_reviewed")
+    for r in rows:
+        r["words"] = _span_words(texts[r["segment_id"]]["text"], r.get("spans"))
     if fmt == "json":
-        return _json([{**{k: r[k] for k in keys}, "text": texts[r["segment_id"]]["text"]}
+        return _json([{**{k: r[k] for k in keys}, "text": texts[r["segment_id"]]["text"],
+                       **({"words": r["words"]} if unit == "character" else {})}
                       for r in rows])
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([*keys, "text"])
+        writer.writerow([*keys, "text", *(["words"] if unit == "character" else [])])
         for r in rows:
             writer.writerow([safe_cell(r["transcript"]), r["segment"], safe_cell(r["code"]),
                              *[safe_cell(" ".join(r[k])) for k in keys[3:]],
-                             safe_cell(texts[r["segment_id"]]["text"])])
+                             safe_cell(texts[r["segment_id"]]["text"]),
+                             *([safe_cell(_words_line(r["words"]))] if unit == "character"
+                               else [])])
         return click.echo(buffer.getvalue(), nl=False)
     if not rows:
         click.echo(f"No disagreements between {', '.join(units.coders)}.")
@@ -271,10 +288,29 @@ def disagreements(ctx: _Context, coders: str | None, codes: tuple[str, ...],
     segments = len({r["segment_id"] for r in rows})
     who = ", ".join(units.coders)
     _table(f"{n_(len(rows), 'disagreement')} on {n_(segments, 'segment')} ({who})",
-           ["transcript", "segment", "code", "applied by", "not by", "not reviewed", "text"],
+           ["transcript", "segment", "code", "applied by", "not by", "not reviewed",
+            "text" if unit == "segment" else "text, or each coder's words"],
            [[r["transcript"], r["segment"], r["code"], ", ".join(r["applied_by"]),
              ", ".join(r["not_applied_by"]), ", ".join(r["not_reviewed"]),
+             _words_line(r["words"], 40) if r["words"] else
              _excerpt(texts[r["segment_id"]]["text"])] for r in rows])
+
+
+def _span_words(text: str, cover: dict[str, list[tuple[int, int]]] | None
+                ) -> dict[str, list[str]]:
+    """Each coder's words, where coders gave a code on different words (else empty)."""
+    from coder.agreement.span_differences import words
+
+    return {coder: words(text, spans) for coder, spans in (cover or {}).items()}
+
+
+def _words_line(words: dict[str, list[str]], width: int = 0) -> str:
+    """``ana: “…” | bea: “…”``, each quote cut to ``width`` characters (0: whole)."""
+    from coder.agreement.span_differences import WHOLE
+
+    return " | ".join(f"{coder}: " + " ".join(
+        w if w == WHOLE else f"“{_excerpt(w, width) if width else w}”" for w in spans)
+        for coder, spans in words.items())
 
 
 def _excerpt(text: str, width: int = 70) -> str:
@@ -365,13 +401,15 @@ def merge(ctx: _Context, other: Path, coder_map: tuple[str, ...], dry_run: bool,
 @click.option("--note", default="", help="Why: kept in the reconciliation trail.")
 @click.option("--list", "list_", is_flag=True, help="List the disagreements still to decide.")
 @click.option("--trail", is_flag=True, help="Show the reconciliation trail.")
+@click.option("--unit", type=click.Choice(["segment", "character"]), default="segment",
+              show_default=True, help=UNIT_DISAGREE_HELP)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @study_options
 def reconcile(ctx: _Context, coders: str | None, consensus: str, transcripts: tuple[str, ...],
               code: str | None, auto_agree: bool, segment_ref: tuple[str, str] | None,
               take: str | None, set_codes: str | None, note: str, list_: bool, trail: bool,
-              fmt: str) -> None:
+              unit: str, fmt: str) -> None:
     """Settle the consensus coding, with a trail of who decided what and why.
 
     Decisions are codings of the consensus coder (origin 'consensus'); a decided segment is
@@ -386,7 +424,7 @@ def reconcile(ctx: _Context, coders: str | None, consensus: str, transcripts: tu
     out: dict[str, Any] = {}
     if auto_agree:
         result = core.auto_agree(store, who, adjudicator=ctx.coder, consensus=consensus,
-                                 transcript=scope)
+                                 transcript=scope, unit=unit)
         out["auto_agree"] = result.__dict__
         if fmt == "table":
             click.echo(f"Auto-agree ({', '.join(result.coders)}): {result.decided} unanimous "
@@ -401,7 +439,7 @@ def reconcile(ctx: _Context, coders: str | None, consensus: str, transcripts: tu
         raise CoderError("--take and --set need --segment TRANSCRIPT N")
     if list_:
         items = core.list_disagreements(store, who, code, scope, consensus=consensus,
-                                        pending_only=True)
+                                        pending_only=True, unit=unit)
         out["pending"] = [_pending_json(store, d) for d in items]
         if fmt == "table":
             _pending_table(out["pending"])
@@ -413,7 +451,7 @@ def reconcile(ctx: _Context, coders: str | None, consensus: str, transcripts: tu
                      r["adjudicator"],
                      r["method"], ", ".join(r["codes"]) or "(none)", r["note"]]
                     for r in out["trail"]])
-    state = core.progress(store, who, code, scope, consensus=consensus)
+    state = core.progress(store, who, code, scope, consensus=consensus, unit=unit)
     out["progress"] = state.as_dict()
     if fmt == "json":
         return _json(out)
@@ -471,6 +509,7 @@ def _pending_json(store: Any, item: Any) -> dict[str, Any]:
     return {"transcript": item.transcript, "segment": item.ordinal, "speaker": item.speaker,
             "text": item.text, "agreed": core.names_of(store, item.agreed),
             "disputed": core.names_of(store, item.disputed),
+            "disputed_words": core.names_of(store, item.span_disputed),
             "coders": {c: {"reviewed": w.reviewed, "codes": core.names_of(store, w.codes),
                            "memo": w.memo,
                            "spans": [{"code": core.names_of(store, [k])[0], "start": a,
@@ -485,10 +524,27 @@ def _pending_table(rows: list[dict[str, Any]]) -> None:
         return
     coders = list(rows[0]["coders"])
     _table(f"{len(rows)} disagreements to decide", ["where", "disputed", *coders, "text"],
-           [[f"{r['transcript']} ¶{r['segment']}", ", ".join(r["disputed"]),
-             *[", ".join(r["coders"][c]["codes"]) if r["coders"][c]["reviewed"]
-               else "(not reviewed)" for c in coders], _excerpt(r["text"], 50)]
+           [[f"{r['transcript']} ¶{r['segment']}",
+             ", ".join([*r["disputed"], *(f"{n} (words)" for n in r["disputed_words"])]),
+             *[_work_cell(r, c) if r["coders"][c]["reviewed"] else "(not reviewed)"
+               for c in coders], _excerpt(r["text"], 50)]
             for r in rows])
+
+
+def _work_cell(row: dict[str, Any], coder: str) -> str:
+    """A coder's codes; for a code disputed on its words, the words they coded it on."""
+    from coder.agreement.span_differences import WHOLE
+
+    work = row["coders"][coder]
+    cells = []
+    for name in work["codes"]:
+        if name in row["disputed_words"]:
+            spans = [s["text"] for s in work["spans"] if s["code"] == name]
+            words = " ".join(f"“{_excerpt(w, 30)}”" for w in spans) if spans else WHOLE
+            cells.append(f"{name}: {words}")
+        else:
+            cells.append(name)
+    return ", ".join(cells)
 
 
 def register(group: click.Group) -> None:

@@ -171,10 +171,14 @@ def _evidence_text(evidence: list[dict[str, Any]]) -> str:
                    "threshold).")
 @click.option("--as", "as_coder", default="auto", show_default=True, metavar="NAME",
               help="The machine coder's name (its codings have origin 'auto').")
+@click.option("--spans", is_flag=True,
+              help="Code a codebook pattern hit as the sentence(s) of the matched words, "
+                   "not the whole segment (other decisions stay whole-segment).")
 @_learn_options
 @study_options
 def autocode(ctx: _Context, transcripts: tuple[str, ...], min_score: float | None,
-             as_coder: str, target_precision: float, include_interviewers: bool) -> None:
+             as_coder: str, spans: bool, target_precision: float,
+             include_interviewers: bool) -> None:
     """Let the model code every segment as a separate coder, to compare with people.
 
     The model learns from --coder's work (default: you) and writes confident codes under
@@ -187,11 +191,14 @@ def autocode(ctx: _Context, transcripts: tuple[str, ...], min_score: float | Non
     store = ctx.store("autocode")
     ids = transcript_segment_ids(store, list(transcripts))
     result = run(store, _suggester(ctx, ctx.coder, target_precision, include_interviewers),
-                 ids, as_coder=as_coder, min_score=min_score)
+                 ids, as_coder=as_coder, min_score=min_score, spans=spans)
     scope = ", ".join(transcripts) if transcripts else "all transcripts"
+    reshaped = f", {result.reshaped} re-coded" if result.reshaped else ""
+    spanned = (f"; {result.spanned} coded as the sentences their patterns matched in"
+               if spans else "")
     click.echo(f"{result.coder}: {result.added} codings added, {result.removed} removed, "
-               f"{result.kept} kept on {result.segments} segments ({scope}); "
-               f"model of {result.trained_on}")
+               f"{result.kept} kept{reshaped} on {result.segments} segments ({scope}); "
+               f"model of {result.trained_on}{spanned}")
 
 
 @click.command()

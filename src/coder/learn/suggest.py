@@ -524,6 +524,16 @@ class Suggester:
         best, label = near[int(np.argmax(values.ravel()))]
         return Evidence("context", f"{label} ¶{int(self.corpus.ordinal[best])}")
 
+    def pattern_hits(self, segment_id: int, code_id: int) -> list[tuple[int, int]]:
+        """Where the code's codebook patterns matched in the segment (offsets into its
+        text), in order; empty when none did."""
+        with self._lock:
+            rows = self.corpus.rows_of([segment_id])
+            if not len(rows):
+                return []
+            return sorted((h.start, h.end) for h in self.corpus.hits.get(int(rows[0]), [])
+                          if h.code_id == code_id)
+
     def decide(self, segment_ids: Sequence[int] | np.ndarray, *,
                min_score: float | None = None,
                honest: bool = True) -> list[tuple[int, int, float]]:

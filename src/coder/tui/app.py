@@ -30,6 +30,7 @@ BUSY_MS = 2000
 WRITE_WAIT_S = 0.3
 # How often the workbench looks for other processes' writes (one cheap PRAGMA).
 WATCH_S = 1.0
+ACCEPT_AS_SPAN = "workbench.accept_as_span"  # the preference, per coder
 
 
 class CoderApp(App):
@@ -254,10 +255,21 @@ class CoderApp(App):
 
         self.push_screen(ReconcileScreen())
 
-    accept_as_span = False  # accepting a pattern suggestion codes the hit's sentence only
+    @property
+    def accept_as_span(self) -> bool:
+        """Whether accepting a pattern suggestion codes the hit's sentence only: this
+        coder's remembered setting (off: the whole segment)."""
+        from coder.store.preferences import get_preference
+
+        return get_preference(self.store, self.coder, ACCEPT_AS_SPAN, False) is True
 
     def toggle_accept_as_span(self) -> None:
-        self.accept_as_span = not self.accept_as_span
+        from coder.store.preferences import set_preference
+
+        saved, _ = self.write(set_preference, self.store, self.coder, ACCEPT_AS_SPAN,
+                              not self.accept_as_span)
+        if not saved:
+            return
         self.notify("Accepting a pattern suggestion codes the sentence it matched in."
                     if self.accept_as_span else
                     "Accepting a suggestion codes the whole segment.")

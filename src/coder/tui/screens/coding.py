@@ -450,12 +450,12 @@ class CodingScreen(SpanSelectMixin, PlaybackKeys):
         seg = view.segments[index]
         extra = {}
         if accept:
-            from coder.spans import hit_sentences
+            from coder.spans import pattern_spans
 
-            hits = [e for e in sug.evidence if e.source == "rule" and e.start is not None
-                    and e.end is not None]
+            hits = [(e.start, e.end) for e in sug.evidence if e.source == "rule"
+                    and e.start is not None and e.end is not None]
             if hits and self.capp.accept_as_span:  # a setting (ctrl+p): the hits' sentences
-                extra["spans"] = [hit_sentences(seg.text, e.start, e.end) for e in hits]
+                extra["spans"] = pattern_spans(seg.text, hits)
         action = accept_suggestion if accept else reject_suggestion
         saved, _ = self.write(action, self.capp.store, seg.id, sug.code_id,
                               coder=self.capp.coder, score=sug.score, sources=sug.sources,
