@@ -112,19 +112,14 @@ class CoderApp(App):
             return True, action(*args, **kwargs)
         except CoderError as exc:
             self.notify(str(exc), severity="error")
-        except sqlite3.OperationalError as exc:
-            if is_busy(exc):  # another process is writing: wait for it, visibly
-                self.wait_for_database(lambda: action(*args, **kwargs))
-            else:
+        except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.OperationalError) and is_busy(exc):
+                self.wait_for_database(lambda: action(*args, **kwargs))  # visibly
+            else:  # read-only, disk full, damaged: say which
                 from coder.store.db import database_error
 
                 self.notify(f"Not saved: {database_error(exc, self.store.path)}",
                             severity="error", timeout=8)
-        except sqlite3.Error as exc:  # read-only, disk full, damaged: say which
-            from coder.store.db import database_error
-
-            self.notify(f"Not saved: {database_error(exc, self.store.path)}",
-                        severity="error", timeout=8)
         return False, None
 
     @property
