@@ -10,6 +10,8 @@ the file and the line.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -147,35 +149,35 @@ def compose(source: str, *, path: str | Path | None = None, first_line: int = 1,
     ``first_line`` is the file's line number of the source's first line (front matter
     starts on line 2); ``what`` names the document in messages.
     """
-    import yaml
 
     if len(source) > max_chars:
         raise CoderError(f"{what}: refused: {len(source) / 2**20:.1f} MB of YAML "
                          f"(at most {max_chars / 2**20:.0f} MB)", path=path)
-    loader = _loader_class()(source)
-    try:
+    with _loading(source, path=path, first_line=first_line, what=what) as loader:
         root = loader.get_single_node()
         if root is not None:
             _check_expansion(root)
         return root
-    except (_Refused, yaml.YAMLError) as exc:
-        raise _error(exc, path=path, first_line=first_line, what=what) from None
-    except RecursionError:
-        raise CoderError(f"{what}: refused: nested too deeply", path=path) from None
-    finally:
-        loader.dispose()
 
 
 def construct(node: Any, *, path: str | Path | None = None, first_line: int = 1,
               what: str = "YAML") -> Any:
     """The Python value of a node from :func:`compose` (dates stay dates)."""
-    import yaml
-
     if node is None:
         return None
-    loader = _loader_class()("")
-    try:
+    with _loading("", path=path, first_line=first_line, what=what) as loader:
         return loader.construct_document(node)
+
+
+@contextmanager
+def _loading(source: str, *, path: str | Path | None, first_line: int,
+             what: str) -> Iterator[Any]:
+    """A bounded loader over ``source``; every error of it becomes one CoderError."""
+    import yaml
+
+    loader = _loader_class()(source)
+    try:
+        yield loader
     except (_Refused, yaml.YAMLError) as exc:
         raise _error(exc, path=path, first_line=first_line, what=what) from None
     except RecursionError:

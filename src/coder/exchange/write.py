@@ -350,10 +350,7 @@ def export_qdc(store: Store, study_name: str, path: Path) -> ExportSummary:
     """Write the codebook to ``path``; the summary counts its codes and the characters
     XML cannot hold that were written as U+FFFD."""
     data, replaced = codebook_xml(store, study_name)
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(data)
-
-    write_atomic(path, write)
+    write_atomic(path, lambda tmp: tmp.write_bytes(data))
     return ExportSummary(codes=len(collect_codes(store)), replaced=replaced)
 
 

@@ -151,17 +151,9 @@ def span_by_name(store: Store, transcript: str, ordinal: int, code: str, *, code
                  words: str | None = None, occurrence: int = 1, chars: str | None = None,
                  memo: str | None = None) -> tuple[dict[str, Any], SpanChange, str]:
     """The CLI's ``code apply --text/--chars``: (code row, what changed, a note)."""
-    from coder.store.codes import find_code
-    from coder.store.transcripts import segment_id
-
     with store.transaction():
-        _, seg = segment_id(store, transcript, ordinal)
-        row = find_code(store, code)
-        _, text = segment_text(store, seg)
-        try:
-            (start, end), note = locate(text, words=words, occurrence=occurrence, chars=chars)
-        except CoderError as exc:
-            raise CoderError(f"{transcript} ¶{ordinal}: {exc.reason}") from None
+        seg, row, (start, end), note = _named_words(store, transcript, ordinal, code,
+                                                    words, occurrence, chars)
         return row, code_span(store, seg, row["id"], start, end, coder=coder, memo=memo), note
 
 
@@ -169,18 +161,27 @@ def unspan_by_name(store: Store, transcript: str, ordinal: int, code: str, *, co
                    words: str | None = None, occurrence: int = 1,
                    chars: str | None = None) -> tuple[dict[str, Any], list[tuple[int, int]]]:
     """The CLI's ``code remove --text/--chars``: the spans of the code that overlap."""
+    with store.transaction():
+        seg, row, (start, end), _ = _named_words(store, transcript, ordinal, code,
+                                                 words, occurrence, chars)
+        return row, uncode_span(store, seg, row["id"], start, end, coder=coder)
+
+
+def _named_words(store: Store, transcript: str, ordinal: int, code: str, words: str | None,
+                 occurrence: int, chars: str | None
+                 ) -> tuple[int, dict[str, Any], tuple[int, int], str]:
+    """(segment id, code row, segment offsets, note) for the CLI's --text/--chars."""
     from coder.store.codes import find_code
     from coder.store.transcripts import segment_id
 
-    with store.transaction():
-        _, seg = segment_id(store, transcript, ordinal)
-        row = find_code(store, code)
-        _, text = segment_text(store, seg)
-        try:
-            (start, end), _ = locate(text, words=words, occurrence=occurrence, chars=chars)
-        except CoderError as exc:
-            raise CoderError(f"{transcript} ¶{ordinal}: {exc.reason}") from None
-        return row, uncode_span(store, seg, row["id"], start, end, coder=coder)
+    _, seg = segment_id(store, transcript, ordinal)
+    row = find_code(store, code)
+    _, text = segment_text(store, seg)
+    try:
+        found, note = locate(text, words=words, occurrence=occurrence, chars=chars)
+    except CoderError as exc:
+        raise CoderError(f"{transcript} ¶{ordinal}: {exc.reason}") from None
+    return seg, row, found, note
 
 
 def coded_spans(store: Store, coder: str) -> dict[tuple[int, int], list[tuple[int, int]]]:
